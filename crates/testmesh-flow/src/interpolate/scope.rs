@@ -1,0 +1,238 @@
+//! Runtime data for interpolation: variable layers, recorded step outputs,
+//! output aliases, and system info for built-ins.
+
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use super::builtins::{BUILTINS, LeafContext};
+use super::template::Reference;
+use super::{faker, path};
+
+/// Identity of the running flow, exposed as `FLOW_ID`, `FLOW_NAME`, `EXECUTION_ID`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SystemInfo {
+    /// The flow's id.
+    pub flow_id: String,
+    /// The flow's display name.
+    pub flow_name: String,
+    /// The id of this execution.
+    pub execution_id: String,
+}
+
+/// Variables, step outputs and system info that references resolve against.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    system: SystemInfo,
+    layers: Vec<IndexMap<String, Value>>,
+    outputs: IndexMap<String, Value>,
+    aliases: IndexMap<String, Value>,
+}
+
+/// The outcome of looking a reference up (before defaults are applied).
+pub(crate) enum Lookup {
+    /// The reference resolved to a value.
+    Found(Value),
+    /// No step, variable or built-in has this root.
+    NoRoot,
+    /// The root exists (`kind` is "step" or "variable") but the path does not.
+    NoPath(&'static str),
+    /// A `FAKER.…` reference is invalid.
+    Faker(String),
+}
+
+impl Scope {
+    /// Creates an empty scope with the given system info.
+    pub fn new(system: SystemInfo) -> Self {
+        Scope {
+            system,
+            ..Scope::default()
+        }
+    }
+
+    /// The system info given at creation.
+    pub fn system(&self) -> &SystemInfo {
+        &self.system
+    }
+
+    /// Pushes a variable layer; later layers take precedence.
+    pub fn push_layer(&mut self, vars: IndexMap<String, Value>) {
+        self.layers.push(vars);
+    }
+
+    /// Removes the top variable layer (no-op when there is none).
+    pub fn pop_layer(&mut self) {
+        self.layers.pop();
+    }
+
+    /// Sets a variable in the top layer, creating a layer if there is none.
+    pub fn set_var(&mut self, name: impl Into<String>, value: Value) {
+        if self.layers.is_empty() {
+            self.layers.push(IndexMap::new());
+        }
+        if let Some(top) = self.layers.last_mut() {
+            top.insert(name.into(), value);
+        }
+    }
+
+    /// Records a step: `outputs[step_id]` gets every top-level key of `result`
+    /// (when it is an object) overridden by the named `outputs`, and each named
+    /// output also becomes a bare alias variable (lowest precedence).
+    pub fn record_step(
+        &mut self,
+        step_id: &str,
+        result: &Value,
+        outputs: &IndexMap<String, Value>,
+    ) {
+        let mut ns = match result {
+            Value::Object(map) => map.clone(),
+            _ => serde_json::Map::new(),
+        };
+        for (k, v) in outputs {
+            ns.insert(k.clone(), v.clone());
+            self.aliases.insert(k.clone(), v.clone());
+        }
+        self.outputs.insert(step_id.to_owned(), Value::Object(ns));
+    }
+
+    /// All recorded step output namespaces, by step id.
+    pub fn outputs(&self) -> &IndexMap<String, Value> {
+        &self.outputs
+    }
+
+    /// Looks a bare variable up: layers top-down, then output aliases.
+    pub fn lookup_var(&self, name: &str) -> Option<&Value> {
+        self.layers
+            .iter()
+            .rev()
+            .find_map(|l| l.get(name))
+            .or_else(|| self.aliases.get(name))
+    }
+
+    /// Resolves `r` (ignoring its default).
+    pub(crate) fn lookup(&self, r: &Reference, leaf: &LeafContext) -> Lookup {
+        let root = r.root.as_str();
+        if root == "FAKER" {
+            return match faker::generate(r.path.as_deref().unwrap_or_default()) {
+                Ok(v) => Lookup::Found(v),
+                Err(e) => Lookup::Faker(e),
+            };
+        }
+        let Some(p) = r.path.as_deref() else {
+            return leaf
+                .builtin(root, &self.system)
+                .or_else(|| self.lookup_var(root).cloned())
+                .or_else(|| self.outputs.get(root).cloned())
+                .map_or(Lookup::NoRoot, Lookup::Found);
+        };
+        let (base, kind) = match (self.outputs.get(root), self.lookup_var(root)) {
+            (Some(v), _) => (v, "step"),
+            (None, Some(v)) => (v, "variable"),
+            (None, None) => return Lookup::NoRoot,
+        };
+        match path::select(base, p) {
+            Ok(Some(v)) => Lookup::Found(v.clone()),
+            _ => Lookup::NoPath(kind),
+        }
+    }
+
+    /// The nearest known step id, variable or built-in to `name` (edit distance ≤ 2).
+    pub(crate) fn suggest(&self, name: &str) -> Option<String> {
+        let wanted = name.to_lowercase();
+        let candidates = self
+            .outputs
+            .keys()
+            .chain(self.layers.iter().rev().flat_map(|l| l.keys()))
+            .chain(self.aliases.keys())
+            .map(String::as_str)
+            .chain(BUILTINS.iter().copied());
+        candidates
+            .filter(|c| *c != name)
+            .map(|c| (levenshtein(&wanted, &c.to_lowercase()), c))
+            .filter(|(d, _)| *d <= 2)
+            .min_by_key(|(d, _)| *d)
+            .map(|(_, c)| c.to_owned())
+    }
+}
+
+/// Classic edit distance over chars.
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev
+                .get(j)
+                .copied()
+                .unwrap_or(usize::MAX)
+                .saturating_add(usize::from(ca != *cb));
+            let del = prev
+                .get(j + 1)
+                .copied()
+                .unwrap_or(usize::MAX)
+                .saturating_add(1);
+            let ins = cur.get(j).copied().unwrap_or(usize::MAX).saturating_add(1);
+            cur.push(sub.min(del).min(ins));
+        }
+        prev = cur;
+    }
+    prev.last().copied().unwrap_or(0)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn layer(pairs: &[(&str, Value)]) -> IndexMap<String, Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn layers_precedence_and_pop() {
+        let mut s = Scope::new(SystemInfo::default());
+        s.set_var("a", json!(0));
+        s.push_layer(layer(&[("a", json!(1)), ("b", json!(1))]));
+        s.push_layer(layer(&[("a", json!(2))]));
+        assert_eq!(s.lookup_var("a"), Some(&json!(2)));
+        assert_eq!(s.lookup_var("b"), Some(&json!(1)));
+        s.set_var("c", json!(3));
+        s.pop_layer();
+        assert_eq!(s.lookup_var("a"), Some(&json!(1)));
+        assert_eq!(s.lookup_var("c"), None);
+        s.pop_layer();
+        s.pop_layer();
+        s.pop_layer();
+        assert_eq!(s.lookup_var("a"), None);
+    }
+
+    #[test]
+    fn record_step_and_aliases() {
+        let mut s = Scope::new(SystemInfo::default());
+        let outs = layer(&[("base_url", json!("http://x")), ("status", json!("named"))]);
+        s.record_step("setup", &json!({"status": 200, "body": {"a": 1}}), &outs);
+        let ns = &s.outputs()["setup"];
+        assert_eq!(ns["status"], json!("named"));
+        assert_eq!(ns["body"]["a"], json!(1));
+        assert_eq!(s.lookup_var("base_url"), Some(&json!("http://x")));
+        s.push_layer(layer(&[("base_url", json!("var wins"))]));
+        assert_eq!(s.lookup_var("base_url"), Some(&json!("var wins")));
+    }
+
+    #[test]
+    fn suggestions() {
+        let mut s = Scope::new(SystemInfo::default());
+        s.record_step("register", &json!({}), &IndexMap::new());
+        s.set_var("username", json!("x"));
+        assert_eq!(s.suggest("regster").as_deref(), Some("register"));
+        assert_eq!(s.suggest("usrname").as_deref(), Some("username"));
+        assert_eq!(s.suggest("TIMESTMP").as_deref(), Some("TIMESTAMP"));
+        assert_eq!(s.suggest("completely_else"), None);
+        assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(levenshtein("", "ab"), 2);
+    }
+}
