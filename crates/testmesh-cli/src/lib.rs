@@ -1,2 +1,96 @@
-//! CLI
-pub fn main() -> std::process::ExitCode { std::process::ExitCode::SUCCESS }
+//! The `testmesh` command line: argument parsing, dispatch, console output and exit codes.
+//!
+//! Exit codes: 0 success, 1 test failures, 2 invalid input or usage, 3 internal error.
+
+mod files;
+mod render;
+mod schema_cmd;
+mod validate_cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code for success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code when tests ran and some failed.
+pub const EXIT_TEST_FAILURES: u8 = 1;
+/// Exit code for invalid input (flows, arguments, files).
+pub const EXIT_INVALID_INPUT: u8 = 2;
+/// Exit code for a bug or an environment problem inside TestMesh.
+pub const EXIT_INTERNAL: u8 = 3;
+
+#[derive(Parser)]
+#[command(
+    name = "testmesh",
+    version,
+    about = "Write, run, mock, contract-check and understand API tests, declared in YAML flows.",
+    long_about = "TestMesh runs declarative YAML test flows: HTTP, database and messaging steps with \
+assertions, outputs, retries and control flow.\n\nA flow looks like this:\n\n  name: Create user\n  \
+steps:\n    - id: create\n      action: http_request\n      config:\n        method: POST\n        \
+url: ${BASE_URL}/users\n        body: {name: Alice}\n      assert:\n        - status == 201\n      \
+output:\n        user_id: $.body.id\n\nDocumentation: docs/flow-format.md, docs/expressions.md, docs/cli.md",
+    after_help = "Examples:\n  testmesh validate flows/               Check every flow under flows/\n  \
+testmesh validate 'flows/**/*.yaml' --strict\n  testmesh schema -o .testmesh/flow.schema.json\n\n\
+Exit codes: 0 success, 1 test failures, 2 invalid input or usage, 3 internal error.",
+    propagate_version = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Validate(validate_cmd::Args),
+    Schema(schema_cmd::Args),
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // clap prints help/version to stdout with code 0 and usage errors to stderr with code 2.
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() { EXIT_INVALID_INPUT } else { EXIT_OK });
+        }
+    };
+    let result = match cli.command {
+        Command::Validate(args) => validate_cmd::run(args),
+        Command::Schema(args) => schema_cmd::run(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(err.exit_code())
+        }
+    }
+}
+
+/// A failure of the command itself (not of the flows it checks).
+#[derive(Debug)]
+pub(crate) enum CliError {
+    /// Bad arguments or unreadable input.
+    Input(String),
+    /// Something that should not happen.
+    Internal(String),
+}
+
+impl CliError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Input(_) => EXIT_INVALID_INPUT,
+            CliError::Internal(_) => EXIT_INTERNAL,
+        }
+    }
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CliError::Input(message) | CliError::Internal(message) => f.write_str(message),
+        }
+    }
+}

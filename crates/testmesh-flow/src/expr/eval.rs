@@ -331,8 +331,8 @@ impl<'a> Ctx<'a> {
     }
 
     /// Checks a node as an assertion, explaining failures.
-    pub fn check(&self, n: &'a Node) -> Result<(), Failure> {
-        let err = |e: EvalError| Failure::msg(e.to_string());
+    pub fn check(&self, n: &'a Node) -> Result<(), Box<Failure>> {
+        let err = |e: EvalError| Box::new(Failure::msg(e.to_string()));
         let src = self.text(n);
         match &n.kind {
             Kind::Binary(BinOp::And, l, r) => {
@@ -362,15 +362,15 @@ impl<'a> Ctx<'a> {
                 } else {
                     format!("expected {src}, but {lt} is {}", short(&lv))
                 };
-                Err(Failure {
+                Err(Box::new(Failure {
                     message,
                     actual: Some(lv.into_owned()),
                     expected: Some(rv.into_owned()),
-                })
+                }))
             }
             Kind::Exists(x) => match self.resolve(x, true).map_err(err)? {
                 Some(v) if !v.is_null() => Ok(()),
-                found => Err(Failure {
+                found => Err(Box::new(Failure {
                     message: format!(
                         "expected {src}, but {} is {}",
                         self.text(x),
@@ -378,7 +378,7 @@ impl<'a> Ctx<'a> {
                     ),
                     actual: found.map(Cow::into_owned),
                     expected: None,
-                }),
+                })),
             },
             _ => {
                 let v = self.eval(n).map_err(err)?;
@@ -400,16 +400,16 @@ impl<'a> Ctx<'a> {
                             }
                             _ => format!("expected {src}, but it is false"),
                         };
-                        Err(Failure {
+                        Err(Box::new(Failure {
                             message,
                             actual,
                             expected: None,
-                        })
+                        }))
                     }
-                    ref other => Err(Failure::msg(format!(
+                    ref other => Err(Box::new(Failure::msg(format!(
                         "expression `{src}` is a {}, not a boolean",
                         type_name(other)
-                    ))),
+                    )))),
                 }
             }
         }

@@ -203,6 +203,7 @@ impl Expr {
     /// Assertion check: `Ok(())` when true. On false, a readable [`AssertionFailure`]; for a
     /// comparison it carries the left (actual) and right (expected) values. `a && b` is checked
     /// conjunct by conjunct so the failing part is the one explained.
+    #[allow(clippy::result_large_err)] // the signature is part of the module's contract
     pub fn check(&self, env: &dyn Env) -> Result<(), AssertionFailure> {
         self.ctx(env)
             .check(&self.node)

@@ -9,27 +9,9 @@ use super::lexer::{Tok, Token, lex};
 /// Deepest allowed nesting (parentheses, operator chains, member chains).
 pub const MAX_DEPTH: usize = 64;
 
-const KEYWORDS: [&str; 19] = [
-    "and",
-    "or",
-    "not",
-    "in",
-    "contains",
-    "matches",
-    "exists",
-    "is",
-    "null",
-    "nil",
-    "true",
-    "false",
-    "startsWith",
-    "endsWith",
-    "starts_with",
-    "ends_with",
-    "matches_schema",
-    "if",
-    "else",
-];
+/// Words that cannot be used as names (any word is fine after `.`).
+const KEYWORDS: &str = "and or not in contains matches exists is null nil true false \
+    startsWith endsWith starts_with ends_with matches_schema";
 
 /// Built-in functions with their minimum and maximum argument counts.
 pub const FUNCTIONS: [(&str, usize, usize); 14] = [
@@ -343,31 +325,38 @@ impl Parser {
         )
     }
 
-    fn coalesce(&mut self) -> Result<Node, ParseError> {
-        let mut l = self.or()?;
-        while self.eat_op("??") {
-            let r = self.or()?;
-            l = binary(BinOp::Coalesce, l, r)?;
+    /// Parses `next (op next)*` left-associatively; `ops` maps operator or keyword text to [`BinOp`].
+    fn chain(
+        &mut self,
+        next: fn(&mut Self) -> Result<Node, ParseError>,
+        ops: &[(&str, BinOp)],
+    ) -> Result<Node, ParseError> {
+        let mut l = next(self)?;
+        loop {
+            let found = ops.iter().find(|(text, _)| match &self.peek().tok {
+                Tok::Op(o) => o == text,
+                Tok::Word(w) => w == text,
+                _ => false,
+            });
+            let Some(&(_, op)) = found else {
+                return Ok(l);
+            };
+            self.pos += 1;
+            let r = next(self)?;
+            l = binary(op, l, r)?;
         }
-        Ok(l)
+    }
+
+    fn coalesce(&mut self) -> Result<Node, ParseError> {
+        self.chain(Self::or, &[("??", BinOp::Coalesce)])
     }
 
     fn or(&mut self) -> Result<Node, ParseError> {
-        let mut l = self.and()?;
-        while self.eat_op("||") || self.eat_word("or") {
-            let r = self.and()?;
-            l = binary(BinOp::Or, l, r)?;
-        }
-        Ok(l)
+        self.chain(Self::and, &[("||", BinOp::Or), ("or", BinOp::Or)])
     }
 
     fn and(&mut self) -> Result<Node, ParseError> {
-        let mut l = self.comparison()?;
-        while self.eat_op("&&") || self.eat_word("and") {
-            let r = self.comparison()?;
-            l = binary(BinOp::And, l, r)?;
-        }
-        Ok(l)
+        self.chain(Self::comparison, &[("&&", BinOp::And), ("and", BinOp::And)])
     }
 
     fn eat_word(&mut self, w: &str) -> bool {
@@ -470,32 +459,15 @@ impl Parser {
     }
 
     fn additive(&mut self) -> Result<Node, ParseError> {
-        let mut l = self.multiplicative()?;
-        loop {
-            let op = match self.peek().tok {
-                Tok::Op("+") => BinOp::Add,
-                Tok::Op("-") => BinOp::Sub,
-                _ => return Ok(l),
-            };
-            self.pos += 1;
-            let r = self.multiplicative()?;
-            l = binary(op, l, r)?;
-        }
+        self.chain(
+            Self::multiplicative,
+            &[("+", BinOp::Add), ("-", BinOp::Sub)],
+        )
     }
 
     fn multiplicative(&mut self) -> Result<Node, ParseError> {
-        let mut l = self.unary()?;
-        loop {
-            let op = match self.peek().tok {
-                Tok::Op("*") => BinOp::Mul,
-                Tok::Op("/") => BinOp::Div,
-                Tok::Op("%") => BinOp::Rem,
-                _ => return Ok(l),
-            };
-            self.pos += 1;
-            let r = self.unary()?;
-            l = binary(op, l, r)?;
-        }
+        let ops = [("*", BinOp::Mul), ("/", BinOp::Div), ("%", BinOp::Rem)];
+        self.chain(Self::unary, &ops)
     }
 
     fn unary(&mut self) -> Result<Node, ParseError> {
@@ -566,7 +538,7 @@ impl Parser {
                 "true" => lit(Value::Bool(true)),
                 "false" => lit(Value::Bool(false)),
                 "null" | "nil" => lit(Value::Null),
-                w if KEYWORDS.contains(&w) => Err(perr(
+                w if KEYWORDS.split_whitespace().any(|k| k == w) => Err(perr(
                     format!("unexpected keyword `{w}` where a value was expected"),
                     &t,
                 )),

@@ -71,8 +71,13 @@ fn perr(src: &str) -> ParseError {
 
 #[track_caller]
 fn failure(src: &str) -> AssertionFailure {
+    failure_in(src, &env())
+}
+
+#[track_caller]
+fn failure_in(src: &str, env: &Map<String, Value>) -> AssertionFailure {
     match parse(src) {
-        Ok(e) => match e.check(&env()) {
+        Ok(e) => match e.check(env) {
             Ok(()) => panic!("{src}: check passed"),
             Err(f) => f,
         },
@@ -368,10 +373,7 @@ fn matches_schema() {
         Ok(Ok(json!(false)))
     );
     let src = format!("bad matches_schema {schema}");
-    let f = match parse(&src).map(|e| e.check(&schema_env())) {
-        Ok(Err(f)) => f,
-        other => panic!("{other:?}"),
-    };
+    let f = failure_in(&src, &schema_env());
     assert!(
         f.message.starts_with("expected bad matches_schema"),
         "{}",
@@ -386,6 +388,11 @@ fn matches_schema() {
     assert!(!f.message.contains("(and"), "{}", f.message);
     assert_eq!(f.actual, schema_env().get("bad").cloned());
     fails("1 matches_schema {type: 'nonsense'}", "invalid JSON schema");
+    fails(
+        r#"1 matches_schema {"$ref": "http://example.com/s.json"}"#,
+        "invalid JSON schema",
+    );
+    yes(r##"1 matches_schema {"$ref": "#"}"##);
     let f = failure("[1, 2, 3, 4, 5] matches_schema {items: {type: 'string'}}");
     assert!(
         f.message.contains("/0: 1 is not of type \"string\"; /1: "),
@@ -428,10 +435,7 @@ fn parse_error_columns() {
 fn check_messages() {
     let mut m = env();
     m.insert("status".into(), json!(404));
-    let f = match parse("status == 201").map(|e| e.check(&m)) {
-        Ok(Err(f)) => f,
-        other => panic!("{other:?}"),
-    };
+    let f = failure_in("status == 201", &m);
     assert_eq!(f.message, "expected status == 201, but status is 404");
     assert_eq!(f.actual, Some(json!(404)));
     assert_eq!(f.expected, Some(json!(201)));
@@ -482,7 +486,10 @@ fn check_messages() {
         "body.id exists && tags contains 'a'",
         "true",
     ] {
-        assert_eq!(parse(ok).map(|e| e.check(&env())), Ok(Ok(())), "{ok}");
+        match parse(ok) {
+            Ok(e) => assert_eq!(e.check(&env()), Ok(()), "{ok}"),
+            Err(e) => panic!("{e}"),
+        }
     }
 }
 
@@ -564,6 +571,28 @@ fn deep_nesting_is_rejected() {
     val(&ok, json!(1));
     let sum = vec!["1"; 60].join(" + ");
     val(&sum, json!(60));
+    // Just under the limit: every construct evaluates without exhausting the stack.
+    let near = [
+        format!("{}status{}", "(".repeat(62), ")".repeat(62)),
+        format!("{}true", "!".repeat(62)),
+        format!("{}true", "not ".repeat(62)),
+        format!("{}1", "-".repeat(62)),
+        format!("{}1{}", "[".repeat(31), "]".repeat(31)),
+        format!("{}2", "false ? 1 : ".repeat(30)),
+        vec!["status == 201"; 60].join(" && "),
+        vec!["nothing"; 60].join(" ?? "),
+        format!("body{}", "?.x".repeat(60)),
+    ];
+    for src in &near {
+        match parse(src) {
+            Ok(e) => {
+                let _ = e.eval(&env());
+                let _ = e.check(&env());
+                let _ = e.references();
+            }
+            Err(e) => panic!("{src}: {e}"),
+        }
+    }
 }
 
 #[test]

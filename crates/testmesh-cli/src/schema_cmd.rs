@@ -1,0 +1,45 @@
+//! `testmesh schema`: print the JSON Schema of the flow format.
+
+use std::path::PathBuf;
+
+use crate::{CliError, EXIT_OK};
+
+/// Print the JSON Schema of flow files, for editor completion and validation.
+///
+/// With the YAML extension for VS Code (or any editor using yaml-language-server), write the schema to
+/// a file and add this first line to a flow:
+///
+///   # yaml-language-server: $schema=../.testmesh/flow.schema.json
+///
+/// or map it to your flow files once in .vscode/settings.json:
+///
+///   "yaml.schemas": { ".testmesh/flow.schema.json": ["flows/**/*.yaml"] }
+#[derive(clap::Args)]
+#[command(after_help = "Examples:\n  testmesh schema > flow.schema.json\n  testmesh schema -o .testmesh/flow.schema.json")]
+pub(crate) struct Args {
+    /// Write the schema to this file instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+pub(crate) fn run(args: Args) -> Result<u8, CliError> {
+    let schema = testmesh_flow::schema::flow_schema();
+    let text = serde_json::to_string_pretty(&schema)
+        .map_err(|e| CliError::Internal(format!("cannot serialise the schema: {e}")))?;
+    match args.output {
+        None => println!("{text}"),
+        Some(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| CliError::Input(format!("cannot create {}: {e}", dir.display())))?;
+            }
+            // Write beside the target and rename, so an interrupted run never leaves half a schema.
+            let tmp = path.with_extension("json.tmp");
+            std::fs::write(&tmp, text + "\n")
+                .and_then(|()| std::fs::rename(&tmp, &path))
+                .map_err(|e| CliError::Input(format!("cannot write {}: {e}", path.display())))?;
+            eprintln!("wrote {}", path.display());
+        }
+    }
+    Ok(EXIT_OK)
+}

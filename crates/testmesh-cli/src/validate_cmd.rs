@@ -1,0 +1,187 @@
+//! `testmesh validate`: check flow files without running them.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+use testmesh_flow::validate::{FlowFile, check_run_flow_cycles};
+use testmesh_flow::{Diagnostic, Loaded, Severity, load_str};
+
+use crate::{CliError, EXIT_INVALID_INPUT, EXIT_OK, files, render};
+
+/// Check flow files: YAML syntax, keys and types, actions and their settings, step ids, references,
+/// durations, expressions and run_flow cycles. Nothing is executed.
+///
+/// Errors stop a flow from running; warnings point at likely mistakes such as unknown keys (which are
+/// ignored) or variables that must come from the environment. Every finding names file:line:col.
+#[derive(clap::Args)]
+#[command(after_help = "Examples:\n  testmesh validate flows/\n  testmesh validate login.yaml checkout.yaml\n  \
+testmesh validate 'flows/**/*.yaml' --strict\n  testmesh validate flows/ --format json | jq '.summary'\n\n\
+Exit codes: 0 no errors (warnings allowed unless --strict), 2 errors found or unreadable input.")]
+pub(crate) struct Args {
+    /// Flow files, directories (searched for *.yaml and *.yml) or glob patterns.
+    #[arg(required = true, value_name = "PATH|GLOB")]
+    paths: Vec<String>,
+    /// Treat warnings as errors.
+    #[arg(long)]
+    strict: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    /// Findings with source snippets, then a summary.
+    Human,
+    /// One JSON document with every file's findings.
+    Json,
+}
+
+struct Checked {
+    path: PathBuf,
+    text: String,
+    loaded: Loaded,
+}
+
+pub(crate) fn run(args: Args) -> Result<u8, CliError> {
+    let paths = files::expand(&args.paths)?;
+    let mut checked = load_all(paths)?;
+    add_cycle_findings(&mut checked);
+    if args.strict {
+        for file in &mut checked {
+            for d in &mut file.loaded.diagnostics {
+                d.severity = Severity::Error;
+            }
+        }
+    }
+    let (errors, warnings, failed_files) = count(&checked);
+    match args.format {
+        Format::Human => print_human(&checked, errors, warnings, failed_files),
+        Format::Json => print_json(&checked, errors, warnings, failed_files)?,
+    }
+    Ok(if errors > 0 { EXIT_INVALID_INPUT } else { EXIT_OK })
+}
+
+/// Loads files on every core; the result keeps the input order.
+fn load_all(paths: Vec<PathBuf>) -> Result<Vec<Checked>, CliError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(paths.len().max(1));
+    let chunk = paths.len().div_ceil(threads).max(1);
+    let results: Vec<Result<Vec<Checked>, CliError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = paths
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|p| load_one(p.clone())).collect::<Result<Vec<_>, _>>()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(CliError::Internal("a validation thread panicked".into()))))
+            .collect()
+    });
+    let mut out = Vec::with_capacity(paths.len());
+    for part in results {
+        out.extend(part?);
+    }
+    Ok(out)
+}
+
+fn load_one(path: PathBuf) -> Result<Checked, CliError> {
+    let bytes = std::fs::read(&path).map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
+    let (text, loaded) = match String::from_utf8(bytes) {
+        Ok(text) => {
+            let loaded = load_str(&text);
+            (text, loaded)
+        }
+        Err(err) => {
+            let offset = err.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
+            let line = text[..offset.min(text.len())].matches('\n').count() + 1;
+            let col = offset - text[..offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1) + 1;
+            let diagnostic = Diagnostic::error(
+                "encoding",
+                "the file is not valid UTF-8",
+                testmesh_flow::yaml::Span { start: offset, end: offset, line, col },
+            );
+            (text, Loaded { flow: None, diagnostics: vec![diagnostic] })
+        }
+    };
+    Ok(Checked { path, text, loaded })
+}
+
+fn add_cycle_findings(checked: &mut [Checked]) {
+    let with_flows: Vec<(usize, FlowFile)> = checked
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| c.loaded.flow.as_ref().map(|flow| (i, FlowFile { path: &c.path, flow })))
+        .collect();
+    let (indexes, files): (Vec<usize>, Vec<FlowFile>) = with_flows.into_iter().unzip();
+    let found = check_run_flow_cycles(&files);
+    for (file, diagnostic) in found {
+        checked[indexes[file]].loaded.diagnostics.push(diagnostic);
+    }
+}
+
+fn count(checked: &[Checked]) -> (usize, usize, usize) {
+    let mut errors = 0;
+    let mut warnings = 0;
+    let mut failed_files = 0;
+    for file in checked {
+        let e = file.loaded.errors().count();
+        errors += e;
+        warnings += file.loaded.warnings().count();
+        failed_files += usize::from(e > 0);
+    }
+    (errors, warnings, failed_files)
+}
+
+fn print_human(checked: &[Checked], errors: usize, warnings: usize, failed_files: usize) {
+    for file in checked {
+        let path = file.path.display().to_string();
+        for diagnostic in &file.loaded.diagnostics {
+            println!("{}", render::human(&path, &file.text, diagnostic));
+        }
+    }
+    let files = checked.len();
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    if errors == 0 {
+        println!(
+            "✓ {} valid{}",
+            plural(files, "flow file"),
+            if warnings > 0 { format!(" ({})", plural(warnings, "warning")) } else { String::new() }
+        );
+    } else {
+        println!(
+            "✗ {} of {} with errors ({}, {})",
+            failed_files,
+            plural(files, "flow file"),
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        );
+    }
+}
+
+fn print_json(checked: &[Checked], errors: usize, warnings: usize, failed_files: usize) -> Result<(), CliError> {
+    let files: Vec<_> = checked
+        .iter()
+        .map(|file| {
+            json!({
+                "path": file.path.display().to_string(),
+                "valid": file.loaded.errors().next().is_none(),
+                "name": file.loaded.flow.as_ref().map(|f| f.name.clone()),
+                "diagnostics": file.loaded.diagnostics.iter().map(render::json).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let document = json!({
+        "files": files,
+        "summary": {
+            "files": checked.len(),
+            "valid": checked.len() - failed_files,
+            "invalid": failed_files,
+            "errors": errors,
+            "warnings": warnings,
+        }
+    });
+    let text = serde_json::to_string_pretty(&document)
+        .map_err(|e| CliError::Internal(format!("cannot serialise the report: {e}")))?;
+    println!("{text}");
+    Ok(())
+}
