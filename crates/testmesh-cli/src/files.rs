@@ -16,14 +16,18 @@ pub(crate) fn expand(args: &[String]) -> Result<Vec<PathBuf>, CliError> {
             let before = out.len();
             walk(path, &mut out).map_err(|e| CliError::Input(format!("cannot read {arg}: {e}")))?;
             if out.len() == before {
-                return Err(CliError::Input(format!("no .yaml or .yml files under {arg}")));
+                return Err(CliError::Input(format!(
+                    "no .yaml or .yml files under {arg}"
+                )));
             }
         } else if arg.contains(['*', '?', '[']) {
             let paths = glob::glob(arg)
                 .map_err(|e| CliError::Input(format!("invalid pattern `{arg}`: {e}")))?;
             let before = out.len();
             for entry in paths {
-                let entry = entry.map_err(|e| CliError::Input(format!("cannot read {}: {e}", e.path().display())))?;
+                let entry = entry.map_err(|e| {
+                    CliError::Input(format!("cannot read {}: {e}", e.path().display()))
+                })?;
                 if entry.is_file() {
                     out.push(entry);
                 }
@@ -43,7 +47,10 @@ pub(crate) fn expand(args: &[String]) -> Result<Vec<PathBuf>, CliError> {
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         if name.starts_with('.') || name == "target" || name == "node_modules" {
             continue;
         }

@@ -53,7 +53,11 @@ pub fn main() -> ExitCode {
         Err(err) => {
             // clap prints help/version to stdout with code 0 and usage errors to stderr with code 2.
             let _ = err.print();
-            return ExitCode::from(if err.use_stderr() { EXIT_INVALID_INPUT } else { EXIT_OK });
+            return ExitCode::from(if err.use_stderr() {
+                EXIT_INVALID_INPUT
+            } else {
+                EXIT_OK
+            });
         }
     };
     let result = match cli.command {

@@ -2,7 +2,9 @@
 
 use std::io::IsTerminal;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource, Report};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource, Report,
+};
 use serde_json::{Value, json};
 use testmesh_flow::{Diagnostic, Severity};
 
@@ -18,23 +20,22 @@ pub(crate) fn human(path: &str, source: &str, diagnostic: &Diagnostic) -> String
         Severity::Warning => miette::Severity::Warning,
     };
     let location = format!("{path}:{}:{}", diagnostic.span.line, diagnostic.span.col);
-    let mut report = MietteDiagnostic::new(format!("{location}: {}", diagnostic.message)).with_severity(severity);
+    let mut report = MietteDiagnostic::new(format!("{location}: {}", diagnostic.message))
+        .with_severity(severity);
     if let Some(help) = &diagnostic.help {
         report = report.with_help(help.clone());
     }
     // Underline only the first line of a multi-line node (a mapping), and give zero-width spans a caret.
     let start = diagnostic.span.start.min(source.len());
-    let first_line_end = source[start..].find('\n').map_or(source.len(), |i| start + i);
+    let first_line_end = source[start..]
+        .find('\n')
+        .map_or(source.len(), |i| start + i);
     let len = diagnostic
         .span
         .len()
         .min(first_line_end - start)
         .max(usize::from(start < source.len()));
-    report = report.with_label(LabeledSpan::new(
-        diagnostic.label.clone(),
-        start,
-        len,
-    ));
+    report = report.with_label(LabeledSpan::new(diagnostic.label.clone(), start, len));
     let report = Report::new(report).with_source_code(NamedSource::new(path, source.to_string()));
     let theme = if use_color(std::io::stdout().is_terminal()) {
         GraphicalTheme::unicode()
@@ -47,7 +48,11 @@ pub(crate) fn human(path: &str, source: &str, diagnostic: &Diagnostic) -> String
         .render_report(&mut out, report.as_ref())
     {
         Ok(()) => out,
-        Err(_) => format!("{}: {location}: {}\n", diagnostic.severity.as_str(), diagnostic.message),
+        Err(_) => format!(
+            "{}: {location}: {}\n",
+            diagnostic.severity.as_str(),
+            diagnostic.message
+        ),
     }
 }
 

@@ -15,7 +15,9 @@ use crate::{CliError, EXIT_OK};
 ///
 ///   "yaml.schemas": { ".testmesh/flow.schema.json": ["flows/**/*.yaml"] }
 #[derive(clap::Args)]
-#[command(after_help = "Examples:\n  testmesh schema > flow.schema.json\n  testmesh schema -o .testmesh/flow.schema.json")]
+#[command(
+    after_help = "Examples:\n  testmesh schema > flow.schema.json\n  testmesh schema -o .testmesh/flow.schema.json"
+)]
 pub(crate) struct Args {
     /// Write the schema to this file instead of standard output.
     #[arg(short, long, value_name = "FILE")]
@@ -30,8 +32,9 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
         None => println!("{text}"),
         Some(path) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| CliError::Input(format!("cannot create {}: {e}", dir.display())))?;
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    CliError::Input(format!("cannot create {}: {e}", dir.display()))
+                })?;
             }
             // Write beside the target and rename, so an interrupted run never leaves half a schema.
             let tmp = path.with_extension("json.tmp");

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use serde_json::json;
-use testmesh_flow::validate::{FlowFile, check_run_flow_cycles};
-use testmesh_flow::{Diagnostic, Loaded, Severity, load_str};
+use testmesh_flow::validate::{FlowLinks, check_run_flow_cycles};
+use testmesh_flow::{Diagnostic, Severity, load_str};
 
 use crate::{CliError, EXIT_INVALID_INPUT, EXIT_OK, files, render};
 
@@ -14,9 +14,11 @@ use crate::{CliError, EXIT_INVALID_INPUT, EXIT_OK, files, render};
 /// Errors stop a flow from running; warnings point at likely mistakes such as unknown keys (which are
 /// ignored) or variables that must come from the environment. Every finding names file:line:col.
 #[derive(clap::Args)]
-#[command(after_help = "Examples:\n  testmesh validate flows/\n  testmesh validate login.yaml checkout.yaml\n  \
+#[command(
+    after_help = "Examples:\n  testmesh validate flows/\n  testmesh validate login.yaml checkout.yaml\n  \
 testmesh validate 'flows/**/*.yaml' --strict\n  testmesh validate flows/ --format json | jq '.summary'\n\n\
-Exit codes: 0 no errors (warnings allowed unless --strict), 2 errors found or unreadable input.")]
+Exit codes: 0 no errors (warnings allowed unless --strict), 2 errors found or unreadable input."
+)]
 pub(crate) struct Args {
     /// Flow files, directories (searched for *.yaml and *.yml) or glob patterns.
     #[arg(required = true, value_name = "PATH|GLOB")]
@@ -37,10 +39,27 @@ enum Format {
     Json,
 }
 
+/// What is kept of one file: its findings, the text only when there are findings to show, and its
+/// run_flow links. The flow itself is dropped as soon as it is checked, so memory stays flat.
 struct Checked {
     path: PathBuf,
     text: String,
-    loaded: Loaded,
+    name: Option<String>,
+    links: Option<FlowLinks>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Checked {
+    fn errors(&self) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
+    }
+
+    fn warnings(&self) -> usize {
+        self.diagnostics.len() - self.errors()
+    }
 }
 
 pub(crate) fn run(args: Args) -> Result<u8, CliError> {
@@ -49,7 +68,7 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
     add_cycle_findings(&mut checked);
     if args.strict {
         for file in &mut checked {
-            for d in &mut file.loaded.diagnostics {
+            for d in &mut file.diagnostics {
                 d.severity = Severity::Error;
             }
         }
@@ -59,21 +78,37 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
         Format::Human => print_human(&checked, errors, warnings, failed_files),
         Format::Json => print_json(&checked, errors, warnings, failed_files)?,
     }
-    Ok(if errors > 0 { EXIT_INVALID_INPUT } else { EXIT_OK })
+    Ok(if errors > 0 {
+        EXIT_INVALID_INPUT
+    } else {
+        EXIT_OK
+    })
 }
 
 /// Loads files on every core; the result keeps the input order.
 fn load_all(paths: Vec<PathBuf>) -> Result<Vec<Checked>, CliError> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(paths.len().max(1));
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(paths.len().max(1));
     let chunk = paths.len().div_ceil(threads).max(1);
     let results: Vec<Result<Vec<Checked>, CliError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = paths
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(|p| load_one(p.clone())).collect::<Result<Vec<_>, _>>()))
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|p| load_one(p.clone()))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+            })
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(CliError::Internal("a validation thread panicked".into()))))
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(CliError::Internal("a validation thread panicked".into()))
+                })
+            })
             .collect()
     });
     let mut out = Vec::with_capacity(paths.len());
@@ -84,38 +119,61 @@ fn load_all(paths: Vec<PathBuf>) -> Result<Vec<Checked>, CliError> {
 }
 
 fn load_one(path: PathBuf) -> Result<Checked, CliError> {
-    let bytes = std::fs::read(&path).map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
-    let (text, loaded) = match String::from_utf8(bytes) {
+    let bytes = std::fs::read(&path)
+        .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
+    let (text, flow, diagnostics) = match String::from_utf8(bytes) {
         Ok(text) => {
             let loaded = load_str(&text);
-            (text, loaded)
+            (text, loaded.flow, loaded.diagnostics)
         }
         Err(err) => {
             let offset = err.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
             let line = text[..offset.min(text.len())].matches('\n').count() + 1;
-            let col = offset - text[..offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1) + 1;
+            let col = offset
+                - text[..offset.min(text.len())]
+                    .rfind('\n')
+                    .map_or(0, |i| i + 1)
+                + 1;
             let diagnostic = Diagnostic::error(
                 "encoding",
                 "the file is not valid UTF-8",
-                testmesh_flow::yaml::Span { start: offset, end: offset, line, col },
+                testmesh_flow::yaml::Span {
+                    start: offset,
+                    end: offset,
+                    line,
+                    col,
+                },
             );
-            (text, Loaded { flow: None, diagnostics: vec![diagnostic] })
+            (text, None, vec![diagnostic])
         }
     };
-    Ok(Checked { path, text, loaded })
+    Ok(Checked {
+        path,
+        text: if diagnostics.is_empty() {
+            String::new()
+        } else {
+            text
+        },
+        name: flow.as_ref().map(|f| f.name.clone()),
+        links: flow.as_ref().map(FlowLinks::of),
+        diagnostics,
+    })
 }
 
 fn add_cycle_findings(checked: &mut [Checked]) {
-    let with_flows: Vec<(usize, FlowFile)> = checked
+    let (indexes, files): (Vec<usize>, Vec<_>) = checked
         .iter()
         .enumerate()
-        .filter_map(|(i, c)| c.loaded.flow.as_ref().map(|flow| (i, FlowFile { path: &c.path, flow })))
-        .collect();
-    let (indexes, files): (Vec<usize>, Vec<FlowFile>) = with_flows.into_iter().unzip();
+        .filter_map(|(i, c)| c.links.as_ref().map(|links| (i, (c.path.as_path(), links))))
+        .unzip();
     let found = check_run_flow_cycles(&files);
     for (file, diagnostic) in found {
-        checked[indexes[file]].loaded.diagnostics.push(diagnostic);
+        let target = &mut checked[indexes[file]];
+        if target.text.is_empty() {
+            target.text = std::fs::read_to_string(&target.path).unwrap_or_default();
+        }
+        target.diagnostics.push(diagnostic);
     }
 }
 
@@ -124,9 +182,9 @@ fn count(checked: &[Checked]) -> (usize, usize, usize) {
     let mut warnings = 0;
     let mut failed_files = 0;
     for file in checked {
-        let e = file.loaded.errors().count();
+        let e = file.errors();
         errors += e;
-        warnings += file.loaded.warnings().count();
+        warnings += file.warnings();
         failed_files += usize::from(e > 0);
     }
     (errors, warnings, failed_files)
@@ -135,7 +193,7 @@ fn count(checked: &[Checked]) -> (usize, usize, usize) {
 fn print_human(checked: &[Checked], errors: usize, warnings: usize, failed_files: usize) {
     for file in checked {
         let path = file.path.display().to_string();
-        for diagnostic in &file.loaded.diagnostics {
+        for diagnostic in &file.diagnostics {
             println!("{}", render::human(&path, &file.text, diagnostic));
         }
     }
@@ -145,7 +203,11 @@ fn print_human(checked: &[Checked], errors: usize, warnings: usize, failed_files
         println!(
             "✓ {} valid{}",
             plural(files, "flow file"),
-            if warnings > 0 { format!(" ({})", plural(warnings, "warning")) } else { String::new() }
+            if warnings > 0 {
+                format!(" ({})", plural(warnings, "warning"))
+            } else {
+                String::new()
+            }
         );
     } else {
         println!(
@@ -158,15 +220,20 @@ fn print_human(checked: &[Checked], errors: usize, warnings: usize, failed_files
     }
 }
 
-fn print_json(checked: &[Checked], errors: usize, warnings: usize, failed_files: usize) -> Result<(), CliError> {
+fn print_json(
+    checked: &[Checked],
+    errors: usize,
+    warnings: usize,
+    failed_files: usize,
+) -> Result<(), CliError> {
     let files: Vec<_> = checked
         .iter()
         .map(|file| {
             json!({
                 "path": file.path.display().to_string(),
-                "valid": file.loaded.errors().next().is_none(),
-                "name": file.loaded.flow.as_ref().map(|f| f.name.clone()),
-                "diagnostics": file.loaded.diagnostics.iter().map(render::json).collect::<Vec<_>>(),
+                "valid": file.errors() == 0,
+                "name": file.name,
+                "diagnostics": file.diagnostics.iter().map(render::json).collect::<Vec<_>>(),
             })
         })
         .collect();

@@ -71,8 +71,12 @@ impl<'a> Decoder<'a> {
             other => Node::synthetic(other.clone()).type_name().to_string(),
         };
         self.report(
-            Diagnostic::error("invalid-type", format!("expected {expected}, found {found}"), node.span)
-                .with_label(format!("expected {expected}")),
+            Diagnostic::error(
+                "invalid-type",
+                format!("expected {expected}, found {found}"),
+                node.span,
+            )
+            .with_label(format!("expected {expected}")),
         );
     }
 
@@ -105,7 +109,13 @@ impl<'a> Decoder<'a> {
     }
 
     /// Warns about keys that are not in `known` (with a suggestion) and rejects two spellings of one key.
-    pub fn check_keys(&mut self, entries: &[Entry], known: &[&'static str], aliases: &[&[&'static str]], what: &str) {
+    pub fn check_keys(
+        &mut self,
+        entries: &[Entry],
+        known: &[&'static str],
+        aliases: &[&[&'static str]],
+        what: &str,
+    ) {
         for entry in entries {
             if !known.contains(&entry.key.as_str()) {
                 let mut diagnostic = Diagnostic::warning(
@@ -255,7 +265,9 @@ impl FromNode for bool {
     fn from_node(node: &Node, cx: &mut Decoder) -> Option<Self> {
         match &node.kind {
             NodeKind::Bool(b) => Some(*b),
-            NodeKind::Str(s) if cx.mode() == Mode::Runtime && matches!(s.as_str(), "true" | "false") => {
+            NodeKind::Str(s)
+                if cx.mode() == Mode::Runtime && matches!(s.as_str(), "true" | "false") =>
+            {
                 Some(s == "true")
             }
             _ => {
@@ -330,7 +342,11 @@ impl FromNode for Duration {
             NodeKind::Str(s) => match parse_duration(s) {
                 Ok(d) => Some(d),
                 Err(e) => {
-                    cx.report(Diagnostic::error("invalid-duration", e.to_string(), node.span));
+                    cx.report(Diagnostic::error(
+                        "invalid-duration",
+                        e.to_string(),
+                        node.span,
+                    ));
                     None
                 }
             },
@@ -339,7 +355,10 @@ impl FromNode for Duration {
                 cx.report(
                     Diagnostic::error(
                         "invalid-duration",
-                        format!("a duration needs a unit: `{}` is ambiguous", cx.text_of(node)),
+                        format!(
+                            "a duration needs a unit: `{}` is ambiguous",
+                            cx.text_of(node)
+                        ),
                         node.span,
                     )
                     .with_help(format!("write `{0}s` or `{0}ms`", cx.text_of(node))),
@@ -504,13 +523,13 @@ macro_rules! config_struct {
                         <$ty as $crate::decode::FromNode>::schema(),
                         concat!($($fdoc, "\n"),*),
                     );
+                    properties.insert($key.to_string(), field_schema.clone());
                     $(
                         properties.insert(
                             $alias.to_string(),
                             $crate::decode::describe(field_schema.clone(), concat!("Same as `", $key, "`.")),
                         );
                     )*
-                    properties.insert($key.to_string(), field_schema);
                     if stringify!($req) == "required" {
                         required.push($key);
                     }
@@ -639,6 +658,7 @@ mod tests {
         let (value, diags) = decode("url: http://x\nmax: ${N}\nwait: 1s\n", Mode::Load);
         assert!(diags.is_empty(), "{diags:?}");
         let value = value.unwrap();
+        assert_eq!(value.url, "http://x");
         assert_eq!(value.count, Some(Tpl::Template("${N}".into())));
         assert_eq!(value.wait, Some(Duration::from_secs(1)));
         assert!(value.tags.is_empty());
@@ -650,7 +670,10 @@ mod tests {
         assert!(diags.is_empty(), "{diags:?}");
         assert_eq!(value.unwrap().count, Some(Tpl::Value(5)));
         let (_, diags) = decode("url: x\ncount: '5'\n", Mode::Load);
-        assert_eq!(diags[0].message, "expected a whole number ≥ 0, found string \"5\"");
+        assert_eq!(
+            diags[0].message,
+            "expected a whole number ≥ 0, found string \"5\""
+        );
     }
 
     #[test]
@@ -664,10 +687,20 @@ mod tests {
         assert_eq!(
             messages,
             vec![
-                ("unknown-key", 1, 1, "unknown key `cuont` in the sample; it is ignored"),
-                ("out-of-range", 2, 8, "-1 is out of range (0..=4294967295)"),
-                ("invalid-duration", 3, 7, "a duration needs a unit: `10` is ambiguous"),
+                (
+                    "unknown-key",
+                    1,
+                    1,
+                    "unknown key `cuont` in the sample; it is ignored"
+                ),
                 ("missing-key", 1, 1, "the sample needs `url`"),
+                ("out-of-range", 2, 8, "-1 is out of range (0..=4294967295)"),
+                (
+                    "invalid-duration",
+                    3,
+                    7,
+                    "a duration needs a unit: `10` is ambiguous"
+                ),
             ]
         );
         assert_eq!(diags[0].help.as_deref(), Some("did you mean `count`?"));
@@ -684,7 +717,10 @@ mod tests {
     fn schema_lists_keys_and_required() {
         let schema = Sample::schema();
         assert_eq!(schema["required"], json!(["url"]));
-        assert_eq!(schema["properties"]["url"]["description"], "A required string.");
+        assert_eq!(
+            schema["properties"]["url"]["description"],
+            "A required string."
+        );
         assert!(schema["properties"]["max"].is_object());
     }
 }

@@ -74,7 +74,10 @@ impl Diagnostic {
 }
 
 /// The closest candidate within a small edit distance, for "did you mean" hints.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = if word.chars().count() <= 3 { 1 } else { 2 };
     candidates
         .into_iter()

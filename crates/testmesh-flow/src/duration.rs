@@ -73,8 +73,8 @@ pub fn format_duration(d: Duration) -> String {
     if nanos == 0 {
         return "0s".into();
     }
-    if nanos % 1_000_000 != 0 || nanos < 1_000_000 {
-        return if nanos % 1000 == 0 {
+    if !nanos.is_multiple_of(1_000_000) || nanos < 1_000_000 {
+        return if nanos.is_multiple_of(1000) {
             format!("{}us", nanos / 1000)
         } else {
             format!("{nanos}ns")
@@ -117,7 +117,10 @@ mod tests {
         assert_eq!(parse_duration("10us").unwrap(), Duration::from_micros(10));
         assert_eq!(parse_duration("10µs").unwrap(), Duration::from_micros(10));
         assert_eq!(parse_duration("7ns").unwrap(), Duration::from_nanos(7));
-        assert_eq!(parse_duration("1m0.5s").unwrap(), Duration::from_millis(60_500));
+        assert_eq!(
+            parse_duration("1m0.5s").unwrap(),
+            Duration::from_millis(60_500)
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
 use regex::Regex;
 
@@ -61,9 +62,11 @@ struct Checker<'a> {
     /// Loop variables in scope.
     loop_vars: Vec<String>,
     seen_ids: HashMap<&'a str, Span>,
-    step_id_pattern: Option<Regex>,
-    tag_pattern: Option<Regex>,
 }
+
+static STEP_ID: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"^[a-z][a-z0-9_-]{0,63}$").ok());
+static TAG: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"^[a-z0-9][a-z0-9_-]*$").ok());
 
 impl<'a> Checker<'a> {
     fn new(flow: &'a Flow, source: &'a str) -> Self {
@@ -87,8 +90,6 @@ impl<'a> Checker<'a> {
             done_outputs: HashSet::new(),
             loop_vars: Vec::new(),
             seen_ids: HashMap::new(),
-            step_id_pattern: Regex::new(r"^[a-z][a-z0-9_-]{0,63}$").ok(),
-            tag_pattern: Regex::new(r"^[a-z0-9][a-z0-9_-]*$").ok(),
         }
     }
 
@@ -111,19 +112,38 @@ impl<'a> Checker<'a> {
             ),
             Some(_) => {}
         }
-        if flow.description.as_ref().is_some_and(|d| d.chars().count() > MAX_DESCRIPTION) {
+        if flow
+            .description
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > MAX_DESCRIPTION)
+        {
             let span = flow.node.entry("description").map_or(whole, |e| e.key_span);
-            self.warn("limit", format!("the description is longer than {MAX_DESCRIPTION} characters"), span);
+            self.warn(
+                "limit",
+                format!("the description is longer than {MAX_DESCRIPTION} characters"),
+                span,
+            );
         }
         if flow.steps.is_empty() {
             let span = flow.node.entry("steps").map_or(whole, |e| e.key_span);
-            self.warn("no-steps", "the flow has no steps; it will pass without doing anything", span);
+            self.warn(
+                "no-steps",
+                "the flow has no steps; it will pass without doing anything",
+                span,
+            );
         }
         for tag in &flow.tags {
-            if self.tag_pattern.as_ref().is_some_and(|re| !re.is_match(&tag.value)) {
+            if TAG.as_ref().is_some_and(|re| !re.is_match(&tag.value)) {
                 self.diagnostics.push(
-                    Diagnostic::warning("tag-format", format!("tag `{}` is not lower-case letters, digits, `_` and `-`", tag.value), tag.span)
-                        .with_help("tags are matched exactly; `Smoke` and `smoke` are different tags"),
+                    Diagnostic::warning(
+                        "tag-format",
+                        format!(
+                            "tag `{}` is not lower-case letters, digits, `_` and `-`",
+                            tag.value
+                        ),
+                        tag.span,
+                    )
+                    .with_help("tags are matched exactly; `Smoke` and `smoke` are different tags"),
                 );
             }
         }
@@ -169,7 +189,13 @@ impl<'a> Checker<'a> {
             self.check_step_id(step);
         }
         if depth > MAX_NESTING {
-            self.warn("limit", format!("steps nested {depth} levels deep; more than {MAX_NESTING} is hard to follow"), step.span);
+            self.warn(
+                "limit",
+                format!(
+                    "steps nested {depth} levels deep; more than {MAX_NESTING} is hard to follow"
+                ),
+                step.span,
+            );
         }
         if let Some(when) = &step.when {
             self.check_condition_names(when, step);
@@ -226,7 +252,10 @@ impl<'a> Checker<'a> {
             self.diagnostics.push(
                 Diagnostic::warning(
                     "duplicate-step-id",
-                    format!("step id `{}` is already used on line {}; its outputs will be overwritten", step.id, first.line),
+                    format!(
+                        "step id `{}` is already used on line {}; its outputs will be overwritten",
+                        step.id, first.line
+                    ),
                     span,
                 )
                 .with_help("give every step its own id"),
@@ -234,7 +263,7 @@ impl<'a> Checker<'a> {
         } else {
             self.seen_ids.insert(step.id.as_str(), span);
         }
-        if self.step_id_pattern.as_ref().is_some_and(|re| !re.is_match(&step.id)) {
+        if STEP_ID.as_ref().is_some_and(|re| !re.is_match(&step.id)) {
             self.diagnostics.push(
                 Diagnostic::warning(
                     "step-id-format",
@@ -248,11 +277,19 @@ impl<'a> Checker<'a> {
 
     fn check_retry(&mut self, step: &Step) {
         let Some(retry) = &step.retry else { return };
-        if let Some(n) = retry.max_attempts.as_ref().and_then(|m| m.literal()).copied()
+        if let Some(n) = retry
+            .max_attempts
+            .as_ref()
+            .and_then(|m| m.literal())
+            .copied()
             && !(1..=10).contains(&n)
         {
             let span = step.value_span("retry");
-            self.warn("limit", format!("`retry.max_attempts` is {n}; use 1 to 10 (it counts the first attempt)"), span);
+            self.warn(
+                "limit",
+                format!("`retry.max_attempts` is {n}; use 1 to 10 (it counts the first attempt)"),
+                span,
+            );
         }
     }
 
@@ -265,61 +302,124 @@ impl<'a> Checker<'a> {
                 self.diagnostics.push(
                     Diagnostic::error(
                         "invalid-output-path",
-                        format!("output `{name}`: `{}` is not a valid JSONPath: {err}", path.value),
+                        format!(
+                            "output `{name}`: `{}` is not a valid JSONPath: {err}",
+                            path.value
+                        ),
                         path.span,
                     )
-                    .with_help("write `$.body.id`, `$.items[0].id` or a dotted path like `body.id`"),
+                    .with_help(
+                        "write `$.body.id`, `$.items[0].id` or a dotted path like `body.id`",
+                    ),
                 );
             }
         }
     }
 
     fn check_action(&mut self, step: &Step, action: &Action) {
-        let at = |key: &str| step.config.entry(key).map_or(step.action_span, |e| e.key_span);
-        let config_span = if step.config.span.is_empty() { step.action_span } else { step.config.span };
+        let at = |key: &str| {
+            step.config
+                .entry(key)
+                .map_or(step.action_span, |e| e.key_span)
+        };
+        let config_span = if step.config.span.is_empty() {
+            step.action_span
+        } else {
+            step.config.span
+        };
         match action {
             Action::ForEach(c) => {
-                let given = [c.items.is_some(), c.range.is_some(), c.items_from_glob.is_some()];
+                let given = [
+                    c.items.is_some(),
+                    c.range.is_some(),
+                    c.items_from_glob.is_some(),
+                ];
                 match given.iter().filter(|g| **g).count() {
-                    0 => self.error("missing-key", "for_each needs one of `items`, `range` or `items_from_glob`", config_span),
+                    0 => self.error(
+                        "missing-key",
+                        "for_each needs one of `items`, `range` or `items_from_glob`",
+                        config_span,
+                    ),
                     1 => {}
-                    _ => self.error("conflicting-keys", "for_each takes only one of `items`, `range` and `items_from_glob`", config_span),
+                    _ => self.error(
+                        "conflicting-keys",
+                        "for_each takes only one of `items`, `range` and `items_from_glob`",
+                        config_span,
+                    ),
                 }
             }
             Action::Transform(c) => {
                 if c.input.is_none() && c.input_file.is_none() {
-                    self.error("missing-key", "transform needs `input` or `input_file`", config_span);
+                    self.error(
+                        "missing-key",
+                        "transform needs `input` or `input_file`",
+                        config_span,
+                    );
                 }
                 if c.transforms.is_empty() && c.operations.is_empty() {
-                    self.error("missing-key", "transform needs `transforms` or `operations`", config_span);
+                    self.error(
+                        "missing-key",
+                        "transform needs `transforms` or `operations`",
+                        config_span,
+                    );
                 }
             }
             Action::Assert(c) if c.assertions.is_empty() => {
-                self.error("missing-key", "the assert action needs at least one assertion", at("assertions"));
+                self.error(
+                    "missing-key",
+                    "the assert action needs at least one assertion",
+                    at("assertions"),
+                );
             }
             Action::Websocket(c) if c.action.is_none() && c.actions.is_none() => {
-                self.error("missing-key", "websocket needs `action` (connect, send, receive, close) or `actions`", config_span);
+                self.error(
+                    "missing-key",
+                    "websocket needs `action` (connect, send, receive, close) or `actions`",
+                    config_span,
+                );
             }
             Action::Websocket(c) => {
                 if let Some(a) = &c.action
                     && !["connect", "send", "receive", "close"].contains(&a.as_str())
                     && !crate::decode::is_template(a)
                 {
-                    self.error("invalid-value", format!("websocket action `{a}` is not one of connect, send, receive, close"), at("action"));
+                    self.error(
+                        "invalid-value",
+                        format!(
+                            "websocket action `{a}` is not one of connect, send, receive, close"
+                        ),
+                        at("action"),
+                    );
                 }
             }
             Action::ContractVerify(c) if c.contract_id.is_none() && c.pact_file.is_none() => {
-                self.error("missing-key", "contract_verify needs `contract_id` or `pact_file`", config_span);
+                self.error(
+                    "missing-key",
+                    "contract_verify needs `contract_id` or `pact_file`",
+                    config_span,
+                );
             }
-            Action::VerifyContractInteraction(c) if c.contract_id.is_none() && c.pact_file.is_none() => {
-                self.error("missing-key", "verify_contract_interaction needs `contract_id` or `pact_file`", config_span);
+            Action::VerifyContractInteraction(c)
+                if c.contract_id.is_none() && c.pact_file.is_none() =>
+            {
+                self.error(
+                    "missing-key",
+                    "verify_contract_interaction needs `contract_id` or `pact_file`",
+                    config_span,
+                );
             }
             Action::WaitFor(c) => match c.kind {
-                crate::model::actions::WaitForType::Http if c.url.is_none() => {
-                    self.error("missing-key", "wait_for with `type: http` needs `url`", config_span)
-                }
+                crate::model::actions::WaitForType::Http if c.url.is_none() => self.error(
+                    "missing-key",
+                    "wait_for with `type: http` needs `url`",
+                    config_span,
+                ),
                 crate::model::actions::WaitForType::Tcp if c.host.is_none() || c.port.is_none() => {
-                    self.error("missing-key", "wait_for with `type: tcp` needs `host` and `port`", config_span)
+                    self.error(
+                        "missing-key",
+                        "wait_for with `type: tcp` needs `host` and `port`",
+                        config_span,
+                    )
                 }
                 _ => {}
             },
@@ -328,10 +428,18 @@ impl<'a> Checker<'a> {
                     use crate::model::actions::PollConditionType as T;
                     let needs_column = matches!(cond.kind, T::ValueEquals | T::ValueNotNull);
                     if needs_column && cond.column.is_none() {
-                        self.error("missing-key", format!("db_poll condition `{}` needs `column`", cond.kind.as_str()), at("condition"));
+                        self.error(
+                            "missing-key",
+                            format!("db_poll condition `{}` needs `column`", cond.kind.as_str()),
+                            at("condition"),
+                        );
                     }
                     if cond.kind == T::ValueEquals && cond.value.is_none() {
-                        self.error("missing-key", "db_poll condition `value_equals` needs `value`", at("condition"));
+                        self.error(
+                            "missing-key",
+                            "db_poll condition `value_equals` needs `value`",
+                            at("condition"),
+                        );
                     }
                 }
             }
@@ -339,22 +447,50 @@ impl<'a> Checker<'a> {
                 if let Some(level) = &c.level
                     && !["debug", "info", "warn", "error"].contains(&level.as_str())
                 {
-                    self.warn("invalid-value", format!("log level `{level}` is not debug, info, warn or error; it logs as info"), at("level"));
+                    self.warn(
+                        "invalid-value",
+                        format!(
+                            "log level `{level}` is not debug, info, warn or error; it logs as info"
+                        ),
+                        at("level"),
+                    );
                 }
             }
             Action::HttpRequest(c) => {
-                const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT"];
-                if !crate::decode::is_template(&c.method) && !METHODS.contains(&c.method.to_ascii_uppercase().as_str()) {
-                    self.warn("invalid-value", format!("`{}` is not a standard HTTP method; it is sent as written", c.method), at("method"));
+                const METHODS: &[&str] = &[
+                    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT",
+                ];
+                if !crate::decode::is_template(&c.method)
+                    && !METHODS.contains(&c.method.to_ascii_uppercase().as_str())
+                {
+                    self.warn(
+                        "invalid-value",
+                        format!(
+                            "`{}` is not a standard HTTP method; it is sent as written",
+                            c.method
+                        ),
+                        at("method"),
+                    );
                 }
                 if c.body.is_some() && (c.form.is_some() || c.multipart.is_some()) {
-                    self.error("conflicting-keys", "use only one of `body`, `form` and `multipart`", at("body"));
+                    self.error(
+                        "conflicting-keys",
+                        "use only one of `body`, `form` and `multipart`",
+                        at("body"),
+                    );
                 }
             }
-            Action::GrpcStream(c) => {
-                if !["client", "server", "bidirectional"].contains(&c.kind.as_str()) {
-                    self.error("invalid-value", format!("grpc_stream type `{}` is not client, server or bidirectional", c.kind), at("type"));
-                }
+            Action::GrpcStream(c)
+                if !["client", "server", "bidirectional"].contains(&c.kind.as_str()) =>
+            {
+                self.error(
+                    "invalid-value",
+                    format!(
+                        "grpc_stream type `{}` is not client, server or bidirectional",
+                        c.kind
+                    ),
+                    at("type"),
+                );
             }
             Action::Browser(c) => {
                 for (i, a) in c.actions.iter().enumerate() {
@@ -366,7 +502,11 @@ impl<'a> Checker<'a> {
                             .and_then(|items| items.get(i))
                             .and_then(|n| n.get("type"))
                             .map_or(config_span, |n| n.span);
-                        let mut d = Diagnostic::error("invalid-value", format!("unknown browser action `{}`", a.kind), span);
+                        let mut d = Diagnostic::error(
+                            "invalid-value",
+                            format!("unknown browser action `{}`", a.kind),
+                            span,
+                        );
                         if let Some(s) = did_you_mean(&a.kind, BROWSER_ACTIONS.iter().copied()) {
                             d = d.with_help(format!("did you mean `{s}`?"));
                         }
@@ -455,27 +595,50 @@ impl<'a> Checker<'a> {
                 continue;
             }
             if reference.path.is_some() {
-                self.check_step_reference(step, &reference.raw, root, span, reference.default.is_some());
+                self.check_step_reference(
+                    step,
+                    &reference.raw,
+                    root,
+                    span,
+                    reference.default.is_some(),
+                );
             } else {
                 self.check_bare_reference(&reference.raw, root, span, reference.default.is_some());
             }
         }
     }
 
-    fn check_step_reference(&mut self, step: &Step, raw: &str, root: &str, span: Span, has_default: bool) {
+    fn check_step_reference(
+        &mut self,
+        step: &Step,
+        raw: &str,
+        root: &str,
+        span: Span,
+        has_default: bool,
+    ) {
         if self.done_ids.contains(root) || self.is_known_bare(root) {
             return;
         }
         if root == step.id {
-            self.error("reference-order", format!("`{raw}` reads this step's own result, which does not exist until it has run"), span);
+            self.error(
+                "reference-order",
+                format!(
+                    "`{raw}` reads this step's own result, which does not exist until it has run"
+                ),
+                span,
+            );
         } else if let Some(line) = self.all_ids.get(root) {
             self.error("reference-order", format!("`{raw}` reads step `{root}`, which has not run yet at this point (it is on line {line})"), span);
         } else if !has_default {
             let candidates: Vec<&str> = self.done_ids.iter().copied().collect();
             match did_you_mean(root, candidates) {
                 Some(suggestion) => self.diagnostics.push(
-                    Diagnostic::error("undefined-reference", format!("`{raw}`: there is no step or variable named `{root}`"), span)
-                        .with_help(format!("did you mean `{suggestion}`?")),
+                    Diagnostic::error(
+                        "undefined-reference",
+                        format!("`{raw}`: there is no step or variable named `{root}`"),
+                        span,
+                    )
+                    .with_help(format!("did you mean `{suggestion}`?")),
                 ),
                 None if is_env_style(root) => {}
                 None => self.undefined_warning(root, raw, span),
@@ -490,7 +653,9 @@ impl<'a> Checker<'a> {
         if let Some(step_id) = self.all_outputs.get(name) {
             self.error(
                 "reference-order",
-                format!("`{raw}` is an output of step `{step_id}`, which has not run yet at this point"),
+                format!(
+                    "`{raw}` is an output of step `{step_id}`, which has not run yet at this point"
+                ),
                 span,
             );
             return;
@@ -505,7 +670,9 @@ impl<'a> Checker<'a> {
         candidates.extend(self.loop_vars.iter().map(String::as_str));
         let mut d = Diagnostic::warning(
             "undefined-variable",
-            format!("`{raw}`: `{name}` is not defined in this flow; it must come from --var, --env-file, the environment or a run_flow input"),
+            format!(
+                "`{raw}`: `{name}` is not defined in this flow; it must come from --var, --env-file, the environment or a run_flow input"
+            ),
             span,
         );
         if let Some(s) = did_you_mean(name, candidates) {
@@ -527,26 +694,55 @@ impl<'a> Checker<'a> {
     }
 
     fn warn(&mut self, code: &'static str, message: impl Into<String>, span: Span) {
-        self.diagnostics.push(Diagnostic::warning(code, message, span));
+        self.diagnostics
+            .push(Diagnostic::warning(code, message, span));
     }
 
     fn error(&mut self, code: &'static str, message: impl Into<String>, span: Span) {
-        self.diagnostics.push(Diagnostic::error(code, message, span));
+        self.diagnostics
+            .push(Diagnostic::error(code, message, span));
     }
 }
 
 /// Browser action types accepted in `actions[].type`.
 const BROWSER_ACTIONS: &[&str] = &[
-    "navigate", "goto", "go_back", "go_forward", "reload", "wait_for_selector", "wait_for_url",
-    "wait_for_navigation", "click", "fill", "type", "press", "check", "uncheck", "select", "hover",
-    "focus", "drag", "get_text", "get_attribute", "evaluate", "assert_text", "assert_visible",
-    "assert_hidden", "assert_count", "assert_url", "screenshot", "start_video", "stop_video",
+    "navigate",
+    "goto",
+    "go_back",
+    "go_forward",
+    "reload",
+    "wait_for_selector",
+    "wait_for_url",
+    "wait_for_navigation",
+    "click",
+    "fill",
+    "type",
+    "press",
+    "check",
+    "uncheck",
+    "select",
+    "hover",
+    "focus",
+    "drag",
+    "get_text",
+    "get_attribute",
+    "evaluate",
+    "assert_text",
+    "assert_visible",
+    "assert_hidden",
+    "assert_count",
+    "assert_url",
+    "screenshot",
+    "start_video",
+    "stop_video",
 ];
 
 /// Upper-case names are read from the environment by convention; they are not reported when undefined.
 fn is_env_style(name: &str) -> bool {
     name.chars().any(|c| c.is_ascii_uppercase())
-        && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
 fn visit<'a>(steps: &'a [Step], f: &mut impl FnMut(&'a Step)) {
@@ -558,7 +754,11 @@ fn visit<'a>(steps: &'a [Step], f: &mut impl FnMut(&'a Step)) {
     }
 }
 
-fn collect_strings<'n>(node: &'n Node, path: &mut Vec<String>, out: &mut Vec<(Vec<String>, &'n Node)>) {
+fn collect_strings<'n>(
+    node: &'n Node,
+    path: &mut Vec<String>,
+    out: &mut Vec<(Vec<String>, &'n Node)>,
+) {
     match &node.kind {
         NodeKind::Str(_) => out.push((path.clone(), node)),
         NodeKind::Seq(items) => {
@@ -580,54 +780,75 @@ fn collect_strings<'n>(node: &'n Node, path: &mut Vec<String>, out: &mut Vec<(Ve
 }
 
 fn is_nested_steps_path(step: &Step, path: &[String]) -> bool {
-    let Some(first) = path.first() else { return false };
+    let Some(first) = path.first() else {
+        return false;
+    };
     step.action
         .as_ref()
         .is_some_and(|a| a.nested_steps().iter().any(|(key, _)| key == first))
 }
 
-/// A flow file loaded for a cross-file check.
-pub struct FlowFile<'a> {
-    /// The file path.
-    pub path: &'a Path,
-    /// The decoded flow.
-    pub flow: &'a Flow,
+/// What the cross-file check needs to know of one flow: its name and the flows it calls.
+#[derive(Debug, Clone, Default)]
+pub struct FlowLinks {
+    /// The flow's name.
+    pub name: String,
+    /// `run_flow` targets written as literals, with the span of the `flow:` value.
+    pub calls: Vec<(String, Span)>,
+}
+
+impl FlowLinks {
+    /// Collects the links of a flow.
+    pub fn of(flow: &Flow) -> FlowLinks {
+        let mut calls = Vec::new();
+        for (_, steps) in flow.phases() {
+            visit(steps, &mut |step| {
+                if let Some(Action::RunFlow(config)) = &step.action
+                    && !crate::decode::is_template(&config.flow)
+                {
+                    let span = step.config.get("flow").map_or(step.span, |n| n.span);
+                    calls.push((config.flow.clone(), span));
+                }
+            });
+        }
+        FlowLinks {
+            name: flow.name.clone(),
+            calls,
+        }
+    }
 }
 
 /// Finds `run_flow` cycles among a set of files. Targets are matched by path (relative to the calling
-/// file) or by flow name. Returns diagnostics per file index.
-pub fn check_run_flow_cycles(files: &[FlowFile]) -> Vec<(usize, Diagnostic)> {
+/// file) or by flow name. Returns each finding with the index of the file it belongs to.
+pub fn check_run_flow_cycles(files: &[(&Path, &FlowLinks)]) -> Vec<(usize, Diagnostic)> {
     let by_path: HashMap<PathBuf, usize> = files
         .iter()
         .enumerate()
-        .map(|(i, f)| (normalize(f.path), i))
+        .map(|(i, (path, _))| (normalize(path), i))
         .collect();
     let by_name: HashMap<&str, usize> = files
         .iter()
         .enumerate()
-        .filter(|(_, f)| !f.flow.name.is_empty())
-        .map(|(i, f)| (f.flow.name.as_str(), i))
+        .filter(|(_, (_, links))| !links.name.is_empty())
+        .map(|(i, (_, links))| (links.name.as_str(), i))
         .collect();
-    // Edges: (from file, to file, span of the `flow:` value in the caller).
-    let mut edges: Vec<Vec<(usize, Span)>> = vec![Vec::new(); files.len()];
-    for (i, file) in files.iter().enumerate() {
-        for (_, steps) in file.flow.phases() {
-            visit(steps, &mut |step| {
-                let Some(Action::RunFlow(config)) = &step.action else { return };
-                if crate::decode::is_template(&config.flow) {
-                    return;
-                }
-                let span = step.config.get("flow").map_or(step.span, |n| n.span);
-                let base = file.path.parent().unwrap_or(Path::new(""));
-                let target = by_path
-                    .get(&normalize(&base.join(&config.flow)))
-                    .or_else(|| by_name.get(config.flow.as_str()));
-                if let Some(&to) = target {
-                    edges[i].push((to, span));
-                }
-            });
-        }
-    }
+    // Edges: (to file, span of the `flow:` value in the caller).
+    let edges: Vec<Vec<(usize, Span)>> = files
+        .iter()
+        .map(|(path, links)| {
+            let base = path.parent().unwrap_or(Path::new(""));
+            links
+                .calls
+                .iter()
+                .filter_map(|(target, span)| {
+                    by_path
+                        .get(&normalize(&base.join(target)))
+                        .or_else(|| by_name.get(target.as_str()))
+                        .map(|&to| (to, *span))
+                })
+                .collect()
+        })
+        .collect();
     let mut out = Vec::new();
     for start in 0..files.len() {
         for &(next, span) in &edges[start] {
@@ -635,7 +856,7 @@ pub fn check_run_flow_cycles(files: &[FlowFile]) -> Vec<(usize, Diagnostic)> {
                 chain.insert(0, start);
                 let names: Vec<String> = chain
                     .iter()
-                    .map(|&i| files[i].path.display().to_string())
+                    .map(|&i| files[i].0.display().to_string())
                     .collect();
                 out.push((
                     start,

@@ -213,7 +213,9 @@ impl Node {
         };
         let quote = if written == value {
             0
-        } else if written.len() == value.len() + 2 && written.get(1..written.len() - 1) == Some(value) {
+        } else if written.len() == value.len() + 2
+            && written.get(1..written.len() - 1) == Some(value)
+        {
             1
         } else {
             return self.span;
@@ -347,8 +349,9 @@ impl<'a> Builder<'a> {
                     documents += 1;
                     if documents > 1 {
                         return Err(YamlError {
-                            message: "a flow file holds one YAML document; found a second one (`---`)"
-                                .into(),
+                            message:
+                                "a flow file holds one YAML document; found a second one (`---`)"
+                                    .into(),
                             span,
                         });
                     }
@@ -424,10 +427,7 @@ impl<'a> Builder<'a> {
                         self.finish(node, anchor)?;
                     }
                 }
-                Event::StreamStart
-                | Event::StreamEnd
-                | Event::DocumentEnd
-                | Event::Nothing => {}
+                Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
             }
         }
         self.root.ok_or_else(|| YamlError {
@@ -591,14 +591,22 @@ fn resolve_scalar(
     };
     match tag {
         Some("str") => return Ok(string(text)),
-        Some("int") => return parse_int(text).map(|i| typed(NodeKind::Int(i))).ok_or_else(|| bad("integer")),
+        Some("int") => {
+            return parse_int(text)
+                .map(|i| typed(NodeKind::Int(i)))
+                .ok_or_else(|| bad("integer"));
+        }
         Some("float") => {
             return parse_float(text)
                 .or_else(|| parse_int(text).map(|i| i as f64))
                 .map(|f| typed(NodeKind::Float(f)))
                 .ok_or_else(|| bad("number"));
         }
-        Some("bool") => return parse_bool(text).map(|b| typed(NodeKind::Bool(b))).ok_or_else(|| bad("boolean")),
+        Some("bool") => {
+            return parse_bool(text)
+                .map(|b| typed(NodeKind::Bool(b)))
+                .ok_or_else(|| bad("boolean"));
+        }
         Some("null") => return Ok(typed(NodeKind::Null)),
         _ => {}
     }
@@ -754,13 +762,14 @@ mod tests {
 
     #[test]
     fn anchors_aliases_and_merges() {
-        let root = parse(
-            "base: &b {x: 1, y: 2}\nderived:\n  <<: *b\n  y: 3\nlist: [*b]\n",
-        )
-        .unwrap();
+        let root =
+            parse("base: &b {x: 1, y: 2}\nderived:\n  <<: *b\n  y: 3\nlist: [*b]\n").unwrap();
         let derived = root.get("derived").unwrap().to_json();
         assert_eq!(derived, serde_json::json!({"y": 3, "x": 1}));
-        assert_eq!(root.get("list").unwrap().to_json(), serde_json::json!([{"x": 1, "y": 2}]));
+        assert_eq!(
+            root.get("list").unwrap().to_json(),
+            serde_json::json!([{"x": 1, "y": 2}])
+        );
     }
 
     #[test]
@@ -780,8 +789,18 @@ mod tests {
     #[test]
     fn empty_and_multi_document_files_are_errors() {
         assert!(parse("").unwrap_err().message.contains("empty"));
-        assert!(parse("# only a comment\n").unwrap_err().message.contains("empty"));
-        assert!(parse("a: 1\n---\nb: 2\n").unwrap_err().message.contains("second"));
+        assert!(
+            parse("# only a comment\n")
+                .unwrap_err()
+                .message
+                .contains("empty")
+        );
+        assert!(
+            parse("a: 1\n---\nb: 2\n")
+                .unwrap_err()
+                .message
+                .contains("second")
+        );
     }
 
     #[test]

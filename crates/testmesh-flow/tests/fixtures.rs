@@ -1,5 +1,7 @@
 //! Every flow written for the original TestMesh loads with no errors, and validates against our schema.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
+
 use std::path::PathBuf;
 
 use testmesh_flow::{Severity, load_file, schema::flow_schema};
@@ -27,7 +29,15 @@ fn original_flows_load_without_errors() {
             .diagnostics
             .iter()
             .filter(|d| d.severity == Severity::Error)
-            .map(|d| format!("{}:{}:{} {}", path.display(), d.span.line, d.span.col, d.message))
+            .map(|d| {
+                format!(
+                    "{}:{}:{} {}",
+                    path.display(),
+                    d.span.line,
+                    d.span.col,
+                    d.message
+                )
+            })
             .collect();
         assert!(errors.is_empty(), "{errors:#?}");
         let flow = loaded.flow.expect("decoded");

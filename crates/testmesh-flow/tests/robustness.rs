@@ -1,15 +1,51 @@
 //! No input makes the loader, the validator, the expression parser or the template parser panic.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
+
 use proptest::prelude::*;
 use testmesh_flow::{expr, interpolate, load_str};
 
 /// YAML-shaped noise: flow keys, actions, references and punctuation that trip parsers.
 fn yamlish() -> impl Strategy<Value = String> {
     let atoms = prop::sample::select(vec![
-        "name: x\n", "steps:\n", "  - ", "id: a\n", "action: http_request\n", "action: for_each\n",
-        "config:\n", "    ", "url: ${a.b[0]}\n", "{{x}}", "assert:\n", "- status == 200\n", "[", "]", "{",
-        "}", ":", "&a ", "*a", "<<: ", "'", "\"", "\t", "\n", "#", "---\n", "!!str ", "retry: {delay: 1s}\n",
-        "then:\n", "when: a &&\n", "output: {x: $.y}\n", "${", "$${", "é", "- ", "? ", "|\n", ">\n",
+        "name: x\n",
+        "steps:\n",
+        "  - ",
+        "id: a\n",
+        "action: http_request\n",
+        "action: for_each\n",
+        "config:\n",
+        "    ",
+        "url: ${a.b[0]}\n",
+        "{{x}}",
+        "assert:\n",
+        "- status == 200\n",
+        "[",
+        "]",
+        "{",
+        "}",
+        ":",
+        "&a ",
+        "*a",
+        "<<: ",
+        "'",
+        "\"",
+        "\t",
+        "\n",
+        "#",
+        "---\n",
+        "!!str ",
+        "retry: {delay: 1s}\n",
+        "then:\n",
+        "when: a &&\n",
+        "output: {x: $.y}\n",
+        "${",
+        "$${",
+        "é",
+        "- ",
+        "? ",
+        "|\n",
+        ">\n",
     ]);
     prop::collection::vec(atoms, 0..60).prop_map(|parts| parts.concat())
 }

@@ -1,5 +1,7 @@
 //! Each validation rule: the message a user sees and the position it points at.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
+
 use testmesh_flow::{Severity, load_str};
 
 /// (severity, code, line, col, message) of every finding.
@@ -25,7 +27,10 @@ const W: Severity = Severity::Warning;
 
 #[test]
 fn yaml_syntax_errors_point_at_the_problem() {
-    let (severity, line, _, message) = one("name: x\nsteps:\n  - id: a\n    action: [log\n", "yaml-syntax");
+    let (severity, line, _, message) = one(
+        "name: x\nsteps:\n  - id: a\n    action: [log\n",
+        "yaml-syntax",
+    );
     assert_eq!(severity, E);
     assert!(message.starts_with("invalid YAML"), "{message}");
     assert!(line >= 4, "{line}");
@@ -47,8 +52,20 @@ fn a_document_that_is_not_a_mapping_is_rejected() {
 fn missing_action_and_required_keys() {
     let text = "name: x\nsteps:\n  - id: a\n    config: {}\n  - id: b\n    action: http_request\n    config:\n      url: http://x\n";
     let all = findings(text);
-    assert!(all.contains(&(E, "missing-key", 3, 5, "a step needs `action`".into())), "{all:#?}");
-    assert!(all.contains(&(E, "missing-key", 8, 7, "http_request config needs `method`".into())), "{all:#?}");
+    assert!(
+        all.contains(&(E, "missing-key", 3, 5, "a step needs `action`".into())),
+        "{all:#?}"
+    );
+    assert!(
+        all.contains(&(
+            E,
+            "missing-key",
+            8,
+            7,
+            "http_request config needs `method`".into()
+        )),
+        "{all:#?}"
+    );
 }
 
 #[test]
@@ -63,17 +80,36 @@ fn wrong_types_name_expected_and_found() {
     let text = "name: x\nsteps:\n  - action: http\n    config: {method: GET, url: u, max_redirects: many}\n    disabled: 'yes'\n";
     let all = findings(text);
     assert!(
-        all.contains(&(E, "invalid-type", 4, 50, "expected a whole number ≥ 0, found string \"many\"".into())),
+        all.contains(&(
+            E,
+            "invalid-type",
+            4,
+            50,
+            "expected a whole number ≥ 0, found string \"many\"".into()
+        )),
         "{all:#?}"
     );
-    assert!(all.contains(&(E, "invalid-type", 5, 15, "expected true or false, found string \"yes\"".into())), "{all:#?}");
+    assert!(
+        all.contains(&(
+            E,
+            "invalid-type",
+            5,
+            15,
+            "expected true or false, found string \"yes\"".into()
+        )),
+        "{all:#?}"
+    );
 }
 
 #[test]
 fn unknown_actions_suggest_the_closest() {
     let text = "name: x\nsteps:\n  - action: databse_query\n";
     let loaded = load_str(text);
-    let d = loaded.diagnostics.iter().find(|d| d.code == "unknown-action").unwrap();
+    let d = loaded
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "unknown-action")
+        .unwrap();
     assert_eq!((d.span.line, d.span.col), (3, 13));
     assert_eq!(d.message, "unknown action `databse_query`");
     assert_eq!(d.help.as_deref(), Some("did you mean `database_query`?"));
@@ -81,10 +117,21 @@ fn unknown_actions_suggest_the_closest() {
 
 #[test]
 fn aliases_are_accepted() {
-    for action in ["http", "kafka_publish", "kafka_consume", "grpc_call", "mock_server_update"] {
-        let loaded = load_str(&format!("name: x\nsteps:\n  - action: {action}\n    config: {{}}\n"));
+    for action in [
+        "http",
+        "kafka_publish",
+        "kafka_consume",
+        "grpc_call",
+        "mock_server_update",
+    ] {
+        let loaded = load_str(&format!(
+            "name: x\nsteps:\n  - action: {action}\n    config: {{}}\n"
+        ));
         assert!(
-            loaded.diagnostics.iter().all(|d| d.code != "unknown-action"),
+            loaded
+                .diagnostics
+                .iter()
+                .all(|d| d.code != "unknown-action"),
             "{action}: {:?}",
             loaded.diagnostics
         );
@@ -95,7 +142,11 @@ fn aliases_are_accepted() {
 fn unknown_keys_warn_at_every_level_and_strictness_is_the_callers_choice() {
     let text = "name: x\nauthr: me\nsteps:\n  - action: log\n    config: {message: hi, levl: info}\n    asert: [x]\n";
     let all = findings(text);
-    let unknown: Vec<_> = all.iter().filter(|f| f.1 == "unknown-key").map(|f| (f.0, f.2, f.3)).collect();
+    let unknown: Vec<_> = all
+        .iter()
+        .filter(|f| f.1 == "unknown-key")
+        .map(|f| (f.0, f.2, f.3))
+        .collect();
     assert_eq!(unknown, vec![(W, 2, 1), (W, 5, 27), (W, 6, 5)]);
     let loaded = load_str(text);
     let help: Vec<_> = loaded.warnings().filter_map(|d| d.help.clone()).collect();
@@ -110,10 +161,16 @@ fn step_id_rules() {
     let text = "name: x\nsteps:\n  - id: Fetch\n    action: log\n    config: {message: a}\n  - id: fetch2\n    action: log\n    config: {message: b}\n  - id: fetch2\n    action: log\n    config: {message: c}\n";
     let (severity, line, col, message) = one(text, "step-id-format");
     assert_eq!((severity, line, col), (W, 3, 9));
-    assert!(message.starts_with("step id `Fetch` should start with a lower-case letter"), "{message}");
+    assert!(
+        message.starts_with("step id `Fetch` should start with a lower-case letter"),
+        "{message}"
+    );
     let (severity, line, col, message) = one(text, "duplicate-step-id");
     assert_eq!((severity, line, col), (W, 9, 9));
-    assert_eq!(message, "step id `fetch2` is already used on line 6; its outputs will be overwritten");
+    assert_eq!(
+        message,
+        "step id `fetch2` is already used on line 6; its outputs will be overwritten"
+    );
 }
 
 #[test]
@@ -130,12 +187,21 @@ fn default_ids_follow_the_original() {
 #[test]
 fn references_to_later_steps_are_errors() {
     let text = "name: x\nsteps:\n  - id: a\n    action: log\n    config: {message: \"${b.status}\"}\n  - id: b\n    action: log\n    config: {message: \"${b.message}\"}\n";
-    let all: Vec<_> = findings(text).into_iter().filter(|f| f.1 == "reference-order").collect();
+    let all: Vec<_> = findings(text)
+        .into_iter()
+        .filter(|f| f.1 == "reference-order")
+        .collect();
     assert_eq!(all.len(), 2, "{all:#?}");
     assert_eq!((all[0].2, all[0].3), (5, 24));
-    assert_eq!(all[0].4, "`${b.status}` reads step `b`, which has not run yet at this point (it is on line 6)");
+    assert_eq!(
+        all[0].4,
+        "`${b.status}` reads step `b`, which has not run yet at this point (it is on line 6)"
+    );
     assert_eq!((all[1].2, all[1].3), (8, 24));
-    assert_eq!(all[1].4, "`${b.message}` reads this step's own result, which does not exist until it has run");
+    assert_eq!(
+        all[1].4,
+        "`${b.message}` reads this step's own result, which does not exist until it has run"
+    );
 }
 
 #[test]
@@ -144,7 +210,13 @@ fn outputs_are_available_by_bare_name_after_their_step_only() {
     let all = findings(text);
     assert_eq!(
         all,
-        vec![(E, "reference-order", 5, 24, "`{{token}}` is an output of step `b`, which has not run yet at this point".into())]
+        vec![(
+            E,
+            "reference-order",
+            5,
+            24,
+            "`{{token}}` is an output of step `b`, which has not run yet at this point".into()
+        )]
     );
 }
 
@@ -153,7 +225,13 @@ fn undefined_references() {
     let text = "name: x\nsteps:\n  - id: login\n    action: log\n    config: {message: m}\n  - id: b\n    action: log\n    config: {message: \"${lgin.body.token} ${nothing_here} ${API_KEY} ${opt:fallback}\"}\n";
     let all = findings(text);
     assert!(
-        all.contains(&(E, "undefined-reference", 8, 24, "`${lgin.body.token}`: there is no step or variable named `lgin`".into())),
+        all.contains(&(
+            E,
+            "undefined-reference",
+            8,
+            24,
+            "`${lgin.body.token}`: there is no step or variable named `lgin`".into()
+        )),
         "{all:#?}"
     );
     let warning = all.iter().find(|f| f.1 == "undefined-variable").unwrap();
@@ -193,7 +271,10 @@ fn faker_references_are_checked() {
 #[test]
 fn invalid_durations() {
     let text = "name: x\nsteps:\n  - action: delay\n    config: {duration: 5 minutes}\n    timeout: 30\n    retry: {max_attempts: 3, delay: -1s}\n";
-    let all: Vec<_> = findings(text).into_iter().filter(|f| f.1 == "invalid-duration").collect();
+    let all: Vec<_> = findings(text)
+        .into_iter()
+        .filter(|f| f.1 == "invalid-duration")
+        .collect();
     let positions: Vec<_> = all.iter().map(|f| (f.2, f.3)).collect();
     assert_eq!(positions, vec![(4, 24), (5, 14), (6, 37)]);
     assert!(all[0].4.contains("unknown unit"), "{}", all[0].4);
@@ -204,9 +285,16 @@ fn invalid_durations() {
 #[test]
 fn expression_syntax_errors_have_the_column_inside_the_string() {
     let text = "name: x\nsteps:\n  - action: log\n    config: {message: m}\n    assert:\n      - status == \n      - \"body.items[0] >\"\n      - {expression: 'len(body) >', message: needs items}\n    when: \"ok &&\"\n";
-    let all: Vec<_> = findings(text).into_iter().filter(|f| f.1 == "invalid-expression").collect();
+    let all: Vec<_> = findings(text)
+        .into_iter()
+        .filter(|f| f.1 == "invalid-expression")
+        .collect();
     let positions: Vec<_> = all.iter().map(|f| (f.2, f.3)).collect();
-    assert_eq!(positions, vec![(6, 18), (7, 25), (8, 34), (9, 17)], "{all:#?}");
+    assert_eq!(
+        positions,
+        vec![(6, 18), (7, 25), (8, 34), (9, 17)],
+        "{all:#?}"
+    );
     assert!(all[0].4.contains("column 10"), "{}", all[0].4);
 }
 
@@ -226,7 +314,11 @@ fn assertion_forms() {
 fn invalid_enumerations_suggest() {
     let text = "name: x\nsteps:\n  - action: log\n    config: {message: m}\n    on_error: continu\n    retry: {backoff: exponental}\n";
     let loaded = load_str(text);
-    let invalid: Vec<_> = loaded.diagnostics.iter().filter(|d| d.code == "invalid-value").collect();
+    let invalid: Vec<_> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "invalid-value")
+        .collect();
     assert_eq!(invalid.len(), 2);
     assert_eq!(invalid[0].message, "`continu` is not one of fail, continue");
     assert_eq!(invalid[0].help.as_deref(), Some("did you mean `continue`?"));
@@ -236,21 +328,64 @@ fn invalid_enumerations_suggest() {
 #[test]
 fn action_constraints() {
     let cases = [
-        ("for_each", "{steps: []}", "for_each needs one of `items`, `range` or `items_from_glob`"),
-        ("for_each", "{items: [1], range: {start: 1, end: 2}}", "for_each takes only one of `items`, `range` and `items_from_glob`"),
-        ("transform", "{transforms: {a: $.b}}", "transform needs `input` or `input_file`"),
-        ("assert", "{data: {}, assertions: []}", "the assert action needs at least one assertion"),
-        ("websocket", "{url: ws://x}", "websocket needs `action` (connect, send, receive, close) or `actions`"),
-        ("contract_verify", "{provider_base_url: http://x}", "contract_verify needs `contract_id` or `pact_file`"),
-        ("wait_for", "{type: tcp, host: localhost}", "wait_for with `type: tcp` needs `host` and `port`"),
-        ("db_poll", "{connection: x, query: q, condition: {type: value_equals}}", "db_poll condition `value_equals` needs `column`"),
-        ("grpc_stream", "{address: a, service: s, method: m, type: sideways}", "grpc_stream type `sideways` is not client, server or bidirectional"),
-        ("browser", "{actions: [{type: clik, selector: '#b'}]}", "unknown browser action `clik`"),
+        (
+            "for_each",
+            "{steps: []}",
+            "for_each needs one of `items`, `range` or `items_from_glob`",
+        ),
+        (
+            "for_each",
+            "{items: [1], range: {start: 1, end: 2}}",
+            "for_each takes only one of `items`, `range` and `items_from_glob`",
+        ),
+        (
+            "transform",
+            "{transforms: {a: $.b}}",
+            "transform needs `input` or `input_file`",
+        ),
+        (
+            "assert",
+            "{data: {}, assertions: []}",
+            "the assert action needs at least one assertion",
+        ),
+        (
+            "websocket",
+            "{url: ws://x}",
+            "websocket needs `action` (connect, send, receive, close) or `actions`",
+        ),
+        (
+            "contract_verify",
+            "{provider_base_url: http://x}",
+            "contract_verify needs `contract_id` or `pact_file`",
+        ),
+        (
+            "wait_for",
+            "{type: tcp, host: localhost}",
+            "wait_for with `type: tcp` needs `host` and `port`",
+        ),
+        (
+            "db_poll",
+            "{connection: x, query: q, condition: {type: value_equals}}",
+            "db_poll condition `value_equals` needs `column`",
+        ),
+        (
+            "grpc_stream",
+            "{address: a, service: s, method: m, type: sideways}",
+            "grpc_stream type `sideways` is not client, server or bidirectional",
+        ),
+        (
+            "browser",
+            "{actions: [{type: clik, selector: '#b'}]}",
+            "unknown browser action `clik`",
+        ),
     ];
     for (action, config, expected) in cases {
         let text = format!("name: x\nsteps:\n  - action: {action}\n    config: {config}\n");
         let loaded = load_str(&text);
-        let found: Vec<_> = loaded.errors().map(|d| (d.span.line, d.message.clone())).collect();
+        let found: Vec<_> = loaded
+            .errors()
+            .map(|d| (d.span.line, d.message.clone()))
+            .collect();
         assert!(
             found.iter().any(|(line, m)| m == expected && *line == 4),
             "{action}: expected `{expected}` on line 4, got {found:#?}"
@@ -276,20 +411,30 @@ fn mock_endpoint_templates_are_left_to_the_mock() {
 
 #[test]
 fn the_wrapped_shape_wins_only_with_content() {
-    let wrapped = load_str("flow:\n  name: inner\n  steps:\n    - action: log\n      config: {message: m}\n");
+    let wrapped =
+        load_str("flow:\n  name: inner\n  steps:\n    - action: log\n      config: {message: m}\n");
     assert_eq!(wrapped.flow.unwrap().name, "inner");
     // An empty `flow:` mapping is just an unknown key of a bare flow.
-    let bare = load_str("name: outer\nflow: {}\nsteps:\n  - action: log\n    config: {message: m}\n");
+    let bare =
+        load_str("name: outer\nflow: {}\nsteps:\n  - action: log\n    config: {message: m}\n");
     assert_eq!(bare.flow.as_ref().unwrap().name, "outer");
     assert_eq!(bare.warnings().next().unwrap().code, "unknown-key");
-    let extra = load_str("flow:\n  name: inner\n  steps: [{action: log, config: {message: m}}]\nversion: 2\n");
+    let extra = load_str(
+        "flow:\n  name: inner\n  steps: [{action: log, config: {message: m}}]\nversion: 2\n",
+    );
     let w = extra.warnings().next().unwrap();
-    assert_eq!((w.span.line, w.message.as_str()), (4, "`version` is outside `flow:` and is ignored"));
+    assert_eq!(
+        (w.span.line, w.message.as_str()),
+        (4, "`version` is outside `flow:` and is ignored")
+    );
 }
 
 #[test]
 fn oversized_files_are_refused_before_parsing() {
-    let text = format!("name: x\ndescription: \"{}\"\n", "a".repeat(testmesh_flow::MAX_FILE_BYTES));
+    let text = format!(
+        "name: x\ndescription: \"{}\"\n",
+        "a".repeat(testmesh_flow::MAX_FILE_BYTES)
+    );
     let (severity, line, col, message) = one(&text, "file-too-large");
     assert_eq!((severity, line, col), (E, 1, 1));
     assert!(message.contains("limited to 1048576 bytes"));
@@ -303,14 +448,23 @@ fn deep_nesting_is_refused_not_overflowed() {
         text.push_str(&format!("{indent}- action: condition\n{indent}  config:\n{indent}    condition: 'true'\n{indent}    then:\n"));
         indent.push_str("      ");
     }
-    text.push_str(&format!("{indent}- action: log\n{indent}  config: {{message: m}}\n"));
+    text.push_str(&format!(
+        "{indent}- action: log\n{indent}  config: {{message: m}}\n"
+    ));
     let loaded = load_str(&text);
-    assert!(loaded.errors().any(|d| d.code == "too-deep"), "{:?}", loaded.diagnostics.first());
+    assert!(
+        loaded.errors().any(|d| d.code == "too-deep"),
+        "{:?}",
+        loaded.diagnostics.first()
+    );
 }
 
 #[test]
 fn numbers_in_string_fields_keep_their_written_form() {
-    let flow = load_str("name: x\nversion: 1.10\nsteps:\n  - action: log\n    config: {message: 1.50}\n").flow.unwrap();
+    let flow =
+        load_str("name: x\nversion: 1.10\nsteps:\n  - action: log\n    config: {message: 1.50}\n")
+            .flow
+            .unwrap();
     assert_eq!(flow.version.as_deref(), Some("1.10"));
     match &flow.steps[0].action {
         Some(testmesh_flow::Action::Log(config)) => assert_eq!(config.message, "1.50"),

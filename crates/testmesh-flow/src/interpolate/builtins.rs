@@ -10,27 +10,11 @@ use serde_json::Value;
 use super::scope::SystemInfo;
 
 /// Names of all built-in variables.
+#[rustfmt::skip]
 pub const BUILTINS: &[&str] = &[
-    "FLOW_ID",
-    "FLOW_NAME",
-    "EXECUTION_ID",
-    "TIMESTAMP",
-    "TIMESTAMP_UNIX",
-    "TIMESTAMP_MS",
-    "ISO_TIMESTAMP",
-    "DATE",
-    "TIME",
-    "DATETIME",
-    "YEAR",
-    "MONTH",
-    "DAY",
-    "HOUR",
-    "MINUTE",
-    "SECOND",
-    "RANDOM_ID",
-    "UUID",
-    "RANDOM_INT",
-    "RANDOM_STRING",
+    "FLOW_ID", "FLOW_NAME", "EXECUTION_ID", "TIMESTAMP", "TIMESTAMP_UNIX", "TIMESTAMP_MS",
+    "ISO_TIMESTAMP", "DATE", "TIME", "DATETIME", "YEAR", "MONTH", "DAY", "HOUR", "MINUTE", "SECOND",
+    "RANDOM_ID", "UUID", "RANDOM_INT", "RANDOM_STRING",
 ];
 
 /// True when `name` is a built-in variable (exact, upper-case).

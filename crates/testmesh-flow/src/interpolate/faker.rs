@@ -12,105 +12,31 @@ use rand::distr::Alphanumeric;
 use serde_json::Value;
 
 /// Known categories and their canonical (camelCase) function names.
+#[rustfmt::skip]
 const CATALOG: &[(&str, &[&str])] = &[
-    (
-        "name",
-        &[
-            "firstName",
-            "lastName",
-            "fullName",
-            "findName",
-            "prefix",
-            "suffix",
-            "jobTitle",
-        ],
-    ),
-    (
-        "internet",
-        &[
-            "email",
-            "userName",
-            "url",
-            "domainName",
-            "ip",
-            "ipv4",
-            "ipv6",
-            "password",
-            "userAgent",
-            "color",
-        ],
-    ),
+    ("name", &["firstName", "lastName", "fullName", "findName", "prefix", "suffix", "jobTitle"]),
+    ("internet", &["email", "userName", "url", "domainName", "ip", "ipv4", "ipv6", "password",
+                   "userAgent", "color"]),
     ("phone", &["phoneNumber", "number"]),
-    (
-        "address",
-        &[
-            "streetAddress",
-            "streetName",
-            "city",
-            "state",
-            "stateAbbr",
-            "zipCode",
-            "country",
-            "countryCode",
-            "latitude",
-            "longitude",
-            "buildingNumber",
-        ],
-    ),
-    (
-        "company",
-        &["companyName", "name", "catchPhrase", "bs", "industry"],
-    ),
-    (
-        "commerce",
-        &["productName", "price", "department", "color", "product"],
-    ),
-    (
-        "datatype",
-        &["number", "uuid", "boolean", "float", "string"],
-    ),
+    ("address", &["streetAddress", "streetName", "city", "state", "stateAbbr", "zipCode", "country",
+                  "countryCode", "latitude", "longitude", "buildingNumber"]),
+    ("company", &["companyName", "name", "catchPhrase", "bs", "industry"]),
+    ("commerce", &["productName", "price", "department", "color", "product"]),
+    ("datatype", &["number", "uuid", "boolean", "float", "string"]),
     ("date", &["past", "future", "recent", "soon"]),
-    (
-        "lorem",
-        &[
-            "word",
-            "words",
-            "sentence",
-            "sentences",
-            "paragraph",
-            "text",
-        ],
-    ),
+    ("lorem", &["word", "words", "sentence", "sentences", "paragraph", "text"]),
 ];
 
-const ADJECTIVES: &[&str] = &[
-    "Small",
-    "Ergonomic",
-    "Rustic",
-    "Sleek",
-    "Gorgeous",
-    "Handcrafted",
-    "Practical",
-];
-const MATERIALS: &[&str] = &[
-    "Steel", "Wooden", "Concrete", "Plastic", "Cotton", "Granite", "Rubber",
-];
-const PRODUCTS: &[&str] = &[
-    "Chair", "Car", "Computer", "Keyboard", "Mouse", "Bike", "Ball", "Gloves", "Shirt",
-];
-const DEPARTMENTS: &[&str] = &[
-    "Books",
-    "Electronics",
-    "Garden",
-    "Grocery",
-    "Health",
-    "Home",
-    "Sports",
-    "Toys",
-];
-const COLORS: &[&str] = &[
-    "red", "green", "blue", "orange", "purple", "teal", "silver", "black", "white",
-];
+#[rustfmt::skip]
+const ADJECTIVES: &[&str] = &["Small", "Ergonomic", "Rustic", "Sleek", "Gorgeous", "Handcrafted", "Practical"];
+#[rustfmt::skip]
+const MATERIALS: &[&str] = &["Steel", "Wooden", "Concrete", "Plastic", "Cotton", "Granite", "Rubber"];
+#[rustfmt::skip]
+const PRODUCTS: &[&str] = &["Chair", "Car", "Computer", "Keyboard", "Mouse", "Bike", "Ball", "Gloves", "Shirt"];
+#[rustfmt::skip]
+const DEPARTMENTS: &[&str] = &["Books", "Electronics", "Garden", "Grocery", "Health", "Home", "Sports", "Toys"];
+#[rustfmt::skip]
+const COLORS: &[&str] = &["red", "green", "blue", "orange", "purple", "teal", "silver", "black", "white"];
 
 /// Lower-cases and strips `_` so `firstName` and `first_name` compare equal.
 fn normalize(s: &str) -> String {

@@ -445,23 +445,3 @@ mod tests {
         }
     }
 }
-#[cfg(test)]
-mod deep_tmp {
-    fn t(kind: usize, n: usize) {
-        let s = match kind {
-            0 => format!("$[?{}@.x{}]", "(".repeat(n), ")".repeat(n)),
-            1 => format!("$[?{}@.x]", "!".repeat(n)),
-            2 => format!("$[?@.x[?@.y{}]", "[?@.y".repeat(n)),
-            _ => format!("$[?{}]", "@.a==1 && ".repeat(n) + "true"),
-        };
-        let _ = serde_json_path::JsonPath::parse(&s);
-    }
-    #[test]
-    fn deep() {
-        for kind in 1..4 { for n in [50usize, 100, 200, 400, 1000, 5000] {
-            let h = std::thread::Builder::new().stack_size(2 << 20).spawn(move || t(kind, n)).unwrap();
-            let _ = h.join();
-            eprintln!("ok {kind} {n}");
-        }}
-    }
-}

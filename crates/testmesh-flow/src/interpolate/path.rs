@@ -100,12 +100,43 @@ fn parse_bracket(chars: &[char], mut i: usize) -> Option<(Seg, usize)> {
     (chars.get(i) == Some(&']')).then_some((seg, i + 1))
 }
 
+/// Deepest `[`/`(` nesting accepted in a JSONPath. The JSONPath parser recurses
+/// (and backtracks) per level, so deeper inputs could overflow the stack or take
+/// exponential time; real-world paths stay far below this.
+const MAX_JSONPATH_DEPTH: usize = 8;
+
+/// Parses an RFC 9535 JSONPath after a nesting-depth guard.
+fn parse_jsonpath(path: &str) -> Result<JsonPath, String> {
+    let (mut depth, mut max) = (0usize, 0usize);
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in path.chars() {
+        match quote {
+            Some(_) if escaped => escaped = false,
+            Some(_) if c == '\\' => escaped = true,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                '\'' | '"' => quote = Some(c),
+                '[' | '(' => {
+                    depth += 1;
+                    max = max.max(depth);
+                }
+                ']' | ')' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+    }
+    if max > MAX_JSONPATH_DEPTH {
+        return Err(format!("JSONPath `{path}` is nested too deeply"));
+    }
+    JsonPath::parse(path).map_err(|e| format!("invalid JSONPath `{path}`: {e}"))
+}
+
 /// Checks that `path` is a valid simple path or (when it starts with `$`) JSONPath.
 pub(crate) fn validate(path: &str) -> Result<(), String> {
     if path.starts_with('$') {
-        JsonPath::parse(path)
-            .map(|_| ())
-            .map_err(|e| format!("invalid JSONPath `{path}`: {e}"))
+        parse_jsonpath(path).map(|_| ())
     } else {
         parse_path(path).map(|_| ())
     }
@@ -132,7 +163,7 @@ pub(crate) fn walk<'a>(value: &'a Value, segs: &[Seg]) -> Option<&'a Value> {
 /// otherwise a simple path. `Ok(None)` means "not found".
 pub(crate) fn select<'a>(value: &'a Value, path: &str) -> Result<Option<&'a Value>, String> {
     if path.starts_with('$') {
-        let jp = JsonPath::parse(path).map_err(|e| format!("invalid JSONPath `{path}`: {e}"))?;
+        let jp = parse_jsonpath(path)?;
         Ok(jp.query(value).first())
     } else {
         Ok(walk(value, &parse_path(path)?))
@@ -158,15 +189,24 @@ fn resolve_output_ref<'a>(result: &'a Value, path: &str, step_id: &str) -> Optio
     }
     let body = result.get("body");
     if path.starts_with('$') {
-        if let Ok(jp) = JsonPath::parse(path) {
+        if let Ok(jp) = parse_jsonpath(path) {
             return body
                 .and_then(|b| jp.query(b).first())
                 .or_else(|| jp.query(result).first());
         }
         // Not valid RFC 9535 (e.g. `$.items.0.id`): fall back to a simple path.
-        let rest = path.trim_start_matches('$').trim_start_matches('.');
-        return resolve_output_ref(result, rest, step_id);
+        let rest = path.trim_start_matches(['$', '.']);
+        if rest.is_empty() {
+            return None;
+        }
+        return resolve_simple(result, rest, step_id);
     }
+    resolve_simple(result, path, step_id)
+}
+
+/// Rules 3–5 of [`resolve_output`] for a non-JSONPath `path`.
+fn resolve_simple<'a>(result: &'a Value, path: &str, step_id: &str) -> Option<&'a Value> {
+    let body = result.get("body");
     let segs = parse_path(path).ok()?;
     if let Some(Seg::Key(first)) = segs.first()
         && (first == step_id || first == "response" || first == "result")
@@ -236,6 +276,24 @@ mod tests {
         assert_eq!(resolve_output(&r, "nope.deeper", "x"), Value::Null);
         assert_eq!(resolve_output(&r, "items[9]", "x"), Value::Null);
         assert_eq!(resolve_output(&r, "$[", "x"), Value::Null);
+        assert_eq!(resolve_output(&r, &"$.".repeat(100_000), "x"), Value::Null);
+        assert_eq!(
+            resolve_output(&r, "$.items[?(@.id==2)].name", "x"),
+            json!("two")
+        );
+    }
+
+    #[test]
+    fn deeply_nested_jsonpath_is_rejected_quickly() {
+        for n in [9, 50, 300, 5000] {
+            let parens = format!("$[?{}@.x{}]", "(".repeat(n), ")".repeat(n));
+            let filters = format!("$[?@.x{}]", "[?@.y".repeat(n));
+            for p in [parens, filters] {
+                assert!(validate(&p).is_err());
+                assert_eq!(resolve_output(&http(), &p, "x"), Value::Null);
+            }
+        }
+        assert!(validate("$['(((((((((((((']").is_ok());
     }
 
     #[test]

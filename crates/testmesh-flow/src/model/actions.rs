@@ -57,7 +57,7 @@ macro_rules! actions {
 
         /// An action with its decoded config.
         #[derive(Debug, Clone)]
-        pub enum Action { $($(#[doc = $doc])* $variant($config)),* }
+        pub enum Action { $($(#[doc = $doc])* $variant(Box<$config>)),* }
 
         impl Action {
             /// Which action this is.
@@ -66,7 +66,7 @@ macro_rules! actions {
             }
 
             fn decode_config(kind: ActionKind, node: &Node, cx: &mut Decoder) -> Option<Action> {
-                match kind { $(ActionKind::$variant => <$config as FromNode>::from_node(node, cx).map(Action::$variant)),* }
+                match kind { $(ActionKind::$variant => <$config as FromNode>::from_node(node, cx).map(|c| Action::$variant(Box::new(c)))),* }
             }
         }
     };
@@ -84,7 +84,12 @@ impl ActionKind {
 impl Action {
     /// Decodes a step's `config` for `kind`. A missing config is read as an empty mapping so that
     /// missing required keys are reported at the `action:` line.
-    pub fn decode(kind: ActionKind, config: &Node, action_span: Span, cx: &mut Decoder) -> Option<Action> {
+    pub fn decode(
+        kind: ActionKind,
+        config: &Node,
+        action_span: Span,
+        cx: &mut Decoder,
+    ) -> Option<Action> {
         if config.is_null() {
             let empty = Node {
                 kind: NodeKind::Map(Vec::new()),
@@ -265,13 +270,15 @@ pub enum Connection {
     /// `postgres://…`, `mysql://…`, `sqlite:…` or a libpq `key=value` string.
     Url(String),
     /// `{type, host, port, database, username, password, ssl}`.
-    Object(ConnectionObject),
+    Object(Box<ConnectionObject>),
 }
 
 impl FromNode for Connection {
     fn from_node(node: &Node, cx: &mut Decoder) -> Option<Self> {
         match &node.kind {
-            NodeKind::Map(_) => ConnectionObject::from_node(node, cx).map(Connection::Object),
+            NodeKind::Map(_) => {
+                ConnectionObject::from_node(node, cx).map(|c| Connection::Object(Box::new(c)))
+            }
             _ => String::from_node(node, cx).map(Connection::Url),
         }
     }
@@ -1010,10 +1017,19 @@ mod tests {
     #[test]
     fn names_and_aliases_resolve() {
         assert_eq!(ActionKind::from_name("http"), Some(ActionKind::HttpRequest));
-        assert_eq!(ActionKind::from_name("kafka_publish"), Some(ActionKind::KafkaProducer));
-        assert_eq!(ActionKind::from_name("kafka_consume"), Some(ActionKind::KafkaConsumer));
+        assert_eq!(
+            ActionKind::from_name("kafka_publish"),
+            Some(ActionKind::KafkaProducer)
+        );
+        assert_eq!(
+            ActionKind::from_name("kafka_consume"),
+            Some(ActionKind::KafkaConsumer)
+        );
         assert_eq!(ActionKind::from_name("grpc_call"), Some(ActionKind::Grpc));
-        assert_eq!(ActionKind::from_name("mock_server_update"), Some(ActionKind::MockServerConfigure));
+        assert_eq!(
+            ActionKind::from_name("mock_server_update"),
+            Some(ActionKind::MockServerConfigure)
+        );
         assert_eq!(ActionKind::from_name("HTTP"), None);
         for kind in ActionKind::ALL {
             assert_eq!(ActionKind::from_name(kind.name()), Some(*kind));

@@ -8,11 +8,11 @@ use std::time::Duration;
 use indexmap::IndexMap;
 use serde_json::Value;
 
+use crate::config_struct;
 use crate::decode::{Decoder, FromNode, Tpl};
 use crate::diagnostic::Diagnostic;
 use crate::model::step::{Backoff, Spanned, Step};
 use crate::yaml::{Node, NodeKind, Span};
-use crate::config_struct;
 
 config_struct! {
     /// A TestMesh flow.
@@ -185,7 +185,11 @@ impl Flow {
         }
         let fields = FlowFields::from_node(node, cx)?;
         let mut flow = Flow {
-            name: fields.name.as_ref().map(|n| n.value.clone()).unwrap_or_default(),
+            name: fields
+                .name
+                .as_ref()
+                .map(|n| n.value.clone())
+                .unwrap_or_default(),
             name_span: fields.name.map(|n| n.span),
             description: fields.description,
             suite: fields.suite,
@@ -243,7 +247,10 @@ impl Flow {
 }
 
 fn wrapped_has_content(inner: &Node) -> bool {
-    let name = inner.get("name").and_then(Node::as_str).is_some_and(|s| !s.is_empty());
+    let name = inner
+        .get("name")
+        .and_then(Node::as_str)
+        .is_some_and(|s| !s.is_empty());
     let steps = inner
         .get("steps")
         .is_some_and(|s| matches!(&s.kind, NodeKind::Seq(items) if !items.is_empty()));

@@ -136,7 +136,9 @@ fn decode_step(node: &Node, cx: &mut Decoder) -> Option<Step> {
             );
             d = match did_you_mean(&action_name, ActionKind::all_names()) {
                 Some(s) => d.with_help(format!("did you mean `{s}`?")),
-                None => d.with_help("run `testmesh schema` or see docs/flow-format.md for the list"),
+                None => {
+                    d.with_help("run `testmesh schema` or see docs/flow-format.md for the list")
+                }
             };
             cx.report(d);
             None
@@ -284,12 +286,21 @@ pub(crate) fn parse_expression(source: &str, node: &Node, cx: &mut Decoder) -> O
         Ok(expr) => Some(expr),
         Err(err) => {
             let offset: usize = source.chars().take(err.offset).map(char::len_utf8).sum();
-            let len: usize = source.chars().skip(err.offset).take(err.len.max(1)).map(char::len_utf8).sum();
+            let len: usize = source
+                .chars()
+                .skip(err.offset)
+                .take(err.len.max(1))
+                .map(char::len_utf8)
+                .sum();
             let span = node.inner_span(cx.source(), offset, len);
             cx.report(
-                Diagnostic::error("invalid-expression", format!("invalid expression: {err}"), span)
-                    .with_label(err.message.clone())
-                    .with_help("see docs/expressions.md for the expression language"),
+                Diagnostic::error(
+                    "invalid-expression",
+                    format!("invalid expression: {err}"),
+                    span,
+                )
+                .with_label(err.message.clone())
+                .with_help("see docs/expressions.md for the expression language"),
             );
             None
         }
@@ -325,7 +336,8 @@ impl FromNode for Assertion {
                 if let [entry] = entries.as_slice()
                     && let Some(target) = entry.key.trim_end().strip_suffix("matches_schema")
                 {
-                    let source = format!("{} matches_schema {}", target.trim(), entry.value.to_json());
+                    let source =
+                        format!("{} matches_schema {}", target.trim(), entry.value.to_json());
                     return Some(Assertion {
                         expr: parse_expression(&source, &Node::synthetic(NodeKind::Null), cx)?,
                         message: None,
