@@ -15,16 +15,20 @@ out="bench/out"
 rm -rf "$out"
 python3 bench/gen_flows.py "$out" -n "$n" --hurl
 
-# Prints "seconds peak_kib" for the fastest of $runs runs of the given command.
+# Prints "seconds peak_kib": the fastest wall time of $runs runs (microsecond clock) and the largest
+# peak resident memory (GNU time).
 measure() {
-  local best_s="" best_kib=""
+  local best_s="" best_kib=0
   for _ in $(seq "$runs"); do
-    local line
-    /usr/bin/time -o "$out/time.txt" -f "%e %M" "$@" >/dev/null 2>&1 || true
-    line=$(tail -n 1 "$out/time.txt")
-    local s=${line% *} kib=${line#* }
+    local start end s kib
+    start=$EPOCHREALTIME
+    "$@" >/dev/null 2>&1 || true
+    end=$EPOCHREALTIME
+    s=$(awk "BEGIN{printf \"%.4f\", $end - $start}")
     if [ -z "$best_s" ] || awk "BEGIN{exit !($s < $best_s)}"; then best_s=$s; fi
-    if [ -z "$best_kib" ] || [ "$kib" -gt "$best_kib" ]; then best_kib=$kib; fi
+    /usr/bin/time -o "$out/time.txt" -f "%M" "$@" >/dev/null 2>&1 || true
+    kib=$(tail -n 1 "$out/time.txt")
+    if [ "$kib" -gt "$best_kib" ]; then best_kib=$kib; fi
   done
   echo "$best_s $best_kib"
 }

@@ -88,7 +88,7 @@ pub fn load_str(text: &str) -> Loaded {
         }
     };
     let mut cx = Decoder::new(text, Mode::Load);
-    let flow = Flow::from_document(&root, &mut cx);
+    let flow = Flow::from_document(root, &mut cx);
     let mut diagnostics = cx.diagnostics;
     if let Some(flow) = &flow {
         diagnostics.extend(validate::check_flow(flow, text));

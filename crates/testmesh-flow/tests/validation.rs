@@ -471,3 +471,32 @@ fn numbers_in_string_fields_keep_their_written_form() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn flow_config_and_step_control_keys_are_typed() {
+    use std::time::Duration;
+    use testmesh_flow::decode::Tpl;
+    use testmesh_flow::model::step::{Backoff, OnFailure};
+    let text = "name: x\nconfig:\n  timeout: 5m\n  fail_fast: false\n  retry: {max_attempts: 3, delay: 1s, backoff: linear}\non_error:\n  - action: log\n    config: {message: failed}\nsteps:\n  - action: log\n    config: {message: m}\n    timeout: 1.5s\n    on_timeout: continue\n    on_error: continue\n    disabled: true\n    tags: [slow]\n    retry: {enabled: false}\n    error_steps:\n      - action: log\n        config: {message: e}\n";
+    let loaded = load_str(text);
+    assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+    let flow = loaded.flow.unwrap();
+    let config = flow.config.unwrap();
+    assert_eq!(config.timeout, Some(Tpl::Value(Duration::from_secs(300))));
+    assert_eq!(config.fail_fast, Some(Tpl::Value(false)));
+    let retry = config.retry.unwrap();
+    assert_eq!(retry.max_attempts, Some(Tpl::Value(3)));
+    assert_eq!(retry.backoff, Some(Backoff::Linear));
+    assert_eq!(flow.on_error[0].id, "on_error_0");
+    let step = &flow.steps[0];
+    assert_eq!(step.timeout, Some(Tpl::Value(Duration::from_millis(1500))));
+    assert_eq!(step.on_timeout, Some(OnFailure::Continue));
+    assert_eq!(step.on_error, OnFailure::Continue);
+    assert!(step.disabled);
+    assert_eq!(step.tags, vec!["slow".to_string()]);
+    assert_eq!(
+        step.retry.as_ref().unwrap().enabled,
+        Some(Tpl::Value(false))
+    );
+    assert_eq!(step.error_steps[0].id, "main_0_error_steps_0");
+}

@@ -19,6 +19,19 @@ pub struct SystemInfo {
     pub execution_id: String,
 }
 
+/// Where a run's variables come from; see [`Scope::for_run`] for their precedence.
+#[derive(Debug, Clone, Default)]
+pub struct VariableSources {
+    /// The process environment.
+    pub process_env: IndexMap<String, Value>,
+    /// Variables read from `--env-file` (dotenv).
+    pub env_file: IndexMap<String, Value>,
+    /// The flow's `env:` mapping.
+    pub flow_env: IndexMap<String, Value>,
+    /// `--var k=v` values.
+    pub cli_vars: IndexMap<String, Value>,
+}
+
 /// Variables, step outputs and system info that references resolve against.
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
@@ -47,6 +60,22 @@ impl Scope {
             system,
             ..Scope::default()
         }
+    }
+
+    /// A scope for one flow run with the variable sources in their precedence order, lowest first:
+    /// the process environment, the `--env-file`, the flow's `env:`, then `--var` values. Loop variables
+    /// are pushed above these while a loop runs. This is the only place the order is decided.
+    pub fn for_run(system: SystemInfo, sources: VariableSources) -> Self {
+        let mut scope = Scope::new(system);
+        for layer in [
+            sources.process_env,
+            sources.env_file,
+            sources.flow_env,
+            sources.cli_vars,
+        ] {
+            scope.push_layer(layer);
+        }
+        scope
     }
 
     /// The system info given at creation.
@@ -190,6 +219,36 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), v.clone()))
             .collect()
+    }
+
+    #[test]
+    fn run_sources_have_one_precedence_order() {
+        let sources = VariableSources {
+            process_env: layer(&[
+                ("A", json!("env")),
+                ("B", json!("env")),
+                ("C", json!("env")),
+                ("D", json!("env")),
+            ]),
+            env_file: layer(&[
+                ("B", json!("file")),
+                ("C", json!("file")),
+                ("D", json!("file")),
+            ]),
+            flow_env: layer(&[("C", json!("flow")), ("D", json!("flow"))]),
+            cli_vars: layer(&[("D", json!("cli"))]),
+        };
+        let mut s = Scope::for_run(SystemInfo::default(), sources);
+        let value = |s: &Scope, k: &str| s.lookup_var(k).cloned();
+        assert_eq!(value(&s, "A"), Some(json!("env")));
+        assert_eq!(value(&s, "B"), Some(json!("file")));
+        assert_eq!(value(&s, "C"), Some(json!("flow")));
+        assert_eq!(value(&s, "D"), Some(json!("cli")));
+        // A loop variable shadows everything while the loop runs.
+        s.push_layer(layer(&[("D", json!("loop"))]));
+        assert_eq!(value(&s, "D"), Some(json!("loop")));
+        s.pop_layer();
+        assert_eq!(value(&s, "D"), Some(json!("cli")));
     }
 
     #[test]

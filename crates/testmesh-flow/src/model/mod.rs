@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::config_struct;
 use crate::decode::{Decoder, FromNode, Tpl};
 use crate::diagnostic::Diagnostic;
-use crate::model::step::{Backoff, Spanned, Step};
+use crate::model::step::{Retry, Spanned, Step};
 use crate::yaml::{Node, NodeKind, Span};
 
 config_struct! {
@@ -60,22 +60,7 @@ config_struct! {
         /// Stop at the first failure (default true; `false` runs every main step).
         fail_fast = "fail_fast": optional Tpl<bool>,
         /// Default retry policy for steps without their own.
-        retry = "retry": optional FlowRetry,
-    }
-}
-
-config_struct! {
-    /// Default retry policy for every step of a flow.
-    "flow retry"
-    pub struct FlowRetry {
-        /// Turn the default on (default true when the block is present).
-        enabled = "enabled": optional Tpl<bool>,
-        /// Attempts in total, including the first.
-        max_attempts = "max_attempts": optional Tpl<u32>,
-        /// Delay before the second attempt.
-        delay = "delay": optional Tpl<Duration>,
-        /// constant, linear or exponential.
-        backoff = "backoff": optional Backoff,
+        retry = "retry": optional Retry,
     }
 }
 
@@ -167,10 +152,10 @@ impl Phase {
 impl Flow {
     /// Decodes a flow from its document root, accepting both shapes: `flow:`-wrapped wins when the inner
     /// mapping has a non-empty `name` or `steps` (the original API's rule), otherwise the root is the flow.
-    pub fn from_document(root: &Node, cx: &mut Decoder) -> Option<Flow> {
-        let (node, shape) = match root.get("flow") {
-            Some(inner) if wrapped_has_content(inner) => (inner, Shape::Wrapped),
-            _ => (root, Shape::Bare),
+    pub fn from_document(root: Node, cx: &mut Decoder) -> Option<Flow> {
+        let shape = match root.get("flow") {
+            Some(inner) if wrapped_has_content(inner) => Shape::Wrapped,
+            _ => Shape::Bare,
         };
         if shape == Shape::Wrapped
             && let Some(entries) = root.as_map()
@@ -183,7 +168,21 @@ impl Flow {
                 ));
             }
         }
-        let fields = FlowFields::from_node(node, cx)?;
+        // The flow keeps its tree; take it out of the document rather than copying it.
+        let node = match (shape, root) {
+            (
+                Shape::Wrapped,
+                Node {
+                    kind: NodeKind::Map(entries),
+                    ..
+                },
+            ) => entries
+                .into_iter()
+                .find(|e| e.key == "flow")
+                .map(|e| e.value)?,
+            (_, root) => root,
+        };
+        let fields = FlowFields::from_node(&node, cx)?;
         let mut flow = Flow {
             name: fields
                 .name
@@ -206,7 +205,7 @@ impl Flow {
             contract: fields.contract,
             contract_verification: fields.contract_verification,
             shape,
-            node: node.clone(),
+            node,
         };
         for phase in [Phase::Setup, Phase::Main, Phase::OnError, Phase::Teardown] {
             Step::assign_ids(flow.phase_mut(phase), phase.id_prefix());

@@ -421,9 +421,11 @@ string_enum! {
 }
 
 config_struct! {
-    /// Retry policy of a step.
+    /// Retry policy of a step, or the default of a flow (`config.retry`).
     "retry"
     pub struct Retry {
+        /// Turn retrying on or off (default on). `enabled: false` on a step opts out of the flow's default.
+        enabled = "enabled": optional Tpl<bool>,
         /// Attempts in total, including the first (1–10 recommended).
         max_attempts = "max_attempts": optional Tpl<u32>,
         /// Delay before the second attempt, e.g. `1s`.
