@@ -31,6 +31,9 @@ pub struct Decoder<'a> {
     /// Everything found so far.
     pub diagnostics: Vec<Diagnostic>,
     step_depth: usize,
+    /// Keys and indexes from the decoded root to the current value (`body.items[0]`), used to name the
+    /// field in runtime messages, which have no source position.
+    path: Vec<String>,
 }
 
 /// Deepest nesting of steps inside steps.
@@ -44,6 +47,7 @@ impl<'a> Decoder<'a> {
             mode,
             diagnostics: Vec::new(),
             step_depth: 0,
+            path: Vec::new(),
         }
     }
 
@@ -57,9 +61,32 @@ impl<'a> Decoder<'a> {
         self.mode
     }
 
-    /// Records a diagnostic.
-    pub fn report(&mut self, diagnostic: Diagnostic) {
+    /// Records a diagnostic. Without source positions (runtime mode) the message names the field.
+    pub fn report(&mut self, mut diagnostic: Diagnostic) {
+        if self.mode == Mode::Runtime && !self.path.is_empty() {
+            diagnostic.message = format!("`{}`: {}", self.path_text(), diagnostic.message);
+        }
         self.diagnostics.push(diagnostic);
+    }
+
+    /// The current field path, e.g. `body.items[0].price`.
+    pub fn path_text(&self) -> String {
+        let mut out = String::new();
+        for segment in &self.path {
+            if !segment.starts_with('[') && !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(segment);
+        }
+        out
+    }
+
+    /// Decodes `node` as the value under `segment` (a key, or `[i]` for an index).
+    pub fn nested<T: FromNode>(&mut self, segment: String, node: &Node) -> Option<T> {
+        self.path.push(segment);
+        let value = T::from_node(node, self);
+        self.path.pop();
+        value
     }
 
     /// Records "expected X, found Y".
@@ -116,8 +143,10 @@ impl<'a> Decoder<'a> {
         aliases: &[&[&'static str]],
         what: &str,
     ) {
+        // Unknown keys were reported when the file was loaded; a rendered config has the same keys.
+        let warn_unknown = self.mode == Mode::Load;
         for entry in entries {
-            if !known.contains(&entry.key.as_str()) {
+            if warn_unknown && !known.contains(&entry.key.as_str()) {
                 let mut diagnostic = Diagnostic::warning(
                     "unknown-key",
                     format!("unknown key `{}` in {what}; it is ignored", entry.key),
@@ -155,7 +184,7 @@ impl<'a> Decoder<'a> {
         else {
             return Field::Absent;
         };
-        match T::from_node(&entry.value, self) {
+        match self.nested(entry.key.clone(), &entry.value) {
             Some(value) => Field::Present(value),
             None => Field::Invalid,
         }
@@ -388,8 +417,8 @@ impl<T: FromNode> FromNode for Vec<T> {
         };
         let mut out = Vec::with_capacity(items.len());
         let mut ok = true;
-        for item in items {
-            match T::from_node(item, cx) {
+        for (index, item) in items.iter().enumerate() {
+            match cx.nested(format!("[{index}]"), item) {
                 Some(v) => out.push(v),
                 None => ok = false,
             }
@@ -410,7 +439,7 @@ impl<T: FromNode> FromNode for IndexMap<String, T> {
         let mut out = IndexMap::with_capacity(entries.len());
         let mut ok = true;
         for entry in entries {
-            match T::from_node(&entry.value, cx) {
+            match cx.nested(entry.key.clone(), &entry.value) {
                 Some(v) => {
                     out.insert(entry.key.clone(), v);
                 }

@@ -101,6 +101,28 @@ impl Action {
         Action::decode_config(kind, config, cx)
     }
 
+    /// Decodes a config after interpolation, when every `${…}` has been replaced by its value: typed
+    /// fields accept rendered text (`"5"` for a number, `"true"` for a boolean). Errors name the field,
+    /// e.g. `` `max_redirects`: expected a whole number ≥ 0, found string "many" ``.
+    pub fn from_rendered(
+        kind: ActionKind,
+        config: &serde_json::Value,
+    ) -> Result<Action, Vec<String>> {
+        let node = Node::from_json(config);
+        let mut cx = Decoder::new("", crate::decode::Mode::Runtime);
+        let action = Action::decode(kind, &node, Span::default(), &mut cx);
+        let errors: Vec<String> = cx
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.severity == crate::Severity::Error)
+            .map(|d| d.message)
+            .collect();
+        match action {
+            Some(action) if errors.is_empty() => Ok(action),
+            _ => Err(errors),
+        }
+    }
+
     /// Steps nested in this action's config, with the key that holds them.
     pub fn nested_steps(&self) -> Vec<(&'static str, &[Step])> {
         match self {
