@@ -78,6 +78,17 @@ impl Scope {
         scope
     }
 
+    /// Every variable visible now, merged across layers (higher layers win); output aliases excluded.
+    pub fn visible_variables(&self) -> IndexMap<String, Value> {
+        let mut out = IndexMap::new();
+        for layer in &self.layers {
+            for (name, value) in layer {
+                out.insert(name.clone(), value.clone());
+            }
+        }
+        out
+    }
+
     /// The system info given at creation.
     pub fn system(&self) -> &SystemInfo {
         &self.system

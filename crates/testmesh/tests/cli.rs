@@ -9,7 +9,7 @@ use predicates::prelude::*;
 use predicates::str::contains;
 
 fn testmesh() -> Command {
-    let mut cmd = Command::cargo_bin("testmesh").expect("binary built");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_testmesh"));
     cmd.env("NO_COLOR", "1");
     cmd
 }

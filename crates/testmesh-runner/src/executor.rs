@@ -1,0 +1,1387 @@
+//! Runs flows: phases, steps, attempts with retries and timeouts, assertions, outputs, and control flow.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use indexmap::IndexMap;
+use serde_json::{Value, json};
+use testmesh_flow::decode::Tpl;
+use testmesh_flow::interpolate::{
+    RenderOptions, Scope, SystemInfo, VariableSources, render_value, resolve_output,
+};
+use testmesh_flow::model::Phase;
+use testmesh_flow::model::actions::{
+    ConditionConfig, ForEachConfig, ParallelConfig, RunFlowConfig, WaitUntilConfig,
+};
+use testmesh_flow::model::step::{Assertion, Backoff, OnFailure, Retry};
+use testmesh_flow::{Action, ActionKind, Flow, Step};
+
+use crate::env::StepEnv;
+use crate::events::{Event, EventSink};
+use crate::handler::{ActionCx, FlowState, Outcome, Registry};
+use crate::record::{
+    AssertionRecord, ErrorKind, FlowRecord, FlowStatus, StepError, StepRecord, StepStatus,
+};
+use crate::secrets::Secrets;
+
+/// Roots that mock-server response templates render themselves; the flow leaves them alone.
+const MOCK_TEMPLATE_ROOTS: &[&str] = &[
+    "request",
+    "state",
+    "path",
+    "query",
+    "header",
+    "headers",
+    "random",
+    "timestamp",
+    "timestamp_unix",
+    "request_count",
+];
+
+/// Most iterations of a loop without `max_iterations` (a guard against runaway ranges).
+const DEFAULT_MAX_ITERATIONS: usize = 100_000;
+
+/// Flows that `run_flow` can call, by path and by name.
+#[derive(Default)]
+pub struct FlowLibrary {
+    by_path: HashMap<PathBuf, Arc<Flow>>,
+    by_name: HashMap<String, PathBuf>,
+}
+
+impl FlowLibrary {
+    /// Adds a loaded flow.
+    pub fn add(&mut self, path: &Path, flow: Arc<Flow>) {
+        let path = normalize(path);
+        if !flow.name.is_empty() {
+            self.by_name.insert(flow.name.clone(), path.clone());
+        }
+        self.by_path.insert(path, flow);
+    }
+
+    fn find(&self, target: &str, from_dir: &Path) -> Option<(PathBuf, Arc<Flow>)> {
+        let by_path = normalize(&from_dir.join(target));
+        if let Some(flow) = self.by_path.get(&by_path) {
+            return Some((by_path, flow.clone()));
+        }
+        let path = self.by_name.get(target)?;
+        self.by_path.get(path).map(|f| (path.clone(), f.clone()))
+    }
+}
+
+/// Settings of one run that are not in the flow.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Variables from the environment, `--env-file` and `--var` (the flow's `env:` is added per flow).
+    pub variables: VariableSources,
+    /// Overrides the flows' `config.fail_fast`.
+    pub fail_fast: Option<bool>,
+    /// Overrides (caps) the flows' `config.timeout`.
+    pub timeout: Option<Duration>,
+}
+
+/// Runs flows. Cheap to share: clone the `Arc`s.
+pub struct Runner {
+    registry: Arc<Registry>,
+    events: Arc<dyn EventSink>,
+    secrets: Secrets,
+    library: Arc<FlowLibrary>,
+}
+
+impl Runner {
+    /// A runner with the given actions, event sink, secrets and callable flows.
+    pub fn new(
+        registry: Registry,
+        events: Arc<dyn EventSink>,
+        secrets: Secrets,
+        library: FlowLibrary,
+    ) -> Self {
+        Runner {
+            registry: Arc::new(registry),
+            events,
+            secrets,
+            library: Arc::new(library),
+        }
+    }
+
+    /// The secrets this runner masks.
+    pub fn secrets(&self) -> &Secrets {
+        &self.secrets
+    }
+
+    /// Runs one flow to completion and returns its record. Never panics on flow content; every
+    /// problem becomes a failed step or a failed flow.
+    pub async fn run(&self, flow: &Flow, path: Option<&Path>, options: &RunOptions) -> FlowRecord {
+        let execution_id = uuid::Uuid::new_v4().to_string();
+        let scope = flow_scope(flow, &execution_id, options.variables.clone());
+        let stack = path.map(normalize).into_iter().collect();
+        self.run_with(flow, path, options, scope, execution_id, stack)
+            .await
+    }
+
+    fn run_with<'a>(
+        &'a self,
+        flow: &'a Flow,
+        path: Option<&'a Path>,
+        options: &'a RunOptions,
+        scope: Scope,
+        execution_id: String,
+        stack: Vec<PathBuf>,
+    ) -> BoxFuture<'a, FlowRecord> {
+        Box::pin(async move {
+            let started = Instant::now();
+            let started_at = Utc::now();
+            let flow_config = flow.config.as_ref();
+            let timeout = literal(flow_config.and_then(|c| c.timeout.as_ref()))
+                .map(|t| options.timeout.map_or(t, |o| o.min(t)))
+                .or(options.timeout);
+            let run = FlowRun {
+                runner: self,
+                execution_id: execution_id.clone(),
+                flow_dir: path
+                    .and_then(Path::parent)
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default(),
+                deadline: timeout.map(|t| started + t),
+                state: Arc::new(FlowState::default()),
+                default_retry: flow_config
+                    .and_then(|c| c.retry.clone())
+                    .filter(|r| literal(r.enabled.as_ref()) != Some(false)),
+                fail_fast: options
+                    .fail_fast
+                    .or_else(|| literal(flow_config.and_then(|c| c.fail_fast.as_ref())))
+                    .unwrap_or(true),
+                options,
+                stack,
+            };
+            let total_steps = flow.phases().map(|(_, s)| s.len()).sum();
+            self.events.on_event(Event::FlowStarted {
+                execution_id: &execution_id,
+                name: &flow.name,
+                total_steps,
+            });
+            let scope = Mutex::new(scope);
+            let mut records = Vec::new();
+            let mut first_error: Option<String> = None;
+
+            let setup = run
+                .phase(
+                    Phase::Setup,
+                    flow.phase(Phase::Setup),
+                    &scope,
+                    &mut records,
+                    true,
+                )
+                .await;
+            let mut failed = setup.is_some();
+            first_error = first_error.or(setup);
+            if failed {
+                skip_all(flow.phase(Phase::Main), "setup failed", &mut records);
+            } else {
+                let main = run
+                    .phase(
+                        Phase::Main,
+                        flow.phase(Phase::Main),
+                        &scope,
+                        &mut records,
+                        run.fail_fast,
+                    )
+                    .await;
+                failed = main.is_some();
+                first_error = first_error.or(main);
+            }
+            if failed {
+                // Flow-level error handlers; their own failures are recorded but do not hide the cause.
+                run.phase(
+                    Phase::OnError,
+                    flow.phase(Phase::OnError),
+                    &scope,
+                    &mut records,
+                    false,
+                )
+                .await;
+            } else {
+                skip_all(
+                    flow.phase(Phase::OnError),
+                    "the flow did not fail",
+                    &mut records,
+                );
+            }
+            // Teardown always runs, even after a timeout.
+            let teardown_run = FlowRun {
+                deadline: None,
+                ..run
+            };
+            let teardown = teardown_run
+                .phase(
+                    Phase::Teardown,
+                    flow.phase(Phase::Teardown),
+                    &scope,
+                    &mut records,
+                    false,
+                )
+                .await;
+            if let (Some(err), None) = (teardown, &first_error) {
+                failed = true;
+                first_error = Some(err);
+            }
+
+            let scope = scope.into_inner().unwrap_or_else(|e| e.into_inner());
+            let outputs = flow_outputs(flow, &scope);
+            let record = FlowRecord {
+                execution_id,
+                name: flow.name.clone(),
+                path: path.map(|p| p.display().to_string()),
+                suite: flow.suite.clone(),
+                tags: flow.tags.iter().map(|t| t.value.clone()).collect(),
+                status: if failed {
+                    FlowStatus::Failed
+                } else {
+                    FlowStatus::Passed
+                },
+                started_at,
+                duration: started.elapsed(),
+                steps: records,
+                error: first_error,
+                outputs,
+            };
+            self.events
+                .on_event(Event::FlowFinished { record: &record });
+            record
+        })
+    }
+}
+
+/// The scope of a flow run: system variables and the variable sources in their precedence order.
+fn flow_scope(flow: &Flow, execution_id: &str, mut variables: VariableSources) -> Scope {
+    variables.flow_env = flow.env.clone();
+    Scope::for_run(
+        SystemInfo {
+            flow_id: flow.name.clone(),
+            flow_name: flow.name.clone(),
+            execution_id: execution_id.to_string(),
+        },
+        variables,
+    )
+}
+
+/// Every named output of the flow's steps, by name; later steps win.
+fn flow_outputs(flow: &Flow, scope: &Scope) -> IndexMap<String, Value> {
+    let mut out = IndexMap::new();
+    for (_, steps) in flow.phases() {
+        for step in steps {
+            for name in step.output.keys() {
+                if let Some(value) = scope.outputs().get(&step.id).and_then(|o| o.get(name)) {
+                    out.insert(name.clone(), value.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+fn skip_all(steps: &[Step], reason: &str, records: &mut Vec<StepRecord>) {
+    for step in steps {
+        records.push(StepRecord::skipped(
+            &step.id,
+            step.name.as_deref(),
+            &step.action_name,
+            reason,
+        ));
+    }
+}
+
+fn literal<T: Copy>(value: Option<&Tpl<T>>) -> Option<T> {
+    value.and_then(|v| v.literal()).copied()
+}
+
+/// One flow execution in progress.
+struct FlowRun<'r> {
+    runner: &'r Runner,
+    execution_id: String,
+    flow_dir: PathBuf,
+    deadline: Option<Instant>,
+    state: Arc<FlowState>,
+    default_retry: Option<Retry>,
+    fail_fast: bool,
+    options: &'r RunOptions,
+    /// Flow files being run, outermost first, for `run_flow` cycle detection.
+    stack: Vec<PathBuf>,
+}
+
+/// How a list of steps ended.
+struct StepsOutcome {
+    records: Vec<StepRecord>,
+    /// The first failure that stopped (or would stop) the list: `(step id, action, message)`.
+    failure: Option<(String, String, String)>,
+}
+
+impl FlowRun<'_> {
+    /// Runs a phase; returns the flow error when a step failed.
+    async fn phase(
+        &self,
+        phase: Phase,
+        steps: &[Step],
+        scope: &Mutex<Scope>,
+        records: &mut Vec<StepRecord>,
+        stop_on_failure: bool,
+    ) -> Option<String> {
+        let outcome = self.run_steps(steps, scope, 0, stop_on_failure).await;
+        records.extend(outcome.records);
+        outcome.failure.map(|(id, action, message)| {
+            format!("[{}] step '{id}' ({action}): {message}", phase_name(phase))
+        })
+    }
+
+    /// Runs steps in order. With `stop_on_failure`, the steps after a failure are recorded as skipped.
+    fn run_steps<'a>(
+        &'a self,
+        steps: &'a [Step],
+        scope: &'a Mutex<Scope>,
+        depth: usize,
+        stop_on_failure: bool,
+    ) -> BoxFuture<'a, StepsOutcome> {
+        Box::pin(async move {
+            let mut records = Vec::with_capacity(steps.len());
+            let mut failure = None;
+            for step in steps {
+                if failure.is_some() && stop_on_failure {
+                    records.push(StepRecord::skipped(
+                        &step.id,
+                        step.name.as_deref(),
+                        &step.action_name,
+                        "an earlier step failed",
+                    ));
+                    continue;
+                }
+                if self.deadline.is_some_and(|d| Instant::now() >= d) {
+                    records.push(StepRecord::skipped(
+                        &step.id,
+                        step.name.as_deref(),
+                        &step.action_name,
+                        "the flow timed out",
+                    ));
+                    failure.get_or_insert((
+                        step.id.clone(),
+                        step.action_name.clone(),
+                        "the flow timed out".to_string(),
+                    ));
+                    continue;
+                }
+                let record = self.run_step(step, scope, depth).await;
+                if record.status == StepStatus::Failed && !record.continued && failure.is_none() {
+                    let message = record
+                        .error
+                        .as_ref()
+                        .map(|e| e.message.clone())
+                        .unwrap_or_default();
+                    failure = Some((step.id.clone(), step.action_name.clone(), message));
+                }
+                records.push(record);
+            }
+            StepsOutcome { records, failure }
+        })
+    }
+
+    /// Runs one step: `disabled`/`when`, attempts with retries, outputs, `error_steps`, `on_error`.
+    /// (Boxed: steps nest through control flow, and a boxed future breaks the recursive type.)
+    fn run_step<'a>(
+        &'a self,
+        step: &'a Step,
+        scope: &'a Mutex<Scope>,
+        depth: usize,
+    ) -> BoxFuture<'a, StepRecord> {
+        Box::pin(async move {
+            let events = &self.runner.events;
+            events.on_event(Event::StepStarted {
+                execution_id: &self.execution_id,
+                step_id: &step.id,
+                action: &step.action_name,
+                depth,
+            });
+            let record = self.run_step_inner(step, scope, depth).await;
+            events.on_event(Event::StepFinished {
+                execution_id: &self.execution_id,
+                record: &record,
+                depth,
+            });
+            record
+        })
+    }
+
+    async fn run_step_inner(&self, step: &Step, scope: &Mutex<Scope>, depth: usize) -> StepRecord {
+        if step.disabled {
+            return StepRecord::skipped(
+                &step.id,
+                step.name.as_deref(),
+                &step.action_name,
+                "disabled",
+            );
+        }
+        if let Some(when) = &step.when {
+            let holds = {
+                let scope = lock(scope);
+                when.expr.eval_bool(&StepEnv::variables(&scope))
+            };
+            match holds {
+                Ok(true) => {}
+                Ok(false) => {
+                    return StepRecord::skipped(
+                        &step.id,
+                        step.name.as_deref(),
+                        &step.action_name,
+                        format!("`when: {}` is false", when.expr.source()),
+                    );
+                }
+                Err(err) => {
+                    let mut record =
+                        StepRecord::skipped(&step.id, step.name.as_deref(), &step.action_name, "");
+                    record.skip_reason = None;
+                    record.status = StepStatus::Failed;
+                    record.error = Some(StepError::config(format!(
+                        "`when: {}`: {err}",
+                        when.expr.source()
+                    )));
+                    return self.after_failure(step, scope, depth, record).await;
+                }
+            }
+        }
+
+        let started = Instant::now();
+        let started_at = Utc::now();
+        let retry = step.retry.as_ref().or(self.default_retry.as_ref());
+        let policy = RetryPolicy::of(retry);
+        let mut attempt = 0u32;
+        let mut had_failure = false;
+        let mut delay = policy.delay;
+        let (outcome, assertions, error, children) = loop {
+            attempt += 1;
+            let result = self.attempt(step, scope, depth).await;
+            let failed = result.error.is_some();
+            let retry_allowed = failed
+                && attempt < policy.max_attempts
+                && result.error.as_ref().is_some_and(|e| {
+                    e.kind != ErrorKind::Config && e.kind != ErrorKind::Unsupported
+                })
+                && policy.should_retry(retry, &result, &lock(scope));
+            if !retry_allowed {
+                break (
+                    result.outcome,
+                    result.assertions,
+                    result.error,
+                    result.children,
+                );
+            }
+            had_failure = true;
+            let wait = match self.deadline {
+                Some(d) => delay.min(d.saturating_duration_since(Instant::now())),
+                None => delay,
+            };
+            tokio::time::sleep(wait).await;
+            delay = policy.next_delay(delay, attempt);
+        };
+
+        let secrets = &self.runner.secrets;
+        let mut record = StepRecord {
+            id: step.id.clone(),
+            name: step.name.clone(),
+            action: step.action_name.clone(),
+            status: if error.is_some() {
+                StepStatus::Failed
+            } else {
+                StepStatus::Passed
+            },
+            attempts: attempt,
+            flaky: had_failure && error.is_none(),
+            started_at,
+            duration: started.elapsed(),
+            request: outcome
+                .as_ref()
+                .and_then(|o| o.request.clone())
+                .map(|v| masked(secrets, v)),
+            response: outcome
+                .as_ref()
+                .and_then(|o| o.response.clone())
+                .map(|v| masked(secrets, v)),
+            result: outcome.as_ref().map(|o| masked(secrets, o.result.clone())),
+            outputs: IndexMap::new(),
+            assertions,
+            error,
+            skip_reason: None,
+            continued: false,
+            children,
+        };
+        if let Some(error) = &mut record.error {
+            error.message = secrets.mask_str(&error.message);
+            if attempt > 1 {
+                error.message = format!("failed after {attempt} attempts: {}", error.message);
+            }
+            return self.after_failure(step, scope, depth, record).await;
+        }
+        let result = outcome.map(|o| o.result).unwrap_or(Value::Null);
+        let outputs: IndexMap<String, Value> = step
+            .output
+            .iter()
+            .map(|(name, path)| (name.clone(), resolve_output(&result, &path.value, &step.id)))
+            .collect();
+        lock(scope).record_step(&step.id, &result, &outputs);
+        record.outputs = outputs
+            .into_iter()
+            .map(|(k, v)| (k, masked(secrets, v)))
+            .collect();
+        record
+    }
+
+    /// Runs `error_steps` (with `error` visible to them) and applies `on_error`.
+    async fn after_failure(
+        &self,
+        step: &Step,
+        scope: &Mutex<Scope>,
+        depth: usize,
+        mut record: StepRecord,
+    ) -> StepRecord {
+        let timed_out = record
+            .error
+            .as_ref()
+            .is_some_and(|e| e.kind == ErrorKind::Timeout);
+        if !step.error_steps.is_empty() {
+            let error = json!({
+                "message": record.error.as_ref().map(|e| e.message.clone()),
+                "kind": record.error.as_ref().map(|e| e.kind),
+                "step": step.id,
+            });
+            let mut layer = IndexMap::new();
+            layer.insert("error".to_string(), error);
+            lock(scope).push_layer(layer);
+            let handled = self
+                .run_steps(&step.error_steps, scope, depth + 1, true)
+                .await;
+            lock(scope).pop_layer();
+            record.children.extend(handled.records);
+        }
+        let policy = if timed_out {
+            step.on_timeout.unwrap_or(step.on_error)
+        } else {
+            step.on_error
+        };
+        record.continued = policy == OnFailure::Continue;
+        record
+    }
+
+    /// One attempt: render, decode, run with the time limit, evaluate assertions.
+    async fn attempt(&self, step: &Step, scope: &Mutex<Scope>, depth: usize) -> Attempt {
+        let Some(kind) = step.kind else {
+            return Attempt::failed(StepError::new(
+                ErrorKind::Config,
+                format!("unknown action type: {}", step.action_name),
+            ));
+        };
+        let action = match self.render(step, kind, scope) {
+            Ok(action) => action,
+            Err(err) => return Attempt::failed(err),
+        };
+        let limit = self.time_limit(step);
+        let run = self.perform(step, &action, scope, depth, limit);
+        let (outcome, children) = match limit {
+            Some(limit) => match tokio::time::timeout(limit, run).await {
+                Ok(result) => result,
+                Err(_) => {
+                    let what = if self.deadline.is_some_and(|d| Instant::now() >= d) {
+                        "the flow's time limit ran out".to_string()
+                    } else {
+                        format!(
+                            "timed out after {}",
+                            testmesh_flow::duration::format_duration(limit)
+                        )
+                    };
+                    return Attempt::failed(StepError::new(ErrorKind::Timeout, what));
+                }
+            },
+            None => run.await,
+        };
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                return Attempt {
+                    error: Some(error),
+                    children,
+                    ..Attempt::default()
+                };
+            }
+        };
+        let assertions = {
+            let scope = lock(scope);
+            evaluate_assertions(step, &outcome.result, &scope)
+        };
+        let error = assertion_error(&assertions);
+        Attempt {
+            outcome: Some(outcome),
+            assertions,
+            error,
+            children,
+        }
+    }
+
+    /// The time limit of one attempt: the step's timeout, capped by what is left of the flow's.
+    fn time_limit(&self, step: &Step) -> Option<Duration> {
+        let step_limit = literal(step.timeout.as_ref());
+        let flow_left = self
+            .deadline
+            .map(|d| d.saturating_duration_since(Instant::now()));
+        match (step_limit, flow_left) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Interpolates the config (nested steps excluded: they render when they run) and decodes it.
+    fn render(
+        &self,
+        step: &Step,
+        kind: ActionKind,
+        scope: &Mutex<Scope>,
+    ) -> Result<Action, StepError> {
+        let mut config = step.config.to_json();
+        if let (Value::Object(map), Some(action)) = (&mut config, &step.action) {
+            for (key, _) in action.nested_steps() {
+                map.remove(key);
+            }
+        }
+        let passthrough = matches!(
+            kind,
+            ActionKind::MockServerStart | ActionKind::MockServerConfigure
+        );
+        let options = RenderOptions {
+            passthrough_roots: if passthrough {
+                MOCK_TEMPLATE_ROOTS
+                    .iter()
+                    .map(|r| (*r).to_string())
+                    .collect()
+            } else {
+                Vec::new()
+            },
+        };
+        let rendered = {
+            let scope = lock(scope);
+            render_value(&config, &scope, &options)
+                .map_err(|e| StepError::config(format!("in config: {e}")))?
+        };
+        Action::from_rendered(kind, &rendered)
+            .map_err(|errors| StepError::config(errors.join("; ")))
+    }
+
+    /// Runs the action: control flow here, leaf actions through the registry.
+    async fn perform(
+        &self,
+        step: &Step,
+        action: &Action,
+        scope: &Mutex<Scope>,
+        depth: usize,
+        limit: Option<Duration>,
+    ) -> (Result<Outcome, StepError>, Vec<StepRecord>) {
+        // Nested steps come from the loaded step (the rendered config does not carry them).
+        let nested = step.action.as_ref();
+        match (action, nested) {
+            (Action::Condition(c), Some(Action::Condition(n))) => {
+                self.condition(c, n, scope, depth).await
+            }
+            (Action::ForEach(c), Some(Action::ForEach(n))) => {
+                self.for_each(step, c, n, scope, depth).await
+            }
+            (Action::Parallel(c), Some(Action::Parallel(n))) => {
+                self.parallel(c, n, scope, depth).await
+            }
+            (Action::WaitUntil(c), Some(Action::WaitUntil(n))) => {
+                self.wait_until(c, n, scope, depth).await
+            }
+            (Action::RunFlow(c), _) => (self.run_flow(c, scope).await, Vec::new()),
+            _ => {
+                let Some(handler) = self.runner.registry.get(action.kind()) else {
+                    return (
+                        Err(StepError::new(
+                            ErrorKind::Unsupported,
+                            format!(
+                                "the `{}` action is not available in this version of TestMesh",
+                                action.kind().name()
+                            ),
+                        )),
+                        Vec::new(),
+                    );
+                };
+                let cx = ActionCx {
+                    flow_dir: self.flow_dir.clone(),
+                    timeout: limit,
+                    flow_state: self.state.clone(),
+                };
+                (handler.run(action, &cx).await, Vec::new())
+            }
+        }
+    }
+
+    async fn condition(
+        &self,
+        config: &ConditionConfig,
+        nested: &ConditionConfig,
+        scope: &Mutex<Scope>,
+        depth: usize,
+    ) -> (Result<Outcome, StepError>, Vec<StepRecord>) {
+        let holds = {
+            let scope = lock(scope);
+            config.condition.expr.eval_bool(&StepEnv::variables(&scope))
+        };
+        let holds = match holds {
+            Ok(b) => b,
+            Err(e) => {
+                return (
+                    Err(StepError::config(format!(
+                        "condition `{}`: {e}",
+                        config.condition.expr.source()
+                    ))),
+                    Vec::new(),
+                );
+            }
+        };
+        let (branch, steps) = if holds {
+            ("then", &nested.then)
+        } else {
+            ("else", &nested.else_)
+        };
+        let outcome = self.run_steps(steps, scope, depth + 1, true).await;
+        let result = json!({
+            "condition": config.condition.expr.source(),
+            "result": holds,
+            "branch": branch,
+            "evaluated": true,
+        });
+        match outcome.failure {
+            Some((id, _, message)) => (
+                Err(StepError::action(format!(
+                    "step '{id}' in `{branch}` failed: {message}"
+                ))),
+                outcome.records,
+            ),
+            None => (Ok(Outcome::of(result)), outcome.records),
+        }
+    }
+
+    async fn for_each(
+        &self,
+        step: &Step,
+        config: &ForEachConfig,
+        nested: &ForEachConfig,
+        scope: &Mutex<Scope>,
+        depth: usize,
+    ) -> (Result<Outcome, StepError>, Vec<StepRecord>) {
+        let items = match self.loop_items(config) {
+            Ok(items) => items,
+            Err(e) => return (Err(e), Vec::new()),
+        };
+        let item_name = config.item_name.clone().unwrap_or_else(|| "item".into());
+        let index_name = config.index_name.clone().unwrap_or_else(|| "index".into());
+        let continue_on_error = literal(config.continue_on_error.as_ref()).unwrap_or(false);
+        let parallel = literal(config.parallel.as_ref()).unwrap_or(false);
+        let layer = |index: usize, item: &Value| {
+            let mut layer = IndexMap::new();
+            layer.insert(item_name.clone(), item.clone());
+            layer.insert(index_name.clone(), json!(index));
+            layer
+        };
+        let iteration_record = |index: usize, outcome: StepsOutcome| {
+            let mut record =
+                StepRecord::skipped(&format!("{}[{index}]", step.id), None, "iteration", "");
+            record.skip_reason = None;
+            record.status = if outcome.failure.is_some() {
+                StepStatus::Failed
+            } else {
+                StepStatus::Passed
+            };
+            record.error = outcome
+                .failure
+                .map(|(id, _, m)| StepError::action(format!("step '{id}': {m}")));
+            record.children = outcome.records;
+            record
+        };
+
+        let mut iterations: Vec<StepRecord> = Vec::with_capacity(items.len());
+        if parallel {
+            let limit = literal(config.max_concurrent.as_ref())
+                .map_or(items.len(), |n| n as usize)
+                .max(1);
+            let base = lock(scope).clone();
+            // Each iteration gets its own copy of the scope, so loop variables and outputs of
+            // concurrent iterations cannot mix.
+            let runs: Vec<BoxFuture<'_, (usize, StepsOutcome)>> = items
+                .iter()
+                .enumerate()
+                .map(|(index, item)| {
+                    let mut own = base.clone();
+                    own.push_layer(layer(index, item));
+                    let run: BoxFuture<'_, (usize, StepsOutcome)> = Box::pin(async move {
+                        let own = Mutex::new(own);
+                        (
+                            index,
+                            self.run_steps(&nested.steps, &own, depth + 2, true).await,
+                        )
+                    });
+                    run
+                })
+                .collect();
+            let mut results: Vec<(usize, StepRecord)> = futures::stream::iter(runs)
+                .buffer_unordered(limit)
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .map(|(index, outcome)| (index, iteration_record(index, outcome)))
+                .collect();
+            results.sort_by_key(|(i, _)| *i);
+            iterations.extend(results.into_iter().map(|(_, r)| r));
+        } else {
+            for (index, item) in items.iter().enumerate() {
+                lock(scope).push_layer(layer(index, item));
+                let outcome = self.run_steps(&nested.steps, scope, depth + 2, true).await;
+                lock(scope).pop_layer();
+                let record = iteration_record(index, outcome);
+                let failed = record.status == StepStatus::Failed;
+                iterations.push(record);
+                if failed && !continue_on_error {
+                    break;
+                }
+            }
+        }
+        let failed = iterations
+            .iter()
+            .filter(|r| r.status == StepStatus::Failed)
+            .count();
+        let results: Vec<Value> = iterations
+            .iter()
+            .zip(&items)
+            .enumerate()
+            .map(|(index, (r, item))| json!({"index": index, "item": item, "status": r.status}))
+            .collect();
+        let result = json!({
+            "items_processed": iterations.len(),
+            "failed": failed,
+            "results": results,
+            "completed": iterations.len() == items.len(),
+        });
+        if failed > 0 && !continue_on_error {
+            let first = iterations.iter().find(|r| r.status == StepStatus::Failed);
+            let message = first
+                .and_then(|r| r.error.as_ref())
+                .map(|e| e.message.clone())
+                .unwrap_or_default();
+            let index = iterations
+                .iter()
+                .position(|r| r.status == StepStatus::Failed)
+                .unwrap_or(0);
+            return (
+                Err(StepError::action(format!(
+                    "iteration {index} failed: {message}"
+                ))),
+                iterations,
+            );
+        }
+        (Ok(Outcome::of(result)), iterations)
+    }
+
+    fn loop_items(&self, config: &ForEachConfig) -> Result<Vec<Value>, StepError> {
+        let max =
+            literal(config.max_iterations.as_ref()).map_or(DEFAULT_MAX_ITERATIONS, |m| m as usize);
+        let items: Vec<Value> = if let Some(items) = &config.items {
+            match items {
+                Tpl::Value(items) => items.iter().take(max).cloned().collect(),
+                Tpl::Template(t) => {
+                    return Err(StepError::config(format!(
+                        "`items` did not render to a list: {t}"
+                    )));
+                }
+            }
+        } else if let Some(range) = &config.range {
+            let (Some(start), Some(end)) =
+                (range.start.literal().copied(), range.end.literal().copied())
+            else {
+                return Err(StepError::config(
+                    "`range.start` and `range.end` must be numbers",
+                ));
+            };
+            let step = literal(range.step.as_ref()).unwrap_or(1);
+            if step == 0 {
+                return Err(StepError::config("`range.step` cannot be 0"));
+            }
+            let mut out = Vec::new();
+            let mut i = start;
+            while (step > 0 && i <= end) || (step < 0 && i >= end) {
+                if out.len() >= max {
+                    break;
+                }
+                out.push(json!(i));
+                i = match i.checked_add(step) {
+                    Some(next) => next,
+                    None => break,
+                };
+            }
+            out
+        } else if let Some(pattern) = &config.items_from_glob {
+            let full = self.flow_dir.join(pattern);
+            let pattern_text = full.to_string_lossy().to_string();
+            let paths = glob::glob(&pattern_text)
+                .map_err(|e| StepError::config(format!("invalid glob `{pattern}`: {e}")))?;
+            let mut files: Vec<Value> = paths
+                .filter_map(Result::ok)
+                .map(|p| json!(p.display().to_string()))
+                .take(max)
+                .collect();
+            files.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+            files
+        } else {
+            return Err(StepError::config(
+                "for_each needs `items`, `range` or `items_from_glob`",
+            ));
+        };
+        Ok(items)
+    }
+
+    async fn parallel(
+        &self,
+        config: &ParallelConfig,
+        nested: &ParallelConfig,
+        scope: &Mutex<Scope>,
+        depth: usize,
+    ) -> (Result<Outcome, StepError>, Vec<StepRecord>) {
+        let limit = literal(config.max_concurrent.as_ref())
+            .map_or(nested.steps.len(), |n| n as usize)
+            .max(1);
+        let fail_fast = literal(config.fail_fast.as_ref()).unwrap_or(false);
+        let wait_for_all = literal(config.wait_for_all.as_ref()).unwrap_or(true);
+        let runs: Vec<BoxFuture<'_, (usize, StepRecord)>> = nested
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(index, child)| {
+                let run: BoxFuture<'_, (usize, StepRecord)> =
+                    Box::pin(async move { (index, self.run_step(child, scope, depth + 1).await) });
+                run
+            })
+            .collect();
+        let mut pending = futures::stream::iter(runs).buffer_unordered(limit);
+        let mut done: Vec<(usize, StepRecord)> = Vec::new();
+        while let Some((index, record)) = pending.next().await {
+            let failed = record.status == StepStatus::Failed && !record.continued;
+            let passed = record.status == StepStatus::Passed;
+            done.push((index, record));
+            if (failed && fail_fast) || (passed && !wait_for_all) {
+                break;
+            }
+        }
+        drop(pending);
+        // Children cancelled by fail_fast or wait_for_all: false are recorded as skipped.
+        for (index, child) in nested.steps.iter().enumerate() {
+            if !done.iter().any(|(i, _)| *i == index) {
+                let reason = if wait_for_all {
+                    "cancelled: a parallel step failed"
+                } else {
+                    "cancelled: another parallel step finished first"
+                };
+                done.push((
+                    index,
+                    StepRecord::skipped(
+                        &child.id,
+                        child.name.as_deref(),
+                        &child.action_name,
+                        reason,
+                    ),
+                ));
+            }
+        }
+        done.sort_by_key(|(i, _)| *i);
+        let records: Vec<StepRecord> = done.into_iter().map(|(_, r)| r).collect();
+        let failures: Vec<&StepRecord> = records
+            .iter()
+            .filter(|r| r.status == StepStatus::Failed && !r.continued)
+            .collect();
+        let result = json!({
+            "completed": records.iter().filter(|r| r.status == StepStatus::Passed).count(),
+            "failed": failures.len(),
+            "steps": records.iter().map(|r| json!({"id": r.id, "status": r.status})).collect::<Vec<_>>(),
+        });
+        if let Some(first) = failures.first() {
+            let message = first
+                .error
+                .as_ref()
+                .map(|e| e.message.clone())
+                .unwrap_or_default();
+            let error = StepError::action(format!(
+                "{} of {} parallel steps failed; '{}': {message}",
+                failures.len(),
+                records.len(),
+                first.id
+            ));
+            return (Err(error), records);
+        }
+        (Ok(Outcome::of(result)), records)
+    }
+
+    async fn wait_until(
+        &self,
+        config: &WaitUntilConfig,
+        nested: &WaitUntilConfig,
+        scope: &Mutex<Scope>,
+        depth: usize,
+    ) -> (Result<Outcome, StepError>, Vec<StepRecord>) {
+        let Some(max) = config.max_duration.literal().copied() else {
+            return (
+                Err(StepError::config("`max_duration` must be a duration")),
+                Vec::new(),
+            );
+        };
+        let interval = literal(config.interval.as_ref()).unwrap_or(Duration::from_secs(1));
+        let started = Instant::now();
+        let mut checks = 0u32;
+        let last_records = loop {
+            checks += 1;
+            let outcome = self.run_steps(&nested.steps, scope, depth + 1, true).await;
+            let records = outcome.records;
+            let holds = {
+                let scope = lock(scope);
+                config.condition.expr.eval_bool(&StepEnv::variables(&scope))
+            };
+            // A condition that cannot be evaluated yet (e.g. a field not there) counts as false.
+            if holds.unwrap_or(false) {
+                let result = json!({"satisfied": true, "checks": checks, "duration_ms": started.elapsed().as_millis() as u64});
+                return (Ok(Outcome::of(result)), records);
+            }
+            if started.elapsed() + interval > max {
+                break records;
+            }
+            tokio::time::sleep(interval).await;
+        };
+        let result = json!({"satisfied": false, "checks": checks, "duration_ms": started.elapsed().as_millis() as u64});
+        if config.on_timeout == Some(OnFailure::Continue) {
+            return (Ok(Outcome::of(result)), last_records);
+        }
+        let message = format!(
+            "`{}` did not become true within {} ({checks} checks)",
+            config.condition.expr.source(),
+            testmesh_flow::duration::format_duration(max)
+        );
+        (
+            Err(StepError::new(ErrorKind::Timeout, message)),
+            last_records,
+        )
+    }
+
+    async fn run_flow(
+        &self,
+        config: &RunFlowConfig,
+        scope: &Mutex<Scope>,
+    ) -> Result<Outcome, StepError> {
+        let (path, flow) = match self.runner.library.find(&config.flow, &self.flow_dir) {
+            Some(found) => found,
+            None => {
+                let path = normalize(&self.flow_dir.join(&config.flow));
+                let (_, loaded) = testmesh_flow::load_file(&path).map_err(|e| {
+                    StepError::config(format!(
+                        "run_flow: no loaded flow is named `{}` and {} cannot be read: {e}",
+                        config.flow,
+                        path.display()
+                    ))
+                })?;
+                match loaded.flow {
+                    Some(flow) if loaded.is_ok() => (path, Arc::new(flow)),
+                    _ => {
+                        let first = loaded
+                            .errors()
+                            .next()
+                            .map(|d| format!("{}:{}: {}", d.span.line, d.span.col, d.message))
+                            .unwrap_or_default();
+                        return Err(StepError::config(format!(
+                            "run_flow: {} is not a valid flow: {first}",
+                            path.display()
+                        )));
+                    }
+                }
+            }
+        };
+        if self.stack.contains(&path) {
+            let chain: Vec<String> = self
+                .stack
+                .iter()
+                .chain(std::iter::once(&path))
+                .map(|p| p.display().to_string())
+                .collect();
+            return Err(StepError::config(format!(
+                "run_flow cycle: {}",
+                chain.join(" → ")
+            )));
+        }
+        // inherit_env (default): the caller's environment, --env-file and --var values, and its
+        // flow variables and loop variables as defaults below the sub-flow's own `env:`.
+        let mut variables = if literal(config.inherit_env.as_ref()).unwrap_or(true) {
+            let mut inherited = self.options.variables.clone();
+            inherited.env_file = lock(scope).visible_variables();
+            inherited
+        } else {
+            VariableSources::default()
+        };
+        if let Some(file) = &config.input_file {
+            for (k, v) in read_input_file(&self.flow_dir.join(file))? {
+                variables.cli_vars.insert(k, v);
+            }
+        }
+        for (k, v) in &config.input {
+            variables.cli_vars.insert(k.clone(), v.clone());
+        }
+        let execution_id = uuid::Uuid::new_v4().to_string();
+        let sub_scope = flow_scope(&flow, &execution_id, variables);
+        let mut stack = self.stack.clone();
+        stack.push(path.clone());
+        let record = self
+            .runner
+            .run_with(
+                &flow,
+                Some(&path),
+                self.options,
+                sub_scope,
+                execution_id,
+                stack,
+            )
+            .await;
+        let result = json!({
+            "flow": record.name,
+            "status": record.status,
+            "success": record.status == FlowStatus::Passed,
+            "output": record.outputs,
+            "steps": record.steps.len(),
+            "duration_ms": record.duration.as_millis() as u64,
+            "error": record.error,
+        });
+        if record.status == FlowStatus::Failed {
+            return Err(StepError::action(format!(
+                "flow '{}' failed: {}",
+                record.name,
+                record.error.unwrap_or_default()
+            )));
+        }
+        Ok(Outcome::of(result))
+    }
+}
+
+fn read_input_file(path: &Path) -> Result<IndexMap<String, Value>, StepError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        StepError::config(format!("cannot read input_file {}: {e}", path.display()))
+    })?;
+    let node = testmesh_flow::yaml::parse(&text).map_err(|e| {
+        StepError::config(format!(
+            "{}:{}:{}: {}",
+            path.display(),
+            e.span.line,
+            e.span.col,
+            e.message
+        ))
+    })?;
+    match node.to_json() {
+        Value::Object(map) => Ok(map.into_iter().collect()),
+        _ => Err(StepError::config(format!(
+            "input_file {} must hold a mapping of variables",
+            path.display()
+        ))),
+    }
+}
+
+/// The outcome of one attempt.
+#[derive(Default)]
+struct Attempt {
+    outcome: Option<Outcome>,
+    assertions: Vec<AssertionRecord>,
+    error: Option<StepError>,
+    children: Vec<StepRecord>,
+}
+
+impl Attempt {
+    fn failed(error: StepError) -> Self {
+        Attempt {
+            error: Some(error),
+            ..Attempt::default()
+        }
+    }
+}
+
+/// Evaluates `assert`, `assert_any` and `assert_none` against a result.
+fn evaluate_assertions(step: &Step, result: &Value, scope: &Scope) -> Vec<AssertionRecord> {
+    let env = StepEnv::new(Some(result), scope);
+    let mut records: Vec<AssertionRecord> = step.assert.iter().map(|a| check(a, &env)).collect();
+    if !step.assert_any.is_empty() {
+        let any: Vec<AssertionRecord> = step.assert_any.iter().map(|a| check(a, &env)).collect();
+        let passed = any.iter().any(|r| r.passed);
+        let sources: Vec<&str> = step.assert_any.iter().map(|a| a.expr.source()).collect();
+        records.push(AssertionRecord {
+            expression: format!("any of: {}", sources.join(" | ")),
+            passed,
+            message: (!passed).then(|| {
+                let reasons: Vec<String> = any.iter().filter_map(|r| r.message.clone()).collect();
+                format!("none of the expressions held: {}", reasons.join("; "))
+            }),
+            actual: None,
+            expected: None,
+        });
+    }
+    for assertion in &step.assert_none {
+        let holds = assertion.expr.eval_bool(&env);
+        let passed = matches!(holds, Ok(false));
+        records.push(AssertionRecord {
+            expression: format!("none: {}", assertion.expr.source()),
+            passed,
+            message: (!passed).then(|| match &holds {
+                Ok(_) => assertion
+                    .message
+                    .clone()
+                    .unwrap_or_else(|| format!("`{}` holds but must not", assertion.expr.source())),
+                Err(e) => e.to_string(),
+            }),
+            actual: None,
+            expected: None,
+        });
+    }
+    records
+}
+
+fn check(assertion: &Assertion, env: &StepEnv) -> AssertionRecord {
+    match assertion.expr.check(env) {
+        Ok(()) => AssertionRecord {
+            expression: assertion.expr.source().to_string(),
+            passed: true,
+            message: None,
+            actual: None,
+            expected: None,
+        },
+        Err(failure) => AssertionRecord {
+            expression: assertion.expr.source().to_string(),
+            passed: false,
+            message: Some(assertion.message.clone().unwrap_or(failure.message)),
+            actual: failure.actual,
+            expected: failure.expected,
+        },
+    }
+}
+
+fn assertion_error(records: &[AssertionRecord]) -> Option<StepError> {
+    let failed: Vec<String> = records
+        .iter()
+        .filter(|r| !r.passed)
+        .map(|r| {
+            format!(
+                "  - {}: {}",
+                r.expression,
+                r.message.clone().unwrap_or_default()
+            )
+        })
+        .collect();
+    (!failed.is_empty()).then(|| {
+        StepError::new(
+            ErrorKind::Assertion,
+            format!("assertion failed:\n{}", failed.join("\n")),
+        )
+    })
+}
+
+/// The retry policy of a step, with defaults.
+struct RetryPolicy {
+    max_attempts: u32,
+    delay: Duration,
+    backoff: Backoff,
+    max_delay: Option<Duration>,
+}
+
+impl RetryPolicy {
+    fn of(retry: Option<&Retry>) -> Self {
+        let enabled = retry.is_some_and(|r| literal(r.enabled.as_ref()) != Some(false));
+        RetryPolicy {
+            max_attempts: if enabled {
+                retry
+                    .and_then(|r| literal(r.max_attempts.as_ref()))
+                    .unwrap_or(1)
+                    .max(1)
+            } else {
+                1
+            },
+            delay: retry
+                .and_then(|r| literal(r.delay.as_ref()))
+                .unwrap_or(Duration::ZERO),
+            backoff: retry.and_then(|r| r.backoff).unwrap_or(Backoff::Constant),
+            max_delay: retry.and_then(|r| literal(r.max_delay.as_ref())),
+        }
+    }
+
+    fn next_delay(&self, current: Duration, attempt: u32) -> Duration {
+        let next = match self.backoff {
+            Backoff::Constant => self.delay,
+            Backoff::Linear => self.delay.saturating_mul(attempt + 1),
+            Backoff::Exponential => current.saturating_mul(2),
+        };
+        self.max_delay.map_or(next, |m| next.min(m))
+    }
+
+    /// `retry_on` (any holds) and `retry_on_not` (none holds), over the failed attempt's result with
+    /// `timeout` and `connection_error` as booleans.
+    fn should_retry(&self, retry: Option<&Retry>, attempt: &Attempt, scope: &Scope) -> bool {
+        let Some(retry) = retry else { return true };
+        if retry.retry_on.0.is_empty() && retry.retry_on_not.0.is_empty() {
+            return true;
+        }
+        let kind = attempt.error.as_ref().map(|e| e.kind);
+        let result = attempt.outcome.as_ref().map(|o| &o.result);
+        let env = StepEnv::new(result, scope)
+            .with("timeout", json!(kind == Some(ErrorKind::Timeout)))
+            .with(
+                "connection_error",
+                json!(kind == Some(ErrorKind::Connection)),
+            )
+            .with(
+                "error",
+                json!(attempt.error.as_ref().map(|e| e.message.clone())),
+            );
+        let holds =
+            |c: &testmesh_flow::model::step::Condition| c.expr.eval_bool(&env).unwrap_or(false);
+        let on = retry.retry_on.0.is_empty() || retry.retry_on.0.iter().any(holds);
+        let not = retry.retry_on_not.0.iter().any(holds);
+        on && !not
+    }
+}
+
+fn masked(secrets: &Secrets, mut value: Value) -> Value {
+    secrets.mask_value(&mut value);
+    value
+}
+
+fn lock(scope: &Mutex<Scope>) -> std::sync::MutexGuard<'_, Scope> {
+    scope.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn phase_name(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Setup => "setup",
+        Phase::Main => "main",
+        Phase::OnError => "on_error",
+        Phase::Teardown => "teardown",
+    }
+}
+
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}

@@ -1,0 +1,106 @@
+//! The action registry: leaf actions (HTTP, database, log, …) plug in here without touching the
+//! executor. Control flow (`condition`, `for_each`, `parallel`, `wait_until`, `run_flow`) belongs to the
+//! executor because it runs steps.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use testmesh_flow::{Action, ActionKind};
+
+use crate::record::StepError;
+
+/// What an action returns.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// The result object: what assertions, outputs and `${step.…}` references see.
+    pub result: Value,
+    /// The request as sent (for records and failure output), when there is one.
+    pub request: Option<Value>,
+    /// The response as received, when there is one.
+    pub response: Option<Value>,
+}
+
+impl Outcome {
+    /// An outcome with only a result.
+    pub fn of(result: Value) -> Self {
+        Outcome {
+            result,
+            ..Outcome::default()
+        }
+    }
+}
+
+/// The future an action returns.
+pub type ActionFuture<'a> = Pin<Box<dyn Future<Output = Result<Outcome, StepError>> + Send + 'a>>;
+
+/// A leaf action.
+pub trait Handler: Send + Sync + 'static {
+    /// Runs one attempt of the action with its rendered config. The executor enforces timeouts by
+    /// dropping the future; `cx.timeout` is given so clients can also set their own.
+    fn run<'a>(&'a self, action: &'a Action, cx: &'a ActionCx) -> ActionFuture<'a>;
+}
+
+/// What an action may use besides its config.
+pub struct ActionCx {
+    /// Directory of the flow file (relative paths in configs are resolved against it).
+    pub flow_dir: PathBuf,
+    /// The step's time limit for this attempt, when there is one.
+    pub timeout: Option<Duration>,
+    /// State shared by the steps of one flow run (e.g. the cookie jar).
+    pub flow_state: Arc<FlowState>,
+}
+
+/// Per-flow-run state that actions create on first use, keyed by type.
+#[derive(Default)]
+pub struct FlowState {
+    values: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+}
+
+impl FlowState {
+    /// The value of type `T` for this flow run, created by `init` on first use.
+    pub fn get_or_init<T: Any + Send + Sync>(&self, init: impl FnOnce() -> T) -> Arc<T> {
+        let mut values = self.values.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(existing) = values.get(&TypeId::of::<T>())
+            && let Ok(value) = Arc::clone(existing).downcast::<T>()
+        {
+            return value;
+        }
+        let value = Arc::new(init());
+        values.insert(TypeId::of::<T>(), value.clone());
+        value
+    }
+}
+
+/// Leaf actions by kind.
+#[derive(Default, Clone)]
+pub struct Registry {
+    handlers: HashMap<ActionKind, Arc<dyn Handler>>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Registry::default()
+    }
+
+    /// Adds or replaces the handler of an action.
+    pub fn register(&mut self, kind: ActionKind, handler: impl Handler) {
+        self.handlers.insert(kind, Arc::new(handler));
+    }
+
+    /// The handler of an action.
+    pub fn get(&self, kind: ActionKind) -> Option<&Arc<dyn Handler>> {
+        self.handlers.get(&kind)
+    }
+
+    /// Whether an action can run.
+    pub fn supports(&self, kind: ActionKind) -> bool {
+        self.handlers.contains_key(&kind)
+    }
+}

@@ -1,0 +1,21 @@
+//! The TestMesh executor: runs flows phase by phase, step by step, with retries, timeouts, control
+//! flow, assertions and outputs; reports through events and records; and hosts the registry of
+//! leaf actions that later crates extend.
+//!
+//! Library code never prints: the CLI and the server decide how to show events and records.
+
+pub mod actions;
+pub mod env;
+pub mod events;
+pub mod executor;
+pub mod handler;
+pub mod record;
+pub mod secrets;
+
+pub use events::{Event, EventSink, NoEvents};
+pub use executor::{FlowLibrary, RunOptions, Runner};
+pub use handler::{ActionCx, ActionFuture, FlowState, Handler, Outcome, Registry};
+pub use record::{
+    AssertionRecord, ErrorKind, FlowRecord, FlowStatus, StepError, StepRecord, StepStatus,
+};
+pub use secrets::Secrets;
