@@ -13,7 +13,7 @@ use regex::Regex;
 
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::interpolate::{self, faker_is_known, is_builtin};
-use crate::model::actions::{Action, ActionKind};
+use crate::model::actions::{Action, ActionKind, is_deferred};
 use crate::model::step::{Condition, Step};
 use crate::model::{Flow, Phase};
 use crate::yaml::{Node, NodeKind, Span};
@@ -556,8 +556,9 @@ impl<'a> Checker<'a> {
         let mut strings = Vec::new();
         collect_strings(&step.config, &mut Vec::new(), &mut strings);
         for (path, node) in strings {
-            // Nested steps are checked as steps in their own right.
-            if is_nested_steps_path(step, &path) {
+            // Nested steps are checked as steps in their own right; format templates see their input.
+            let keys: Vec<&str> = path.iter().map(String::as_str).collect();
+            if step.kind.is_some_and(|kind| is_deferred(kind, &keys)) {
                 continue;
             }
             let in_mock_endpoint = mock_templates && path.first().is_some_and(|k| k == "endpoints");
@@ -777,15 +778,6 @@ fn collect_strings<'n>(
         }
         _ => {}
     }
-}
-
-fn is_nested_steps_path(step: &Step, path: &[String]) -> bool {
-    let Some(first) = path.first() else {
-        return false;
-    };
-    step.action
-        .as_ref()
-        .is_some_and(|a| a.nested_steps().iter().any(|(key, _)| key == first))
 }
 
 /// What the cross-file check needs to know of one flow: its name and the flows it calls.

@@ -16,7 +16,7 @@ use testmesh_flow::interpolate::{
 };
 use testmesh_flow::model::Phase;
 use testmesh_flow::model::actions::{
-    ConditionConfig, ForEachConfig, ParallelConfig, RunFlowConfig, WaitUntilConfig,
+    ConditionConfig, ForEachConfig, ParallelConfig, RunFlowConfig, WaitUntilConfig, is_deferred,
 };
 use testmesh_flow::model::step::{Assertion, Backoff, OnFailure, Retry};
 use testmesh_flow::{Action, ActionKind, Flow, Step};
@@ -231,7 +231,12 @@ impl Runner {
             }
 
             let scope = scope.into_inner().unwrap_or_else(|e| e.into_inner());
-            let outputs = flow_outputs(flow, &scope);
+            let secrets = &self.secrets;
+            let outputs = flow_outputs(flow, &scope)
+                .into_iter()
+                .map(|(k, v)| (k, masked(secrets, v)))
+                .collect();
+            let first_error = first_error.map(|e| secrets.mask_str(&e));
             let record = FlowRecord {
                 execution_id,
                 name: flow.name.clone(),
@@ -638,7 +643,9 @@ impl FlowRun<'_> {
         }
     }
 
-    /// Interpolates the config (nested steps excluded: they render when they run) and decodes it.
+    /// Interpolates the config and decodes it. Deferred values (nested steps, format templates) are
+    /// taken out first: nested steps render when they run and come typed from the loaded step;
+    /// templates are put back as written for the action to render.
     fn render(
         &self,
         step: &Step,
@@ -646,11 +653,7 @@ impl FlowRun<'_> {
         scope: &Mutex<Scope>,
     ) -> Result<Action, StepError> {
         let mut config = step.config.to_json();
-        if let (Value::Object(map), Some(action)) = (&mut config, &step.action) {
-            for (key, _) in action.nested_steps() {
-                map.remove(key);
-            }
-        }
+        let deferred = take_deferred(kind, &mut config);
         let passthrough = matches!(
             kind,
             ActionKind::MockServerStart | ActionKind::MockServerConfigure
@@ -665,11 +668,16 @@ impl FlowRun<'_> {
                 Vec::new()
             },
         };
-        let rendered = {
+        let mut rendered = {
             let scope = lock(scope);
             render_value(&config, &scope, &options)
                 .map_err(|e| StepError::config(format!("in config: {e}")))?
         };
+        for (pointer, value) in deferred {
+            if let Some(slot) = rendered.pointer_mut(&pointer) {
+                *slot = value;
+            }
+        }
         Action::from_rendered(kind, &rendered)
             .map_err(|errors| StepError::config(errors.join("; ")))
     }
@@ -1190,6 +1198,52 @@ fn read_input_file(path: &Path) -> Result<IndexMap<String, Value>, StepError> {
             path.display()
         ))),
     }
+}
+
+/// Takes deferred values out of a config (up to three levels deep), leaving placeholders; returns
+/// what to put back after rendering, by JSON pointer. Nested steps come back as empty lists.
+fn take_deferred(kind: ActionKind, config: &mut Value) -> Vec<(String, Value)> {
+    fn walk(
+        kind: ActionKind,
+        value: &mut Value,
+        path: &mut Vec<String>,
+        out: &mut Vec<(String, Value)>,
+    ) {
+        let keys: Vec<&str> = path.iter().map(String::as_str).collect();
+        if !path.is_empty() && is_deferred(kind, &keys) {
+            let taken = std::mem::replace(value, Value::Null);
+            let restored = if taken.is_array() && path.len() == 1 {
+                Value::Array(Vec::new())
+            } else {
+                taken
+            };
+            out.push((format!("/{}", path.join("/")), restored));
+            return;
+        }
+        if path.len() >= 3 {
+            return;
+        }
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map.iter_mut() {
+                    path.push(key.replace('~', "~0").replace('/', "~1"));
+                    walk(kind, child, path, out);
+                    path.pop();
+                }
+            }
+            Value::Array(items) => {
+                for (index, child) in items.iter_mut().enumerate() {
+                    path.push(index.to_string());
+                    walk(kind, child, path, out);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(kind, config, &mut Vec::new(), &mut out);
+    out
 }
 
 /// The outcome of one attempt.

@@ -81,6 +81,20 @@ impl ActionKind {
     }
 }
 
+/// Whether the config value at `path` is rendered by the action itself when it runs, not by flow
+/// interpolation before the step: nested steps (rendered as each runs, with loop variables) and the
+/// templates of `transform`'s `format` operations (rendered with the operation's input).
+pub fn is_deferred(kind: ActionKind, path: &[&str]) -> bool {
+    match (kind, path) {
+        (ActionKind::Condition, [key, ..]) => *key == "then" || *key == "else",
+        (ActionKind::ForEach | ActionKind::Parallel | ActionKind::WaitUntil, [key, ..]) => {
+            *key == "steps"
+        }
+        (ActionKind::Transform, ["operations", _, "template"]) => true,
+        _ => false,
+    }
+}
+
 impl Action {
     /// Decodes a step's `config` for `kind`. A missing config is read as an empty mapping so that
     /// missing required keys are reported at the `action:` line.
