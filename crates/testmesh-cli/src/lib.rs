@@ -2,8 +2,11 @@
 //!
 //! Exit codes: 0 success, 1 test failures, 2 invalid input or usage, 3 internal error.
 
+mod console;
 mod files;
 mod render;
+mod reports;
+mod run_cmd;
 mod schema_cmd;
 mod validate_cmd;
 
@@ -30,7 +33,9 @@ assertions, outputs, retries and control flow.\n\nA flow looks like this:\n\n  n
 steps:\n    - id: create\n      action: http_request\n      config:\n        method: POST\n        \
 url: ${BASE_URL}/users\n        body: {name: Alice}\n      assert:\n        - status == 201\n      \
 output:\n        user_id: $.body.id\n\nDocumentation: docs/flow-format.md, docs/expressions.md, docs/cli.md",
-    after_help = "Examples:\n  testmesh validate flows/               Check every flow under flows/\n  \
+    after_help = "Examples:\n  testmesh run flows/                    Run every flow under flows/\n  \
+testmesh run flows/ --report junit=junit.xml --var BASE_URL=http://localhost:8080\n  \
+testmesh validate flows/               Check every flow under flows/ without running it\n  \
 testmesh validate 'flows/**/*.yaml' --strict\n  testmesh schema -o .testmesh/flow.schema.json\n\n\
 Exit codes: 0 success, 1 test failures, 2 invalid input or usage, 3 internal error.",
     propagate_version = true
@@ -42,6 +47,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    Run(run_cmd::Args),
     Validate(validate_cmd::Args),
     Schema(schema_cmd::Args),
 }
@@ -61,6 +67,7 @@ pub fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Run(args) => run_cmd::run(args),
         Command::Validate(args) => validate_cmd::run(args),
         Command::Schema(args) => schema_cmd::run(args),
     };

@@ -228,3 +228,183 @@ fn help_teaches_and_usage_errors_exit_2() {
         .code(2)
         .stderr(contains("PATH|GLOB"));
 }
+
+fn flows_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir,
+        "pass.yaml",
+        "name: Passing\nsuite: core\ntags: [smoke]\nsteps:\n  - {id: hello, action: log, config: {message: \"token ${TOKEN}\"}}\n  - {id: check, action: assert, config: {data: {n: 3}, assertions: [\"n == 3\"]}}\n",
+    );
+    write(
+        &dir,
+        "fail.yaml",
+        "name: Failing\nsuite: math\nsteps:\n  - id: calc\n    action: transform\n    config: {input: {a: 2}, transforms: {sum: $.a}}\n    assert: [sum == 5]\n  - {id: after, action: log, config: {message: never}}\n",
+    );
+    dir
+}
+
+#[test]
+fn run_reports_failures_with_expected_and_actual_and_exits_1() {
+    let dir = flows_dir();
+    testmesh()
+        .arg("run")
+        .arg(dir.path())
+        .args(["--secret", "TOKEN=s3cr3t-value"])
+        .assert()
+        .code(1)
+        .stdout(contains("✗ Failing"))
+        .stdout(
+            contains("assertion failed: sum == 5")
+                .and(contains("expected: 5"))
+                .and(contains("actual:   2")),
+        )
+        .stdout(contains("○ after log skipped: an earlier step failed"))
+        .stdout(contains("token ****").and(contains("s3cr3t-value").not()))
+        .stdout(
+            predicates::str::is_match(r"(?m)^2 flows: 1 passed, 1 failed in \d+(ms|\.\ds)$")
+                .unwrap(),
+        );
+}
+
+#[test]
+fn run_filters_count_skipped_flows_and_pass() {
+    let dir = flows_dir();
+    testmesh()
+        .arg("run")
+        .arg(dir.path())
+        .args(["--tag", "smoke", "--var", "TOKEN=t"])
+        .assert()
+        .code(0)
+        .stdout(
+            predicates::str::is_match(r"(?m)^2 flows: 1 passed, 0 failed, 1 skipped in ").unwrap(),
+        );
+    testmesh()
+        .arg("run")
+        .arg(dir.path())
+        .args(["--suite", "nope"])
+        .assert()
+        .code(2)
+        .stderr(contains("no flow matches"));
+    testmesh()
+        .arg("run")
+        .arg(dir.path())
+        .args(["--exclude-tag", "smoke", "--suite", "math"])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn run_writes_json_and_junit_reports_with_secrets_masked() {
+    let dir = flows_dir();
+    let out = tempfile::tempdir().unwrap();
+    let json_path = out.path().join("reports/run.json");
+    let junit_path = out.path().join("reports/junit.xml");
+    testmesh()
+        .arg("run")
+        .arg(dir.path())
+        .args(["--secret", "TOKEN=s3cr3t-value", "--jobs", "1"])
+        .arg("--report")
+        .arg(format!("json={}", json_path.display()))
+        .arg("--report")
+        .arg(format!("junit={}", junit_path.display()))
+        .assert()
+        .code(1);
+    let json_text = std::fs::read_to_string(&json_path).unwrap();
+    assert!(!json_text.contains("s3cr3t-value"));
+    let report: serde_json::Value = serde_json::from_str(&json_text).unwrap();
+    assert_eq!(report["version"], 1);
+    assert_eq!(report["summary"]["flows"], 2);
+    assert_eq!(report["summary"]["failed"], 1);
+    let failing = report["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "Failing")
+        .unwrap();
+    assert_eq!(failing["steps"][0]["assertions"][0]["expected"], 5);
+    assert_eq!(failing["steps"][0]["assertions"][0]["actual"], 2);
+    let junit = std::fs::read_to_string(&junit_path).unwrap();
+    assert!(
+        junit.contains(r#"<testsuites name="testmesh" tests="2" skipped="0" failures="1""#),
+        "{junit}"
+    );
+    assert!(
+        junit.contains(r#"<testcase name="Failing" classname="math""#),
+        "{junit}"
+    );
+    assert!(junit.contains("<system-out>") && !junit.contains("s3cr3t-value"));
+}
+
+#[test]
+fn run_refuses_invalid_flows_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir,
+        "bad.yaml",
+        "name: bad\nsteps:\n  - action: delay\n    config: {duration: soon}\n",
+    );
+    testmesh()
+        .arg("run")
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stdout(
+            contains("bad.yaml:4:24: invalid duration `soon`").and(contains("nothing was run")),
+        );
+}
+
+#[test]
+fn run_fail_fast_skips_the_remaining_flows() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir,
+        "a.yaml",
+        "name: a\nsteps:\n  - {id: x, action: assert, config: {data: {n: 1}, assertions: [\"n == 2\"]}}\n",
+    );
+    write(
+        &dir,
+        "b.yaml",
+        "name: b\nsteps:\n  - {id: y, action: log, config: {message: hi}}\n",
+    );
+    testmesh()
+        .arg("run")
+        .arg(dir.path())
+        .args(["--fail-fast", "--jobs", "1"])
+        .assert()
+        .code(1)
+        .stdout(
+            predicates::str::is_match(r"(?m)^2 flows: 0 passed, 1 failed, 1 skipped in ").unwrap(),
+        );
+}
+
+#[test]
+fn run_reads_env_files_and_vars_in_precedence_order() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir, ".env", "GREETING=from-file\nNAME=file\n");
+    write(
+        &dir,
+        "v.yaml",
+        "name: v\nenv: {NAME: flow}\nsteps:\n  - {id: a, action: assert, config: {data: {g: \"${GREETING}\", n: \"${NAME}\"}, assertions: [\"g == 'from-file'\", \"n == 'cli'\"]}}\n",
+    );
+    testmesh()
+        .arg("run")
+        .arg(dir.path().join("v.yaml"))
+        .arg("--env-file")
+        .arg(dir.path().join(".env"))
+        .args(["--var", "NAME=cli"])
+        .assert()
+        .code(0);
+    testmesh()
+        .args(["run", "x.yaml", "--var", "novalue"])
+        .assert()
+        .code(2)
+        .stderr(contains("expected NAME=VALUE"));
+    testmesh()
+        .arg("run")
+        .arg(dir.path().join("v.yaml"))
+        .args(["--report", "xml=out"])
+        .assert()
+        .code(2)
+        .stderr(contains("unknown report format `xml`"));
+}

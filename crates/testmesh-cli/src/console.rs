@@ -1,0 +1,275 @@
+//! Console output of `testmesh run`: a progress bar and live step lines on a terminal, plain lines
+//! otherwise, and for each failed step the assertion with expected vs actual and a request/response
+//! excerpt.
+
+use std::io::IsTerminal;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::Value;
+use testmesh_runner::{Event, EventSink, FlowRecord, FlowStatus, StepRecord, StepStatus};
+
+use crate::render::use_color;
+
+/// Prints run progress. Each flow's lines are printed as one block when the flow ends, so flows
+/// running in parallel never interleave; on a terminal, a bar shows flows done and the steps running.
+pub(crate) struct Console {
+    bar: Option<ProgressBar>,
+    color: bool,
+    /// (execution id, flow name, current step) of flows in progress.
+    running: Mutex<Vec<(String, String, String)>>,
+}
+
+impl Console {
+    /// A console for `total` flows.
+    pub(crate) fn new(total: usize) -> Self {
+        let tty = std::io::stdout().is_terminal();
+        let bar = tty.then(|| {
+            let bar = ProgressBar::new(total as u64);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} [{bar:30}] {pos}/{len} flows {elapsed} {wide_msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Console {
+            bar,
+            color: use_color(tty),
+            running: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Prints a block of text above the progress bar (or plainly).
+    pub(crate) fn print(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| print!("{text}")),
+            None => print!("{text}"),
+        }
+    }
+
+    /// Removes the bar before the summary.
+    pub(crate) fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+
+    fn paint(&self, text: &str, code: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn update_message(&self) {
+        if let Some(bar) = &self.bar {
+            let running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+            let text: Vec<String> = running
+                .iter()
+                .map(|(_, flow, step)| format!("{flow} › {step}"))
+                .collect();
+            bar.set_message(text.join("  "));
+        }
+    }
+
+    /// The block printed for a finished flow.
+    pub(crate) fn flow_block(&self, record: &FlowRecord) -> String {
+        let mut out = String::new();
+        let (mark, color) = match record.status {
+            FlowStatus::Passed => ("✓", "32"),
+            FlowStatus::Failed => ("✗", "31"),
+            FlowStatus::Skipped => ("○", "33"),
+        };
+        let location = record
+            .path
+            .as_deref()
+            .map(|p| format!(" ({p})"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{} {}{} {}\n",
+            self.paint(mark, color),
+            record.name,
+            location,
+            self.paint(&format_ms(record.duration), "2"),
+        ));
+        for step in &record.steps {
+            self.step_lines(step, 1, &mut out);
+        }
+        out
+    }
+
+    fn step_lines(&self, step: &StepRecord, depth: usize, out: &mut String) {
+        let indent = "  ".repeat(depth);
+        let (mark, color) = match (step.status, step.continued) {
+            (StepStatus::Passed, _) => ("✓", "32"),
+            (StepStatus::Failed, true) => ("!", "33"),
+            (StepStatus::Failed, false) => ("✗", "31"),
+            (StepStatus::Skipped, _) => ("○", "2"),
+        };
+        let mut detail = Vec::new();
+        if let Some(status) = step
+            .result
+            .as_ref()
+            .and_then(|r| r.get("status"))
+            .and_then(Value::as_u64)
+        {
+            detail.push(status.to_string());
+        }
+        if step.status != StepStatus::Skipped {
+            detail.push(format_ms(step.duration));
+        }
+        if step.attempts > 1 {
+            detail.push(format!("{} attempts", step.attempts));
+        }
+        if step.flaky {
+            detail.push("flaky".into());
+        }
+        if let Some(reason) = &step.skip_reason {
+            detail.push(format!("skipped: {reason}"));
+        }
+        out.push_str(&format!(
+            "{indent}{} {} {} {}\n",
+            self.paint(mark, color),
+            step.name.as_deref().unwrap_or(&step.id),
+            self.paint(&step.action, "2"),
+            self.paint(&detail.join(", "), "2"),
+        ));
+        if let (Some(message), "log") = (
+            step.result.as_ref().and_then(|r| r.get("message")),
+            step.action.as_str(),
+        ) {
+            let text = message
+                .as_str()
+                .map_or_else(|| message.to_string(), str::to_string);
+            out.push_str(&format!("{indent}    {text}\n"));
+        }
+        if step.status == StepStatus::Failed {
+            self.failure_lines(step, &format!("{indent}    "), out);
+        }
+        for child in &step.children {
+            self.step_lines(child, depth + 1, out);
+        }
+    }
+
+    fn failure_lines(&self, step: &StepRecord, indent: &str, out: &mut String) {
+        let failed: Vec<_> = step.assertions.iter().filter(|a| !a.passed).collect();
+        if failed.is_empty() {
+            if let Some(error) = &step.error {
+                for line in error.message.lines() {
+                    out.push_str(&format!("{indent}{}\n", self.paint(line, "31")));
+                }
+            }
+        } else {
+            for assertion in failed {
+                out.push_str(&format!(
+                    "{indent}{} {}\n",
+                    self.paint("assertion failed:", "31"),
+                    assertion.expression
+                ));
+                if let Some(expected) = &assertion.expected {
+                    out.push_str(&format!("{indent}  expected: {}\n", excerpt(expected, 200)));
+                }
+                if let Some(actual) = &assertion.actual {
+                    out.push_str(&format!("{indent}  actual:   {}\n", excerpt(actual, 200)));
+                }
+                if assertion.expected.is_none()
+                    && assertion.actual.is_none()
+                    && let Some(message) = &assertion.message
+                {
+                    out.push_str(&format!("{indent}  {message}\n"));
+                }
+            }
+        }
+        if let Some(request) = &step.request {
+            let method = request.get("method").and_then(Value::as_str).unwrap_or("");
+            let url = request.get("url").and_then(Value::as_str).unwrap_or("");
+            if !url.is_empty() {
+                out.push_str(&format!("{indent}request:  {method} {url}\n"));
+            } else {
+                out.push_str(&format!("{indent}request:  {}\n", excerpt(request, 300)));
+            }
+        }
+        if let Some(response) = &step.response {
+            let status = response
+                .get("status")
+                .map(|s| s.to_string())
+                .unwrap_or_default();
+            let body = response
+                .get("body")
+                .map(|b| excerpt(b, 300))
+                .unwrap_or_default();
+            out.push_str(&format!("{indent}response: {status} {body}\n"));
+        }
+    }
+}
+
+impl EventSink for Console {
+    fn on_event(&self, event: Event<'_>) {
+        match event {
+            Event::FlowStarted {
+                execution_id, name, ..
+            } => {
+                self.running
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((execution_id.to_string(), name.to_string(), String::new()));
+                self.update_message();
+            }
+            Event::StepStarted {
+                step_id,
+                depth: 0,
+                execution_id,
+                ..
+            } => {
+                let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(entry) = running.iter_mut().find(|(id, _, _)| id == execution_id) {
+                    entry.2 = step_id.to_string();
+                }
+                drop(running);
+                self.update_message();
+            }
+            Event::FlowFinished { record } => {
+                self.running
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .retain(|(id, _, _)| *id != record.execution_id);
+                self.print(&self.flow_block(record));
+                if let Some(bar) = &self.bar {
+                    bar.inc(1);
+                }
+                self.update_message();
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A value shortened for one line: strings as they are, other values as compact JSON.
+fn excerpt(value: &Value, max: usize) -> String {
+    let text = match value {
+        Value::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    };
+    if text.chars().count() <= max {
+        text
+    } else {
+        let cut: String = text.chars().take(max).collect();
+        format!("{cut}… ({} more characters)", text.chars().count() - max)
+    }
+}
+
+/// `45ms`, `1.2s`.
+pub(crate) fn format_ms(duration: Duration) -> String {
+    let ms = duration.as_millis();
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else {
+        format!("{:.1}s", duration.as_secs_f64())
+    }
+}

@@ -1,0 +1,331 @@
+//! `testmesh run`: validate, select and run flows, print progress and failures, write reports.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use indexmap::IndexMap;
+use schedule::run_all;
+use serde_json::Value;
+use testmesh_flow::interpolate::VariableSources;
+use testmesh_flow::{Flow, load_str};
+use testmesh_runner::{FlowLibrary, FlowRecord, FlowStatus, RunOptions, Runner, Secrets, actions};
+
+use crate::console::{Console, format_ms};
+use crate::reports::{self, ReportSpec};
+use crate::{CliError, EXIT_INVALID_INPUT, EXIT_OK, EXIT_TEST_FAILURES, files, render};
+
+/// Run flows: every step's action, assertions and outputs, with retries and timeouts.
+///
+/// Flows are validated first; a flow with errors is not run (exit code 2). Flows run in parallel
+/// (`--jobs`); steps within a flow run in order. On a terminal a progress bar shows what is running;
+/// each finished flow prints its steps, and each failed step its assertion (expected vs actual) and
+/// a request/response excerpt.
+#[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  testmesh run flows/\n  testmesh run 'flows/**/*.yaml' --tag smoke --jobs 4\n  \
+testmesh run checkout.yaml --env-file .env.staging --var BASE_URL=https://staging.example.com\n  \
+testmesh run flows/ --secret API_KEY=$API_KEY --report junit=reports/junit.xml --report json=reports/run.json\n\n\
+Variables, lowest precedence first: the environment, --env-file, the flow's env:, --var and --secret.\n\
+Exit codes: 0 every flow passed, 1 some flow failed, 2 invalid flows or arguments, 3 internal error."
+)]
+pub(crate) struct Args {
+    /// Flow files, directories (searched for *.yaml and *.yml) or glob patterns.
+    #[arg(required = true, value_name = "PATH|GLOB")]
+    paths: Vec<String>,
+    /// Flows to run at once (default: the number of CPUs).
+    #[arg(short, long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Read variables from a dotenv file (repeatable; later files win).
+    #[arg(long, value_name = "FILE")]
+    env_file: Vec<PathBuf>,
+    /// Set a variable (repeatable), e.g. --var BASE_URL=http://localhost:8080.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_pair)]
+    vars: Vec<(String, String)>,
+    /// Set a variable whose value is masked in all output and reports (repeatable).
+    #[arg(long = "secret", value_name = "NAME=VALUE", value_parser = parse_pair)]
+    secrets: Vec<(String, String)>,
+    /// Run only flows with one of these tags (repeatable).
+    #[arg(long = "tag", value_name = "TAG")]
+    tags: Vec<String>,
+    /// Do not run flows with any of these tags (repeatable).
+    #[arg(long = "exclude-tag", value_name = "TAG")]
+    exclude_tags: Vec<String>,
+    /// Run only flows of these suites (repeatable).
+    #[arg(long = "suite", value_name = "SUITE")]
+    suites: Vec<String>,
+    /// Stop starting new flows after the first failed flow; within a flow, stop at the first failed step.
+    #[arg(long)]
+    fail_fast: bool,
+    /// Time limit per flow, e.g. 30s or 5m (caps the flows' own config.timeout).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Option<Duration>,
+    /// Write a report (repeatable): junit=PATH or json=PATH.
+    #[arg(long = "report", value_name = "FORMAT=PATH")]
+    reports: Vec<ReportSpec>,
+}
+
+fn parse_pair(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
+        _ => Err(format!("expected NAME=VALUE, got `{text}`")),
+    }
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    testmesh_flow::duration::parse_duration(text).map_err(|e| e.to_string())
+}
+
+struct Selected {
+    path: PathBuf,
+    flow: Arc<Flow>,
+}
+
+pub(crate) fn run(args: Args) -> Result<u8, CliError> {
+    let paths = files::expand(&args.paths)?;
+    let (flows, invalid) = load(&paths);
+    if invalid > 0 {
+        println!(
+            "✗ {invalid} of {} flow files have errors; nothing was run",
+            paths.len()
+        );
+        return Ok(EXIT_INVALID_INPUT);
+    }
+    let variables = variables(&args)?;
+    let secrets = Secrets::new(args.secrets.iter().map(|(_, v)| v.clone()));
+
+    let mut library = FlowLibrary::default();
+    for selected in &flows {
+        library.add(&selected.path, selected.flow.clone());
+    }
+    let (chosen, filtered): (Vec<Selected>, Vec<Selected>) =
+        flows.into_iter().partition(|s| selects(&args, &s.flow));
+    if chosen.is_empty() {
+        return Err(CliError::Input(
+            "no flow matches the --tag, --exclude-tag and --suite filters".into(),
+        ));
+    }
+
+    let console = Arc::new(Console::new(chosen.len()));
+    let runner = Arc::new(Runner::new(
+        actions::builtin(),
+        console.clone(),
+        secrets,
+        library,
+    ));
+    let options = Arc::new(RunOptions {
+        variables,
+        fail_fast: args.fail_fast.then_some(true),
+        timeout: args.timeout,
+    });
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let started = Instant::now();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Internal(format!("cannot start the async runtime: {e}")))?;
+    let mut records = runtime.block_on(run_all(runner, options, chosen, jobs, args.fail_fast));
+    console.finish();
+    let duration = started.elapsed();
+
+    records.extend(
+        filtered
+            .into_iter()
+            .map(|s| skipped_record(&s, "not selected by the filters")),
+    );
+    for spec in &args.reports {
+        let path = reports::write(spec, &records, duration)?;
+        eprintln!("wrote {}", path.display());
+    }
+    let passed = records
+        .iter()
+        .filter(|r| r.status == FlowStatus::Passed)
+        .count();
+    let failed = records
+        .iter()
+        .filter(|r| r.status == FlowStatus::Failed)
+        .count();
+    let skipped = records
+        .iter()
+        .filter(|r| r.status == FlowStatus::Skipped)
+        .count();
+    println!();
+    let flows = if records.len() == 1 { "flow" } else { "flows" };
+    let mut summary = format!(
+        "{} {flows}: {passed} passed, {failed} failed",
+        records.len()
+    );
+    if skipped > 0 {
+        summary.push_str(&format!(", {skipped} skipped"));
+    }
+    println!("{summary} in {}", format_ms(duration));
+    Ok(if failed > 0 {
+        EXIT_TEST_FAILURES
+    } else {
+        EXIT_OK
+    })
+}
+
+/// Loads every file; prints the findings of files with errors and returns how many there were.
+fn load(paths: &[PathBuf]) -> (Vec<Selected>, usize) {
+    let mut flows = Vec::new();
+    let mut invalid = 0;
+    for path in paths {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) => {
+                println!("✗ {}: cannot read: {e}", path.display());
+                invalid += 1;
+                continue;
+            }
+        };
+        let loaded = load_str(&text);
+        let shown = path.display().to_string();
+        for diagnostic in loaded.errors() {
+            println!("{}", render::human(&shown, &text, diagnostic));
+        }
+        match loaded.flow {
+            Some(flow)
+                if loaded
+                    .diagnostics
+                    .iter()
+                    .all(|d| d.severity != testmesh_flow::Severity::Error) =>
+            {
+                flows.push(Selected {
+                    path: path.clone(),
+                    flow: Arc::new(flow),
+                });
+            }
+            _ => invalid += 1,
+        }
+    }
+    (flows, invalid)
+}
+
+/// The process environment, env files, then --var and --secret values (the flow's env is added per flow).
+fn variables(args: &Args) -> Result<VariableSources, CliError> {
+    let process_env: IndexMap<String, Value> = std::env::vars()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    let mut env_file = IndexMap::new();
+    for path in &args.env_file {
+        let entries = dotenvy::from_path_iter(path)
+            .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
+        for entry in entries {
+            let (name, value) =
+                entry.map_err(|e| CliError::Input(format!("{}: {e}", path.display())))?;
+            env_file.insert(name, Value::String(value));
+        }
+    }
+    let cli_vars = args
+        .vars
+        .iter()
+        .chain(&args.secrets)
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    Ok(VariableSources {
+        process_env,
+        env_file,
+        flow_env: IndexMap::new(),
+        cli_vars,
+    })
+}
+
+fn selects(args: &Args, flow: &Flow) -> bool {
+    let tags: Vec<&str> = flow.tags.iter().map(|t| t.value.as_str()).collect();
+    let tag_ok = args.tags.is_empty() || args.tags.iter().any(|t| tags.contains(&t.as_str()));
+    let excluded = args.exclude_tags.iter().any(|t| tags.contains(&t.as_str()));
+    let suite_ok =
+        args.suites.is_empty() || flow.suite.as_ref().is_some_and(|s| args.suites.contains(s));
+    tag_ok && !excluded && suite_ok
+}
+
+fn skipped_record(selected: &Selected, reason: &str) -> FlowRecord {
+    FlowRecord {
+        execution_id: String::new(),
+        name: selected.flow.name.clone(),
+        path: Some(selected.path.display().to_string()),
+        suite: selected.flow.suite.clone(),
+        tags: selected.flow.tags.iter().map(|t| t.value.clone()).collect(),
+        status: FlowStatus::Skipped,
+        started_at: chrono::Utc::now(),
+        duration: Duration::ZERO,
+        steps: Vec::new(),
+        error: Some(reason.to_string()),
+        outputs: IndexMap::new(),
+    }
+}
+
+mod schedule {
+    //! Running flows with a bounded number at once, stopping early on `--fail-fast`.
+
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use testmesh_runner::{FlowRecord, FlowStatus, RunOptions, Runner};
+    use tokio::sync::Semaphore;
+
+    use super::{Selected, skipped_record};
+
+    /// Runs every flow, at most `jobs` at once, and returns the records in input order.
+    pub(super) async fn run_all(
+        runner: Arc<Runner>,
+        options: Arc<RunOptions>,
+        flows: Vec<Selected>,
+        jobs: usize,
+        fail_fast: bool,
+    ) -> Vec<FlowRecord> {
+        let permits = Arc::new(Semaphore::new(jobs));
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut tasks = Vec::with_capacity(flows.len());
+        for selected in flows {
+            let (runner, options, permits, stop) = (
+                runner.clone(),
+                options.clone(),
+                permits.clone(),
+                stop.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                let Ok(_permit) = permits.acquire_owned().await else {
+                    return skipped_record(&selected, "the run was stopped");
+                };
+                if stop.load(Ordering::SeqCst) {
+                    return skipped_record(
+                        &selected,
+                        "skipped after an earlier flow failed (--fail-fast)",
+                    );
+                }
+                let record = runner
+                    .run(&selected.flow, Some(&selected.path), &options)
+                    .await;
+                if fail_fast && record.status == FlowStatus::Failed {
+                    stop.store(true, Ordering::SeqCst);
+                }
+                record
+            }));
+        }
+        let mut records = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            match task.await {
+                Ok(record) => records.push(record),
+                Err(e) => records.push(FlowRecord {
+                    execution_id: String::new(),
+                    name: "internal error".into(),
+                    path: None,
+                    suite: None,
+                    tags: Vec::new(),
+                    status: FlowStatus::Failed,
+                    started_at: chrono::Utc::now(),
+                    duration: std::time::Duration::ZERO,
+                    steps: Vec::new(),
+                    error: Some(format!("a flow task stopped unexpectedly: {e}")),
+                    outputs: Default::default(),
+                }),
+            }
+        }
+        records
+    }
+}
