@@ -47,8 +47,8 @@ impl Console {
     /// Prints a block of text above the progress bar (or plainly).
     pub(crate) fn print(&self, text: &str) {
         match &self.bar {
-            Some(bar) => bar.suspend(|| print!("{text}")),
-            None => print!("{text}"),
+            Some(bar) => bar.suspend(|| out!("{text}")),
+            None => out!("{text}"),
         }
     }
 

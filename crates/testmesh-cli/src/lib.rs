@@ -2,6 +2,17 @@
 //!
 //! Exit codes: 0 success, 1 test failures, 2 invalid input or usage, 3 internal error.
 
+/// `println!` to standard output that never panics when the reader has gone away.
+macro_rules! outln {
+    () => { $crate::write_stdout("\n") };
+    ($($arg:tt)*) => { $crate::write_stdout(&format!("{}\n", format_args!($($arg)*))) };
+}
+
+/// `print!` to standard output that never panics when the reader has gone away.
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::write_stdout(&format!($($arg)*)) };
+}
+
 mod console;
 mod files;
 mod render;
@@ -77,6 +88,20 @@ pub fn main() -> ExitCode {
             eprintln!("error: {err}");
             ExitCode::from(err.exit_code())
         }
+    }
+}
+
+/// Writes to standard output. When the reader has gone away (`testmesh schema | head -1`), exits
+/// with status 141 as a process killed by SIGPIPE would, instead of panicking.
+pub(crate) fn write_stdout(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(err) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        && err.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(141);
     }
 }
 

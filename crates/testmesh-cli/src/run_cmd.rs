@@ -85,7 +85,7 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
     let paths = files::expand(&args.paths)?;
     let (flows, invalid) = load(&paths);
     if invalid > 0 {
-        println!(
+        outln!(
             "✗ {invalid} of {} flow files have errors; nothing was run",
             paths.len()
         );
@@ -152,7 +152,7 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
         .iter()
         .filter(|r| r.status == FlowStatus::Skipped)
         .count();
-    println!();
+    outln!();
     let flows = if records.len() == 1 { "flow" } else { "flows" };
     let mut summary = format!(
         "{} {flows}: {passed} passed, {failed} failed",
@@ -161,7 +161,7 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
     if skipped > 0 {
         summary.push_str(&format!(", {skipped} skipped"));
     }
-    println!("{summary} in {}", format_ms(duration));
+    outln!("{summary} in {}", format_ms(duration));
     Ok(if failed > 0 {
         EXIT_TEST_FAILURES
     } else {
@@ -177,7 +177,7 @@ fn load(paths: &[PathBuf]) -> (Vec<Selected>, usize) {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) => {
-                println!("✗ {}: cannot read: {e}", path.display());
+                outln!("✗ {}: cannot read: {e}", path.display());
                 invalid += 1;
                 continue;
             }
@@ -185,7 +185,7 @@ fn load(paths: &[PathBuf]) -> (Vec<Selected>, usize) {
         let loaded = load_str(&text);
         let shown = path.display().to_string();
         for diagnostic in loaded.errors() {
-            println!("{}", render::human(&shown, &text, diagnostic));
+            outln!("{}", render::human(&shown, &text, diagnostic));
         }
         match loaded.flow {
             Some(flow)

@@ -29,7 +29,7 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
     let text = serde_json::to_string_pretty(&schema)
         .map_err(|e| CliError::Internal(format!("cannot serialise the schema: {e}")))?;
     match args.output {
-        None => println!("{text}"),
+        None => outln!("{text}"),
         Some(path) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| {

@@ -119,6 +119,32 @@ fn load_all(paths: Vec<PathBuf>) -> Result<Vec<Checked>, CliError> {
 }
 
 fn load_one(path: PathBuf) -> Result<Checked, CliError> {
+    let size = std::fs::metadata(&path)
+        .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?
+        .len();
+    // Refuse oversized files before reading them into memory.
+    if size > testmesh_flow::MAX_FILE_BYTES as u64 {
+        let diagnostic = Diagnostic::error(
+            "file-too-large",
+            format!(
+                "the file is {size} bytes; flow files are limited to {} bytes",
+                testmesh_flow::MAX_FILE_BYTES
+            ),
+            testmesh_flow::yaml::Span {
+                start: 0,
+                end: 0,
+                line: 1,
+                col: 1,
+            },
+        );
+        return Ok(Checked {
+            path,
+            text: String::new(),
+            name: None,
+            links: None,
+            diagnostics: vec![diagnostic],
+        });
+    }
     let bytes = std::fs::read(&path)
         .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
     let (text, flow, diagnostics) = match String::from_utf8(bytes) {
@@ -128,12 +154,16 @@ fn load_one(path: PathBuf) -> Result<Checked, CliError> {
         }
         Err(err) => {
             let offset = err.utf8_error().valid_up_to();
-            let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
-            let line = text[..offset.min(text.len())].matches('\n').count() + 1;
-            let col = offset
-                - text[..offset.min(text.len())]
-                    .rfind('\n')
-                    .map_or(0, |i| i + 1)
+            let bytes = err.into_bytes();
+            // Everything before the bad byte is valid UTF-8: count lines and characters in it.
+            let valid = std::str::from_utf8(&bytes[..offset]).unwrap_or_default();
+            let line = valid.matches('\n').count() + 1;
+            let col = valid
+                .rsplit('\n')
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .count()
                 + 1;
             let diagnostic = Diagnostic::error(
                 "encoding",
@@ -145,7 +175,11 @@ fn load_one(path: PathBuf) -> Result<Checked, CliError> {
                     col,
                 },
             );
-            (text, None, vec![diagnostic])
+            (
+                String::from_utf8_lossy(&bytes).into_owned(),
+                None,
+                vec![diagnostic],
+            )
         }
     };
     Ok(Checked {
@@ -194,13 +228,13 @@ fn print_human(checked: &[Checked], errors: usize, warnings: usize, failed_files
     for file in checked {
         let path = file.path.display().to_string();
         for diagnostic in &file.diagnostics {
-            println!("{}", render::human(&path, &file.text, diagnostic));
+            outln!("{}", render::human(&path, &file.text, diagnostic));
         }
     }
     let files = checked.len();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     if errors == 0 {
-        println!(
+        outln!(
             "✓ {} valid{}",
             plural(files, "flow file"),
             if warnings > 0 {
@@ -210,7 +244,7 @@ fn print_human(checked: &[Checked], errors: usize, warnings: usize, failed_files
             }
         );
     } else {
-        println!(
+        outln!(
             "✗ {} of {} with errors ({}, {})",
             failed_files,
             plural(files, "flow file"),
@@ -249,6 +283,6 @@ fn print_json(
     });
     let text = serde_json::to_string_pretty(&document)
         .map_err(|e| CliError::Internal(format!("cannot serialise the report: {e}")))?;
-    println!("{text}");
+    outln!("{text}");
     Ok(())
 }

@@ -73,32 +73,48 @@ impl Diagnostic {
     }
 }
 
-/// The closest candidate within a small edit distance, for "did you mean" hints.
+/// The closest candidate within a small edit distance, for "did you mean" hints. Case is ignored and a
+/// swap of two neighbouring letters counts as one edit (`lgo` → `log`); ties go to the first candidate
+/// in alphabetical order, so the hint is the same on every run.
 pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    let wanted = word.to_lowercase();
     let limit = if word.chars().count() <= 3 { 1 } else { 2 };
     candidates
         .into_iter()
-        .map(|c| (edit_distance(word, c), c))
+        .filter(|c| *c != word)
+        .map(|c| (edit_distance(&wanted, &c.to_lowercase()), c))
         .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
+        .min_by(|(d1, c1), (d2, c2)| d1.cmp(d2).then_with(|| c1.cmp(c2)))
         .map(|(_, c)| c)
 }
 
+/// Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps.
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut row = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            row[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(row[j] + 1);
-        }
-        prev = row;
+    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = best;
+        }
+    }
+    rows[a.len()][b.len()]
 }
 
 #[cfg(test)]
@@ -110,5 +126,8 @@ mod tests {
         assert_eq!(did_you_mean("aserts", ["assert", "output"]), Some("assert"));
         assert_eq!(did_you_mean("completely", ["assert", "output"]), None);
         assert_eq!(did_you_mean("ur", ["url", "id"]), Some("url"));
+        assert_eq!(did_you_mean("lgo", ["log", "delay"]), Some("log"));
+        assert_eq!(did_you_mean("TIMESTMP", ["TIMESTAMP"]), Some("TIMESTAMP"));
+        assert_eq!(did_you_mean("ab", ["ac", "aa"]), Some("aa"));
     }
 }

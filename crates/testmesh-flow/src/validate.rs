@@ -218,8 +218,25 @@ impl<'a> Checker<'a> {
         let pushed = loop_vars.len();
         self.loop_vars.extend(loop_vars);
         if let Some(action) = &step.action {
+            // Branches (`then`/`else`) and parallel children cannot see each other's results: each
+            // starts from what was done before this step.
+            let isolated = matches!(action, Action::Condition(_) | Action::Parallel(_));
+            let before = (self.done_ids.clone(), self.done_outputs.clone());
             for (_, children) in action.nested_steps() {
-                self.walk_steps(children, depth + 1);
+                if isolated && matches!(action, Action::Parallel(_)) {
+                    for child in children {
+                        (self.done_ids, self.done_outputs) = before.clone();
+                        self.check_step(child, depth + 1);
+                    }
+                } else {
+                    if isolated {
+                        (self.done_ids, self.done_outputs) = before.clone();
+                    }
+                    self.walk_steps(children, depth + 1);
+                }
+            }
+            if isolated {
+                (self.done_ids, self.done_outputs) = before;
             }
         }
         self.loop_vars.truncate(self.loop_vars.len() - pushed);
@@ -295,17 +312,11 @@ impl<'a> Checker<'a> {
 
     fn check_outputs(&mut self, step: &Step) {
         for (name, path) in &step.output {
-            if path.value.starts_with('$')
-                && path.value != "$"
-                && let Err(err) = serde_json_path::JsonPath::parse(&path.value)
-            {
+            if let Err(err) = interpolate::check_output_path(&path.value) {
                 self.diagnostics.push(
                     Diagnostic::error(
                         "invalid-output-path",
-                        format!(
-                            "output `{name}`: `{}` is not a valid JSONPath: {err}",
-                            path.value
-                        ),
+                        format!("output `{name}`: {err}"),
                         path.span,
                     )
                     .with_help(
@@ -523,13 +534,22 @@ impl<'a> Checker<'a> {
     /// Names read by a `when`/`condition` expression must be variables, earlier steps or outputs.
     fn check_condition_names(&mut self, condition: &Condition, step: &Step) {
         let in_wait_until = matches!(step.kind, Some(ActionKind::WaitUntil));
+        let mut own_children: HashSet<&str> = HashSet::new();
+        if let Some(action) = &step.action {
+            for (_, children) in action.nested_steps() {
+                visit(children, &mut |child| {
+                    own_children.insert(child.id.as_str());
+                    own_children.extend(child.output.keys().map(String::as_str));
+                });
+            }
+        }
         for reference in condition.expr.references() {
             let root = reference.root.as_str();
             if self.is_known_bare(root) || self.done_ids.contains(root) || is_builtin(root) {
                 continue;
             }
-            // wait_until re-runs its own steps before checking, so their ids are available.
-            if in_wait_until && self.all_ids.contains_key(root) {
+            // wait_until runs its own steps before each check, so their ids and outputs are available.
+            if in_wait_until && own_children.contains(root) {
                 continue;
             }
             let span = condition.span;
@@ -648,7 +668,20 @@ impl<'a> Checker<'a> {
     }
 
     fn check_bare_reference(&mut self, raw: &str, name: &str, span: Span, has_default: bool) {
-        if self.is_known_bare(name) || has_default || is_env_style(name) {
+        // `${register}` is a step's whole result.
+        if self.is_known_bare(name)
+            || self.done_ids.contains(name)
+            || has_default
+            || is_env_style(name)
+        {
+            return;
+        }
+        if let Some(line) = self.all_ids.get(name) {
+            self.error(
+                "reference-order",
+                format!("`{raw}` reads step `{name}`, which has not run yet at this point (it is on line {line})"),
+                span,
+            );
             return;
         }
         if let Some(step_id) = self.all_outputs.get(name) {

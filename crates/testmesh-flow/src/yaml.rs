@@ -358,6 +358,7 @@ impl<'a> Builder<'a> {
                 }
                 Event::Scalar(text, style, anchor, tag) => {
                     let tag = tag.map(|t| t.suffix.clone());
+                    let span = self.without_properties(span);
                     let node = resolve_scalar(&text, style, tag.as_deref(), span)?;
                     self.finish(node, anchor)?;
                 }
@@ -375,7 +376,7 @@ impl<'a> Builder<'a> {
                             span,
                         });
                     }
-                    let node = Node { span, ..node };
+                    // The alias keeps the anchored node's span, so values are quoted as written there.
                     self.finish(node, 0)?;
                 }
                 Event::SequenceStart(anchor, _) => {
@@ -440,6 +441,20 @@ impl<'a> Builder<'a> {
         })
     }
 
+    /// A scalar's span starts at its anchor or tag (`&id 1.10`, `!!str 5`); move it to the value.
+    fn without_properties(&self, mut span: Span) -> Span {
+        while let Some(rest) = self.text.get(span.start..span.end)
+            && (rest.starts_with('&') || rest.starts_with('!'))
+        {
+            let token = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            let gap = rest[token..].len() - rest[token..].trim_start().len();
+            let skipped = &rest[..token + gap];
+            span.start += skipped.len();
+            span.col += skipped.chars().count();
+        }
+        span
+    }
+
     fn push(&mut self, frame: Frame) -> Result<(), YamlError> {
         if self.stack.len() >= MAX_DEPTH {
             let span = match &frame {
@@ -486,8 +501,7 @@ impl<'a> Builder<'a> {
                     *pending_key = Some((key, node.span));
                     Ok(())
                 }
-                Some((key, key_span)) if key == "<<" && node.style.is_none() => {
-                    let _ = key_span;
+                Some((key, _)) if key == "<<" && node.style.is_none() => {
                     merges.push(node);
                     Ok(())
                 }

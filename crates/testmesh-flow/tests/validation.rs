@@ -500,3 +500,79 @@ fn flow_config_and_step_control_keys_are_typed() {
     );
     assert_eq!(step.error_steps[0].id, "main_0_error_steps_0");
 }
+
+#[test]
+fn output_paths_follow_the_runtime_resolver_and_deep_jsonpaths_do_not_crash() {
+    let ok = "name: x\nsteps:\n  - action: log\n    config: {message: m}\n    output: {a: $.data.user-id, b: $.items.0.id, c: \"$.headers.Content-Type\", d: \"$.items[?@.id==1].name\"}\n";
+    assert!(findings(ok).is_empty(), "{:#?}", findings(ok));
+    let deep = format!(
+        "name: x\nsteps:\n  - action: log\n    config: {{message: m}}\n    output: {{x: \"$[?{}@.a{}]\"}}\n",
+        "(".repeat(1000),
+        ")".repeat(1000)
+    );
+    let (severity, line, _, message) = one(&deep, "invalid-output-path");
+    assert_eq!((severity, line), (E, 5));
+    assert!(message.contains("nested too deeply"), "{message}");
+    let (_, _, _, message) = one(
+        "name: x\nsteps:\n  - action: log\n    config: {message: m}\n    output: {x: \"$.[bad\"}\n",
+        "invalid-output-path",
+    );
+    assert!(
+        message.starts_with("output `x`: invalid JSONPath"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_bare_step_id_is_the_whole_result() {
+    let text = "name: x\nsteps:\n  - id: reg\n    action: log\n    config: {message: m}\n  - action: transform\n    config: {input: \"${reg}\", transforms: {m: $.message}}\n  - action: log\n    config: {message: \"${later}\"}\n  - id: later\n    action: log\n    config: {message: m}\n";
+    let all = findings(text);
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert_eq!((all[0].1, all[0].2), ("reference-order", 9));
+}
+
+#[test]
+fn wait_until_conditions_see_their_own_steps_only() {
+    let text = "name: x\nsteps:\n  - id: poll\n    action: wait_until\n    config:\n      condition: \"ready == true && check.message == 'm' && later.message == 'x'\"\n      max_duration: 1s\n      steps:\n        - {id: check, action: log, config: {message: m}, output: {ready: message}}\n  - {id: later, action: log, config: {message: x}}\n";
+    let all = findings(text);
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert_eq!(all[0].1, "reference-order");
+    assert!(all[0].4.contains("later.message"), "{}", all[0].4);
+}
+
+#[test]
+fn parallel_siblings_and_branches_cannot_read_each_other() {
+    let text = "name: x\nsteps:\n  - id: both\n    action: parallel\n    config:\n      steps:\n        - {id: p1, action: log, config: {message: a}}\n        - {id: p2, action: log, config: {message: \"${p1.message}\"}}\n  - id: branch\n    action: condition\n    config:\n      condition: 'true'\n      then: [{id: t, action: log, config: {message: a}}]\n      else: [{id: e, action: log, config: {message: \"${t.message}\"}}]\n  - {id: after, action: log, config: {message: \"${p1.message} ${t.message} ${e.message}\"}}\n";
+    let all: Vec<_> = findings(text)
+        .into_iter()
+        .filter(|f| f.1 == "reference-order")
+        .map(|f| f.2)
+        .collect();
+    assert_eq!(all, vec![8, 14], "{:#?}", findings(text));
+}
+
+#[test]
+fn schema_assertion_errors_point_at_the_key() {
+    let text = "name: x\nsteps:\n  - action: log\n    config: {message: m}\n    assert:\n      - body[ matches_schema: {type: object}\n";
+    let (severity, line, col, _) = one(text, "invalid-expression");
+    assert_eq!((severity, line, col), (E, 6, 9));
+}
+
+#[test]
+fn aliases_to_scalars_keep_their_written_text() {
+    let flow = load_str(
+        "name: &n 1.10\nversion: *n\nsteps:\n  - action: log\n    config: {message: *n}\n",
+    )
+    .flow
+    .unwrap();
+    assert_eq!(flow.version.as_deref(), Some("1.10"));
+    assert_eq!(flow.name, "1.10");
+}
+
+#[test]
+fn references_inside_defaults_are_rejected() {
+    let text = "name: x\nsteps:\n  - action: log\n    config: {message: \"${A:${B}}\"}\n";
+    let (severity, line, _, message) = one(text, "invalid-template");
+    assert_eq!((severity, line), (E, 4));
+    assert!(message.contains("a default is literal text"), "{message}");
+}

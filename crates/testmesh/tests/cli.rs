@@ -408,3 +408,53 @@ fn run_reads_env_files_and_vars_in_precedence_order() {
         .code(2)
         .stderr(contains("unknown report format `xml`"));
 }
+
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    use std::process::{Command as Std, Stdio};
+    let mut child = Std::new(env!("CARGO_BIN_EXE_testmesh"))
+        .arg("schema")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_ne!(
+        output.status.code(),
+        Some(101),
+        "panicked: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
+}
+
+#[test]
+fn symlinked_directories_are_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir,
+        "one.yaml",
+        "name: one\nsteps:\n  - action: log\n    config: {message: hi}\n",
+    );
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("loop")).unwrap();
+    testmesh()
+        .arg("validate")
+        .arg(dir.path())
+        .assert()
+        .code(0)
+        .stdout(contains("✓ 1 flow file valid"));
+}
+
+#[test]
+fn utf8_errors_count_columns_in_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("e.yaml");
+    std::fs::write(&path, b"name: \xc3\xa9\xc3\xa9\xc3\xa9\xff\n").unwrap();
+    testmesh()
+        .arg("validate")
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stdout(contains("e.yaml:1:10: the file is not valid UTF-8"));
+}

@@ -14,7 +14,7 @@ mod template;
 
 pub use builtins::{BUILTINS, is_builtin};
 pub use faker::{faker_functions, faker_is_known};
-pub use path::resolve_output;
+pub use path::{check_output_path, resolve_output};
 pub use scope::{Scope, SystemInfo, VariableSources};
 pub use template::{Reference, Segment, Template, TemplateError, references_in};
 

@@ -142,6 +142,33 @@ pub(crate) fn validate(path: &str) -> Result<(), String> {
     }
 }
 
+/// Checks an `output:` path the way [`resolve_output`] reads it: `""` and `$`, RFC 9535 JSONPath
+/// (depth-guarded), or — for `$`-paths that are not valid JSONPath, such as `$.data.user-id` — the
+/// simple path after the `$.`. The error names what is wrong.
+pub fn check_output_path(path: &str) -> Result<(), String> {
+    let path = path.trim();
+    if path.is_empty() || path == "$" {
+        return Ok(());
+    }
+    if !path.starts_with('$') {
+        return parse_path(path).map(|_| ());
+    }
+    match parse_jsonpath(path) {
+        Ok(_) => Ok(()),
+        Err(json_error) => {
+            let rest = path.trim_start_matches(['$', '.']);
+            if !rest.is_empty()
+                && !json_error.contains("nested too deeply")
+                && parse_path(rest).is_ok()
+            {
+                Ok(())
+            } else {
+                Err(json_error)
+            }
+        }
+    }
+}
+
 fn index_array(items: &[Value], i: i64) -> Option<&Value> {
     let len = i64::try_from(items.len()).ok()?;
     let idx = if i < 0 { len.checked_add(i)? } else { i };

@@ -175,9 +175,8 @@ impl Scope {
         }
     }
 
-    /// The nearest known step id, variable or built-in to `name` (edit distance ≤ 2).
+    /// The nearest known step id, variable or built-in to `name`.
     pub(crate) fn suggest(&self, name: &str) -> Option<String> {
-        let wanted = name.to_lowercase();
         let candidates = self
             .outputs
             .keys()
@@ -185,38 +184,8 @@ impl Scope {
             .chain(self.aliases.keys())
             .map(String::as_str)
             .chain(BUILTINS.iter().copied());
-        candidates
-            .filter(|c| *c != name)
-            .map(|c| (levenshtein(&wanted, &c.to_lowercase()), c))
-            .filter(|(d, _)| *d <= 2)
-            .min_by_key(|(d, _)| *d)
-            .map(|(_, c)| c.to_owned())
+        crate::diagnostic::did_you_mean(name, candidates).map(str::to_owned)
     }
-}
-
-/// Classic edit distance over chars.
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev
-                .get(j)
-                .copied()
-                .unwrap_or(usize::MAX)
-                .saturating_add(usize::from(ca != *cb));
-            let del = prev
-                .get(j + 1)
-                .copied()
-                .unwrap_or(usize::MAX)
-                .saturating_add(1);
-            let ins = cur.get(j).copied().unwrap_or(usize::MAX).saturating_add(1);
-            cur.push(sub.min(del).min(ins));
-        }
-        prev = cur;
-    }
-    prev.last().copied().unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -302,7 +271,5 @@ mod tests {
         assert_eq!(s.suggest("usrname").as_deref(), Some("username"));
         assert_eq!(s.suggest("TIMESTMP").as_deref(), Some("TIMESTAMP"));
         assert_eq!(s.suggest("completely_else"), None);
-        assert_eq!(levenshtein("kitten", "sitting"), 3);
-        assert_eq!(levenshtein("", "ab"), 2);
     }
 }

@@ -198,6 +198,15 @@ fn parse_reference(raw: &str, inner: &str, offset: usize) -> Result<Reference, T
         ),
         None => (inner, None),
     };
+    // A default is literal text; a reference inside it would be sent as written.
+    if default
+        .as_deref()
+        .is_some_and(|d| d.contains("${") || d.contains("{{"))
+    {
+        return Err(err(format!(
+            "invalid reference `{raw}`: a default is literal text and cannot hold another reference"
+        )));
+    }
     let root_end = name.find(['.', '[']).unwrap_or(name.len());
     let root = name.get(..root_end).unwrap_or_default();
     let valid_root =

@@ -339,7 +339,14 @@ impl FromNode for Assertion {
                     let source =
                         format!("{} matches_schema {}", target.trim(), entry.value.to_json());
                     return Some(Assertion {
-                        expr: parse_expression(&source, &Node::synthetic(NodeKind::Null), cx)?,
+                        expr: parse_expression(
+                            &source,
+                            &Node {
+                                span: entry.key_span,
+                                ..Node::synthetic(NodeKind::Null)
+                            },
+                            cx,
+                        )?,
                         message: None,
                         span: entry.key_span,
                     });
