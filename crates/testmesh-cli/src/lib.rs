@@ -14,7 +14,10 @@ macro_rules! out {
 }
 
 mod console;
+mod demo_cmd;
 mod files;
+mod init_cmd;
+mod project;
 mod render;
 mod reports;
 mod run_cmd;
@@ -59,6 +62,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Run(run_cmd::Args),
+    Demo(demo_cmd::Args),
+    Init(init_cmd::Args),
     Validate(validate_cmd::Args),
     Schema(schema_cmd::Args),
 }
@@ -79,6 +84,8 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Run(args) => run_cmd::run(args),
+        Command::Demo(args) => demo_cmd::run(args),
+        Command::Init(args) => init_cmd::run(args),
         Command::Validate(args) => validate_cmd::run(args),
         Command::Schema(args) => schema_cmd::run(args),
     };

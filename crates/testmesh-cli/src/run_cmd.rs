@@ -12,6 +12,7 @@ use testmesh_flow::{Flow, load_str};
 use testmesh_runner::{FlowLibrary, FlowRecord, FlowStatus, RunOptions, Runner, Secrets, actions};
 
 use crate::console::{Console, format_ms};
+use crate::project::ProjectConfig;
 use crate::reports::{self, ReportSpec};
 use crate::{CliError, EXIT_INVALID_INPUT, EXIT_OK, EXIT_TEST_FAILURES, files, render};
 
@@ -23,15 +24,16 @@ use crate::{CliError, EXIT_INVALID_INPUT, EXIT_OK, EXIT_TEST_FAILURES, files, re
 /// a request/response excerpt.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  testmesh run flows/\n  testmesh run 'flows/**/*.yaml' --tag smoke --jobs 4\n  \
+    after_help = "Examples:\n  testmesh run                       # the flows listed in ./testmesh.yaml\n  testmesh run flows/\n  testmesh run 'flows/**/*.yaml' --tag smoke --jobs 4\n  \
 testmesh run checkout.yaml --env-file .env.staging --var BASE_URL=https://staging.example.com\n  \
 testmesh run flows/ --secret API_KEY=$API_KEY --report junit=reports/junit.xml --report json=reports/run.json\n\n\
 Variables, lowest precedence first: the environment, --env-file, the flow's env:, --var and --secret.\n\
 Exit codes: 0 every flow passed, 1 some flow failed, 2 invalid flows or arguments, 3 internal error."
 )]
 pub(crate) struct Args {
-    /// Flow files, directories (searched for *.yaml and *.yml) or glob patterns.
-    #[arg(required = true, value_name = "PATH|GLOB")]
+    /// Flow files, directories (searched for *.yaml and *.yml) or glob patterns. Without any, the
+    /// `flows` of ./testmesh.yaml are run.
+    #[arg(value_name = "PATH|GLOB")]
     paths: Vec<String>,
     /// Flows to run at once (default: the number of CPUs).
     #[arg(short, long, value_name = "N")]
@@ -81,25 +83,99 @@ struct Selected {
     flow: Arc<Flow>,
 }
 
+/// Everything a run needs, from the command line, ./testmesh.yaml or `testmesh demo`.
+pub(crate) struct Plan {
+    pub(crate) paths: Vec<String>,
+    pub(crate) variables: VariableSources,
+    pub(crate) secrets: Secrets,
+    pub(crate) tags: Vec<String>,
+    pub(crate) exclude_tags: Vec<String>,
+    pub(crate) suites: Vec<String>,
+    pub(crate) jobs: usize,
+    pub(crate) fail_fast: bool,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) reports: Vec<ReportSpec>,
+}
+
 pub(crate) fn run(args: Args) -> Result<u8, CliError> {
-    let paths = files::expand(&args.paths)?;
+    let project = if args.paths.is_empty() {
+        Some(ProjectConfig::read()?)
+    } else {
+        None
+    };
+    let mut env_files = project
+        .as_ref()
+        .map(|p| p.env_files.clone())
+        .unwrap_or_default();
+    env_files.extend(args.env_file.iter().cloned());
+    let mut vars: Vec<(String, String)> = project
+        .as_ref()
+        .map(|p| p.vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    vars.extend(args.vars.iter().cloned());
+    let mut reports = args.reports.clone();
+    if reports.is_empty()
+        && let Some(project) = &project
+    {
+        reports = project.reports()?;
+    }
+    let plan = Plan {
+        paths: match &project {
+            Some(project) => project.flows.clone(),
+            None => args.paths.clone(),
+        },
+        variables: variables(&env_files, &vars, &args.secrets)?,
+        secrets: Secrets::new(args.secrets.iter().map(|(_, v)| v.clone())),
+        tags: args.tags,
+        exclude_tags: args.exclude_tags,
+        suites: args.suites,
+        jobs: args
+            .jobs
+            .or(project.as_ref().and_then(|p| p.jobs))
+            .unwrap_or_else(default_jobs)
+            .max(1),
+        fail_fast: args.fail_fast,
+        timeout: args.timeout,
+        reports,
+    };
+    execute(plan, &runtime()?)
+}
+
+/// The async runtime flows run on.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Internal(format!("cannot start the async runtime: {e}")))
+}
+
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Loads, selects and runs flows, prints progress and the summary, writes reports.
+pub(crate) fn execute(plan: Plan, runtime: &tokio::runtime::Runtime) -> Result<u8, CliError> {
+    let paths = files::expand(&plan.paths)?;
     let (flows, invalid) = load(&paths);
     if invalid > 0 {
+        let files = if paths.len() == 1 {
+            "flow file"
+        } else {
+            "flow files"
+        };
+        let verb = if invalid == 1 { "has" } else { "have" };
         outln!(
-            "✗ {invalid} of {} flow files have errors; nothing was run",
+            "✗ {invalid} of {} {files} {verb} errors; nothing was run",
             paths.len()
         );
         return Ok(EXIT_INVALID_INPUT);
     }
-    let variables = variables(&args)?;
-    let secrets = Secrets::new(args.secrets.iter().map(|(_, v)| v.clone()));
-
     let mut library = FlowLibrary::default();
     for selected in &flows {
         library.add(&selected.path, selected.flow.clone());
     }
     let (chosen, filtered): (Vec<Selected>, Vec<Selected>) =
-        flows.into_iter().partition(|s| selects(&args, &s.flow));
+        flows.into_iter().partition(|s| selects(&plan, &s.flow));
     if chosen.is_empty() {
         return Err(CliError::Input(
             "no flow matches the --tag, --exclude-tag and --suite filters".into(),
@@ -110,24 +186,16 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
     let runner = Arc::new(Runner::new(
         actions::builtin(),
         console.clone(),
-        secrets,
+        plan.secrets,
         library,
     ));
     let options = Arc::new(RunOptions {
-        variables,
-        fail_fast: args.fail_fast.then_some(true),
-        timeout: args.timeout,
+        variables: plan.variables,
+        fail_fast: plan.fail_fast.then_some(true),
+        timeout: plan.timeout,
     });
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
     let started = Instant::now();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::Internal(format!("cannot start the async runtime: {e}")))?;
-    let mut records = runtime.block_on(run_all(runner, options, chosen, jobs, args.fail_fast));
+    let mut records = runtime.block_on(run_all(runner, options, chosen, plan.jobs, plan.fail_fast));
     console.finish();
     let duration = started.elapsed();
 
@@ -136,7 +204,7 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
             .into_iter()
             .map(|s| skipped_record(&s, "not selected by the filters")),
     );
-    for spec in &args.reports {
+    for spec in &plan.reports {
         let path = reports::write(spec, &records, duration)?;
         eprintln!("wrote {}", path.display());
     }
@@ -206,12 +274,16 @@ fn load(paths: &[PathBuf]) -> (Vec<Selected>, usize) {
 }
 
 /// The process environment, env files, then --var and --secret values (the flow's env is added per flow).
-fn variables(args: &Args) -> Result<VariableSources, CliError> {
+pub(crate) fn variables(
+    env_files: &[PathBuf],
+    vars: &[(String, String)],
+    secrets: &[(String, String)],
+) -> Result<VariableSources, CliError> {
     let process_env: IndexMap<String, Value> = std::env::vars()
         .map(|(k, v)| (k, Value::String(v)))
         .collect();
     let mut env_file = IndexMap::new();
-    for path in &args.env_file {
+    for path in env_files {
         let entries = dotenvy::from_path_iter(path)
             .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
         for entry in entries {
@@ -220,10 +292,9 @@ fn variables(args: &Args) -> Result<VariableSources, CliError> {
             env_file.insert(name, Value::String(value));
         }
     }
-    let cli_vars = args
-        .vars
+    let cli_vars = vars
         .iter()
-        .chain(&args.secrets)
+        .chain(secrets)
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect();
     Ok(VariableSources {
@@ -234,7 +305,7 @@ fn variables(args: &Args) -> Result<VariableSources, CliError> {
     })
 }
 
-fn selects(args: &Args, flow: &Flow) -> bool {
+fn selects(args: &Plan, flow: &Flow) -> bool {
     let tags: Vec<&str> = flow.tags.iter().map(|t| t.value.as_str()).collect();
     let tag_ok = args.tags.is_empty() || args.tags.iter().any(|t| tags.contains(&t.as_str()));
     let excluded = args.exclude_tags.iter().any(|t| tags.contains(&t.as_str()));

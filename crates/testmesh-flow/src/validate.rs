@@ -241,9 +241,11 @@ impl<'a> Checker<'a> {
         }
         self.loop_vars.truncate(self.loop_vars.len() - pushed);
         if !step.error_steps.is_empty() {
-            // Error steps run after this step failed: its own result (the error) is visible to them.
+            // Error steps run after this step failed and see `error` (`message`, `kind`, `step`).
             self.done_ids.insert(step.id.as_str());
+            self.loop_vars.push("error".into());
             self.walk_steps(&step.error_steps, depth + 1);
+            self.loop_vars.pop();
         }
 
         self.done_ids.insert(step.id.as_str());

@@ -442,6 +442,16 @@ impl FlowRun<'_> {
                         format!("`when: {}` is false", when.expr.source()),
                     );
                 }
+                // A name that is not there (usually a step that was skipped or failed) cannot satisfy
+                // the condition; typos are caught by `validate` before the run.
+                Err(err @ testmesh_flow::expr::EvalError::UnknownName { .. }) => {
+                    return StepRecord::skipped(
+                        &step.id,
+                        step.name.as_deref(),
+                        &step.action_name,
+                        format!("`when: {}` cannot hold: {err}", when.expr.source()),
+                    );
+                }
                 Err(err) => {
                     let mut record =
                         StepRecord::skipped(&step.id, step.name.as_deref(), &step.action_name, "");

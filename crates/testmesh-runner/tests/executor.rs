@@ -681,3 +681,27 @@ async fn unsupported_actions_fail_clearly() {
     );
     assert_eq!(step(&record, "k").attempts, 1);
 }
+
+#[tokio::test]
+async fn when_naming_a_step_that_never_ran_skips() {
+    let record = run(r#"
+name: teardown when
+steps:
+  - {id: made, action: assert, config: {data: {ok: false}, assertions: ["ok"]}}
+  - {id: never, action: log, config: {message: x}, output: {created: message}}
+teardown:
+  - {id: cleanup, action: log, config: {message: x}, when: "never.message == 'x'"}
+"#)
+    .await;
+    let cleanup = step(&record, "cleanup");
+    assert_eq!(cleanup.status, StepStatus::Skipped);
+    assert!(
+        cleanup
+            .skip_reason
+            .as_deref()
+            .unwrap()
+            .starts_with("`when: never.message == 'x'` cannot hold: unknown name"),
+        "{cleanup:?}"
+    );
+    assert!(record.error.unwrap().starts_with("[main] step 'made'"));
+}

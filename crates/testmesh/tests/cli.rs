@@ -458,3 +458,82 @@ fn utf8_errors_count_columns_in_characters() {
         .code(2)
         .stdout(contains("e.yaml:1:10: the file is not valid UTF-8"));
 }
+
+#[test]
+fn init_scaffolds_a_project_that_validates_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("api-tests");
+    testmesh()
+        .arg("init")
+        .arg(&project)
+        .assert()
+        .code(0)
+        .stdout(
+            contains("created")
+                .and(contains("testmesh.yaml"))
+                .and(contains("flows/health.yaml")),
+        );
+    for file in [
+        "testmesh.yaml",
+        ".env",
+        "flows/health.yaml",
+        ".testmesh/flow.schema.json",
+        ".gitignore",
+    ] {
+        assert!(project.join(file).is_file(), "{file}");
+    }
+    testmesh()
+        .arg("validate")
+        .arg(project.join("flows"))
+        .arg("--strict")
+        .assert()
+        .code(0);
+    std::fs::write(project.join("flows/health.yaml"), "changed").unwrap();
+    testmesh()
+        .arg("init")
+        .arg(&project)
+        .assert()
+        .code(2)
+        .stderr(contains("already exist").and(contains("--force")));
+    assert_eq!(
+        std::fs::read_to_string(project.join("flows/health.yaml")).unwrap(),
+        "changed"
+    );
+}
+
+#[test]
+fn run_without_paths_uses_the_project_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir,
+        "testmesh.yaml",
+        "flows: [flows/]\nvars: {WHO: project}\nreports: [json=out/report.json]\n",
+    );
+    std::fs::create_dir_all(dir.path().join("flows")).unwrap();
+    write(
+        &dir,
+        "flows/a.yaml",
+        "name: a\nsteps:\n  - {id: x, action: assert, config: {data: {w: \"${WHO}\"}, assertions: [\"w == 'project'\"]}}\n",
+    );
+    testmesh()
+        .current_dir(dir.path())
+        .arg("run")
+        .assert()
+        .code(0)
+        .stdout(contains("1 flow: 1 passed, 0 failed"));
+    assert!(dir.path().join("out/report.json").is_file());
+    write(&dir, "testmesh.yaml", "flows: [flows/]\nflow: typo\n");
+    testmesh()
+        .current_dir(dir.path())
+        .arg("run")
+        .assert()
+        .code(2)
+        .stderr(contains("testmesh.yaml: unknown setting `flow`"));
+    let empty = tempfile::tempdir().unwrap();
+    testmesh()
+        .current_dir(empty.path())
+        .arg("run")
+        .assert()
+        .code(2)
+        .stderr(contains("testmesh init"));
+}
