@@ -284,14 +284,20 @@ async fn read_body(response: &mut reqwest::Response, url: &Url) -> Result<Bytes,
 /// A transport failure as a step error that names the cause: refused, DNS, TLS, reset, timeout.
 fn transport_error(error: &reqwest::Error, url: &Url) -> StepError {
     let connection = |message: String| StepError::new(ErrorKind::Connection, message);
-    let mut source: Option<&(dyn Error + 'static)> = Some(error);
-    while let Some(current) = source {
+    let mut cause: Option<&(dyn Error + 'static)> = Some(error);
+    while let Some(current) = cause {
         if let Some(tls) = current.downcast_ref::<rustls::Error>() {
             return connection(format!("TLS handshake failed: {tls} ({url})"));
         }
         if let Some(io) = current.downcast_ref::<io::Error>() {
-            if let Some(tls) = io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
-                return connection(format!("TLS handshake failed: {tls} ({url})"));
+            // An alert that arrives after the client's side of the handshake (TLS 1.3: the server
+            // rejects the client certificate) reaches us as text, not as a `rustls::Error`.
+            if let Some(alert) = io
+                .get_ref()
+                .map(ToString::to_string)
+                .filter(|text| text.starts_with("received fatal alert"))
+            {
+                return connection(format!("TLS handshake failed: {alert} ({url})"));
             }
             match io.kind() {
                 io::ErrorKind::ConnectionRefused => {
@@ -306,13 +312,12 @@ fn transport_error(error: &reqwest::Error, url: &Url) -> StepError {
         // hyper-util reports resolver failures as "dns error", with the resolver's error as source.
         if current.to_string().starts_with("dns error") {
             let host = url.host_str().unwrap_or_default();
-            let detail = current
-                .source()
+            let detail = next_cause(current)
                 .map(|e| format!(": {e}"))
                 .unwrap_or_default();
             return connection(format!("cannot resolve host `{host}`{detail}"));
         }
-        source = current.source();
+        cause = next_cause(current);
     }
     if error.is_timeout() {
         return StepError::new(ErrorKind::Timeout, format!("timed out: {url}"));
@@ -323,16 +328,28 @@ fn transport_error(error: &reqwest::Error, url: &Url) -> StepError {
     connection(format!("request to {url} failed: {}", error_chain(error)))
 }
 
-/// An error with its causes, `outer: inner: innermost`, without repeating reqwest's URL.
+/// The cause of an error. An `io::Error` wrapping another error reports that error's *source* as
+/// its own, skipping the wrapped error itself (where TLS errors hide), so look inside it first.
+fn next_cause<'e>(error: &'e (dyn Error + 'static)) -> Option<&'e (dyn Error + 'static)> {
+    if let Some(inner) = error
+        .downcast_ref::<io::Error>()
+        .and_then(io::Error::get_ref)
+    {
+        return Some(inner);
+    }
+    error.source()
+}
+
+/// An error with its causes, `outer: inner: innermost`, without repeating nested messages.
 fn error_chain(error: &(dyn Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
-    let mut source = Some(error);
-    while let Some(current) = source {
+    let mut cause = Some(error);
+    while let Some(current) = cause {
         let text = current.to_string();
         if !parts.last().is_some_and(|last| last.contains(&text)) {
             parts.push(text);
         }
-        source = current.source();
+        cause = next_cause(current);
     }
     parts.join(": ")
 }
