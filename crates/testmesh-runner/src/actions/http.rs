@@ -18,6 +18,7 @@ use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 use testmesh_flow::Action;
+use testmesh_flow::decode::Tpl;
 use testmesh_flow::model::actions::HttpRequestConfig;
 use url::Url;
 
@@ -63,19 +64,7 @@ impl HttpRequest {
         {
             headers.insert(CONTENT_TYPE, header_value("Content-Type", content_type)?);
         }
-        let key = ClientKey {
-            insecure: !flag(config.verify_ssl.as_ref(), true),
-            identity: match (&config.client_cert, &config.client_key) {
-                (Some(cert), Some(key)) => Some((cx.flow_dir.join(cert), cx.flow_dir.join(key))),
-                (None, None) => None,
-                _ => {
-                    return Err(StepError::config(
-                        "`client_cert` and `client_key` must be given together",
-                    ));
-                }
-            },
-        };
-        let client = self.transport.client(&key)?;
+        let client = self.transport.client(&client_key(config, cx)?)?;
         let mut request = Request {
             method,
             url,
@@ -91,12 +80,8 @@ impl HttpRequest {
             auth::apply(auth, &mut request, &client, &self.tokens).await?;
         }
         let redirects = Redirects {
-            follow: flag(config.follow_redirects.as_ref(), true),
-            max: config
-                .max_redirects
-                .as_ref()
-                .and_then(|m| m.literal().copied())
-                .unwrap_or(DEFAULT_MAX_REDIRECTS),
+            follow: literal(config.follow_redirects.as_ref()).unwrap_or(true),
+            max: literal(config.max_redirects.as_ref()).unwrap_or(DEFAULT_MAX_REDIRECTS),
         };
         let jar = cx.flow_state.get_or_init(cookies::CookieJar::default);
         let method = request.method.to_string();
@@ -119,10 +104,7 @@ impl Handler for HttpRequest {
             let Action::HttpRequest(config) = action else {
                 return Err(StepError::config("http_request handler got another action"));
             };
-            let limit = config
-                .timeout
-                .as_ref()
-                .and_then(|t| t.literal().copied())
+            let limit = literal(config.timeout.as_ref())
                 .or(cx.timeout)
                 .unwrap_or(DEFAULT_TIMEOUT);
             within(limit, self.perform(config, cx)).await
@@ -198,6 +180,24 @@ fn append_params(url: &mut Url, params: &IndexMap<String, Value>) {
     }
 }
 
-fn flag(value: Option<&testmesh_flow::decode::Tpl<bool>>, default: bool) -> bool {
-    value.and_then(|v| v.literal().copied()).unwrap_or(default)
+/// The settings that pick the client: TLS verification and the client identity.
+fn client_key(config: &HttpRequestConfig, cx: &ActionCx) -> Result<ClientKey, StepError> {
+    let identity = match (&config.client_cert, &config.client_key) {
+        (Some(cert), Some(key)) => Some((cx.flow_dir.join(cert), cx.flow_dir.join(key))),
+        (None, None) => None,
+        _ => {
+            return Err(StepError::config(
+                "`client_cert` and `client_key` must be given together",
+            ));
+        }
+    };
+    Ok(ClientKey {
+        insecure: !literal(config.verify_ssl.as_ref()).unwrap_or(true),
+        identity,
+    })
+}
+
+/// A typed config value (after rendering every value is a literal).
+pub(crate) fn literal<T: Copy>(value: Option<&Tpl<T>>) -> Option<T> {
+    value.and_then(Tpl::literal).copied()
 }

@@ -5,12 +5,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use testmesh_flow::Action;
-use testmesh_flow::decode::Tpl;
 use testmesh_flow::model::actions::{WaitForConfig, WaitForType};
 
 use super::http::{
     ClientKey, DEFAULT_MAX_REDIRECTS, Redirects, Request, Transport, decoded_body, header_map,
-    parse_method, parse_url, send, value_text, within,
+    literal, parse_method, parse_url, send, value_text, within,
 };
 use crate::handler::{ActionCx, ActionFuture, Handler, Outcome};
 use crate::record::{ErrorKind, StepError};
@@ -184,10 +183,6 @@ fn at_path<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
             Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
             _ => None,
         })
-}
-
-fn literal<T: Copy>(value: Option<&Tpl<T>>) -> Option<T> {
-    value.and_then(|v| v.literal()).copied()
 }
 
 #[cfg(test)]
