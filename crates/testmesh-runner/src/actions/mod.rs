@@ -2,7 +2,11 @@
 
 mod assert;
 mod basic;
+mod http;
 mod transform;
+mod wait_for;
+
+use std::sync::Arc;
 
 use testmesh_flow::ActionKind;
 
@@ -15,5 +19,12 @@ pub fn builtin() -> Registry {
     registry.register(ActionKind::Delay, basic::Delay);
     registry.register(ActionKind::Assert, assert::AssertAction);
     registry.register(ActionKind::Transform, transform::Transform);
+    // One transport for every HTTP-speaking action, so they share connection pools.
+    let transport = Arc::new(http::Transport::default());
+    registry.register(
+        ActionKind::HttpRequest,
+        http::HttpRequest::new(transport.clone()),
+    );
+    registry.register(ActionKind::WaitFor, wait_for::WaitFor::new(transport));
     registry
 }

@@ -1,0 +1,170 @@
+//! What a response becomes: the step result that assertions and outputs see, and the
+//! request/response records kept for reports.
+
+use std::time::Duration;
+
+use base64::Engine;
+use reqwest::Version;
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use serde_json::{Map, Value, json};
+
+use super::transport::Exchange;
+use crate::handler::Outcome;
+
+/// Most body bytes the response record keeps; the result keeps the whole body.
+pub(crate) const RECORD_BODY_BYTES: usize = 64 * 1024;
+
+/// The step outcome of an exchange; `request_body` is the body as the request record shows it.
+pub(crate) fn outcome(
+    method: &str,
+    request_url: &str,
+    request_body: Value,
+    exchange: &Exchange,
+    elapsed: Duration,
+) -> Outcome {
+    let (body, encoding) = decoded_body(&exchange.body);
+    let headers = headers_json(&exchange.headers);
+    let duration_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+    let status = exchange.status.as_u16();
+    let content_type = exchange
+        .headers
+        .get(CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default();
+
+    let (record_body, truncated) = if exchange.body.len() <= RECORD_BODY_BYTES {
+        (body.clone(), false)
+    } else {
+        (decoded_prefix(&exchange.body[..RECORD_BODY_BYTES]), true)
+    };
+    let mut response = json!({
+        "status": status,
+        "headers": headers.clone(),
+        "body": record_body,
+        "duration_ms": duration_ms,
+    });
+    if truncated {
+        response["truncated"] = json!(true);
+        response["size"] = json!(exchange.body.len());
+    }
+
+    let mut result = json!({
+        "status": status,
+        "body": body,
+        "headers": headers,
+        "duration_ms": duration_ms,
+        "content_type": content_type,
+        "url": exchange.url.as_str(),
+        "http_version": version_text(exchange.version),
+        "size": exchange.body.len(),
+    });
+    if let Some(encoding) = encoding {
+        result["body_encoding"] = json!(encoding);
+        response["body_encoding"] = json!(encoding);
+    }
+    let request = json!({
+        "method": method,
+        "url": request_url,
+        "headers": headers_json(&exchange.sent_headers),
+        "body": request_body,
+    });
+    Outcome {
+        result,
+        request: Some(request),
+        response: Some(response),
+    }
+}
+
+/// A body as a value: parsed JSON when it parses, else text; empty is `""`. Bytes that are not
+/// UTF-8 become base64 text, and the second value says so (`"base64"`).
+pub(crate) fn decoded_body(bytes: &[u8]) -> (Value, Option<&'static str>) {
+    if bytes.is_empty() {
+        return (Value::String(String::new()), None);
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => (
+            serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string())),
+            None,
+        ),
+        Err(_) => (Value::String(base64_text(bytes)), Some("base64")),
+    }
+}
+
+/// The start of a body cut at a byte limit: text up to the last whole character, or base64 when
+/// the bytes are not text.
+fn decoded_prefix(bytes: &[u8]) -> Value {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Value::String(text.to_string()),
+        // A cut through a multi-byte character leaves at most 3 invalid bytes at the end.
+        Err(e) if e.error_len().is_none() && bytes.len() - e.valid_up_to() < 4 => {
+            Value::String(String::from_utf8_lossy(&bytes[..e.valid_up_to()]).into_owned())
+        }
+        Err(_) => Value::String(base64_text(bytes)),
+    }
+}
+
+fn base64_text(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Headers as an object: lower-case names; repeated headers joined with `", "`.
+pub(crate) fn headers_json(headers: &HeaderMap) -> Value {
+    let mut out = Map::new();
+    for name in headers.keys() {
+        let values: Vec<String> = headers
+            .get_all(name)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        out.insert(name.as_str().to_string(), Value::String(values.join(", ")));
+    }
+    Value::Object(out)
+}
+
+fn version_text(version: Version) -> &'static str {
+    match version {
+        Version::HTTP_09 => "HTTP/0.9",
+        Version::HTTP_10 => "HTTP/1.0",
+        Version::HTTP_11 => "HTTP/1.1",
+        Version::HTTP_2 => "HTTP/2",
+        Version::HTTP_3 => "HTTP/3",
+        _ => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn bodies_decode_by_content() {
+        assert_eq!(decoded_body(b""), (json!(""), None));
+        assert_eq!(decoded_body(br#"{"a":[1]}"#), (json!({"a": [1]}), None));
+        assert_eq!(decoded_body(b"{not json"), (json!("{not json"), None));
+        assert_eq!(
+            decoded_body(&[0xff, 0x00, 0x10]),
+            (json!("/wAQ"), Some("base64"))
+        );
+    }
+
+    #[test]
+    fn prefixes_cut_at_characters() {
+        let text = "é".repeat(3);
+        let cut = &text.as_bytes()[..5];
+        assert_eq!(decoded_prefix(cut), json!("éé"));
+        assert_eq!(decoded_prefix(&[0xff, 0xfe]), json!("//4="));
+    }
+
+    #[test]
+    fn repeated_headers_join() {
+        let mut headers = HeaderMap::new();
+        headers.append("X-Multi", HeaderValue::from_static("a"));
+        headers.append("x-multi", HeaderValue::from_static("b"));
+        headers.append("Content-Type", HeaderValue::from_static("text/plain"));
+        assert_eq!(
+            headers_json(&headers),
+            json!({"x-multi": "a, b", "content-type": "text/plain"})
+        );
+    }
+}
