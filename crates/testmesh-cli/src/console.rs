@@ -147,7 +147,9 @@ impl Console {
             let text = message
                 .as_str()
                 .map_or_else(|| message.to_string(), str::to_string);
-            out.push_str(&format!("{indent}    {text}\n"));
+            for line in text.lines() {
+                out.push_str(&format!("{indent}    {line}\n"));
+            }
         }
         if step.status == StepStatus::Failed {
             self.failure_lines(step, &format!("{indent}    "), out);

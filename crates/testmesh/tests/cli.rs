@@ -537,3 +537,31 @@ fn run_without_paths_uses_the_project_settings() {
         .code(2)
         .stderr(contains("testmesh init"));
 }
+
+#[test]
+fn the_demo_runs_the_bundled_flows_against_the_demo_api() {
+    let dir = tempfile::tempdir().unwrap();
+    testmesh()
+        .current_dir(dir.path())
+        .arg("demo")
+        .assert()
+        .code(0)
+        .stdout(contains("Demo API listening on http://127.0.0.1:"))
+        .stdout(
+            contains("✓ Checkout")
+                .and(contains("✓ Users API"))
+                .and(contains("✓ Async job")),
+        )
+        .stdout(predicates::str::is_match(r"(?m)^4 flows: 4 passed, 0 failed in ").unwrap());
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join(".testmesh/demo/report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report["summary"]["passed"], 4);
+    assert!(dir.path().join(".testmesh/demo/junit.xml").is_file());
+    assert!(
+        dir.path()
+            .join(".testmesh/demo/flows/checkout.yaml")
+            .is_file()
+    );
+}
