@@ -2,6 +2,7 @@
 
 mod assert;
 mod basic;
+mod db;
 mod transform;
 
 use testmesh_flow::ActionKind;
@@ -15,5 +16,8 @@ pub fn builtin() -> Registry {
     registry.register(ActionKind::Delay, basic::Delay);
     registry.register(ActionKind::Assert, assert::AssertAction);
     registry.register(ActionKind::Transform, transform::Transform);
+    let pools = std::sync::Arc::new(db::Pools::default());
+    registry.register(ActionKind::DatabaseQuery, db::DatabaseQuery::new(pools.clone()));
+    registry.register(ActionKind::DbPoll, db::DbPoll::new(pools));
     registry
 }
