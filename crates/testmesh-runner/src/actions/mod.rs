@@ -17,7 +17,10 @@ pub fn builtin() -> Registry {
     registry.register(ActionKind::Assert, assert::AssertAction);
     registry.register(ActionKind::Transform, transform::Transform);
     let pools = std::sync::Arc::new(db::Pools::default());
-    registry.register(ActionKind::DatabaseQuery, db::DatabaseQuery::new(pools.clone()));
+    registry.register(
+        ActionKind::DatabaseQuery,
+        db::DatabaseQuery::new(pools.clone()),
+    );
     registry.register(ActionKind::DbPoll, db::DbPoll::new(pools));
     registry
 }

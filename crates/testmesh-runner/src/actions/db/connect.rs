@@ -225,8 +225,8 @@ fn sqlite_options(
 ) -> Result<(Options, bool, String), StepError> {
     let invalid = |e: sqlx::Error| config_error(format!("invalid SQLite connection: {e}"));
     if path.is_empty() || path == ":memory:" {
-        let options = SqliteConnectOptions::from_str(&format!("sqlite::memory:?{query}"))
-            .map_err(invalid)?;
+        let options =
+            SqliteConnectOptions::from_str(&format!("sqlite::memory:?{query}")).map_err(invalid)?;
         return Ok((
             Options::Sqlite(options),
             true,
@@ -282,8 +282,8 @@ fn dsn_pairs(text: &str) -> Result<Vec<(String, String)>, StepError> {
         if chars.peek().is_none() {
             return Ok(pairs);
         }
-        let key: String = std::iter::from_fn(|| chars.next_if(|c| *c != '=' && !c.is_whitespace()))
-            .collect();
+        let key: String =
+            std::iter::from_fn(|| chars.next_if(|c| *c != '=' && !c.is_whitespace())).collect();
         while chars.next_if(|c| c.is_whitespace()).is_some() {}
         if chars.next() != Some('=') {
             return Err(config_error(format!(
@@ -321,18 +321,20 @@ fn pg_ssl_mode(value: &str) -> Result<PgSslMode, StepError> {
 }
 
 fn mysql_ssl_mode(value: &str) -> Result<MySqlSslMode, StepError> {
-    Ok(match value.to_ascii_lowercase().replace('-', "_").as_str() {
-        "disable" | "disabled" => MySqlSslMode::Disabled,
-        "allow" | "prefer" | "preferred" => MySqlSslMode::Preferred,
-        "require" | "required" => MySqlSslMode::Required,
-        "verify_ca" => MySqlSslMode::VerifyCa,
-        "verify_full" | "verify_identity" => MySqlSslMode::VerifyIdentity,
-        _ => {
-            return Err(config_error(format!(
-                "ssl `{value}`: expected disabled, preferred, required, verify_ca or verify_identity"
-            )));
-        }
-    })
+    Ok(
+        match value.to_ascii_lowercase().replace('-', "_").as_str() {
+            "disable" | "disabled" => MySqlSslMode::Disabled,
+            "allow" | "prefer" | "preferred" => MySqlSslMode::Preferred,
+            "require" | "required" => MySqlSslMode::Required,
+            "verify_ca" => MySqlSslMode::VerifyCa,
+            "verify_full" | "verify_identity" => MySqlSslMode::VerifyIdentity,
+            _ => {
+                return Err(config_error(format!(
+                    "ssl `{value}`: expected disabled, preferred, required, verify_ca or verify_identity"
+                )));
+            }
+        },
+    )
 }
 
 /// `ssl` of the object form: true/false or a mode name.
@@ -356,17 +358,14 @@ fn ssl_setting(value: &Value) -> Result<Option<String>, StepError> {
 
 fn from_object(object: &ConnectionObject, flow_dir: &Path) -> Result<Target, StepError> {
     let port = object.port.as_ref().and_then(|p| p.literal().copied());
-    let ssl = object
-        .ssl
-        .as_ref()
-        .map(ssl_setting)
-        .transpose()?
-        .flatten();
+    let ssl = object.ssl.as_ref().map(ssl_setting).transpose()?.flatten();
     let host = object.host.as_deref().unwrap_or("localhost");
     let kind = object.kind.to_ascii_lowercase();
     let (options, in_memory, key) = match kind.as_str() {
         "postgres" | "postgresql" | "pg" => {
-            let mut o = PgConnectOptions::new().host(host).port(port.unwrap_or(5432));
+            let mut o = PgConnectOptions::new()
+                .host(host)
+                .port(port.unwrap_or(5432));
             if let Some(db) = &object.database {
                 o = o.database(db);
             }
@@ -522,16 +521,25 @@ mod tests {
         assert_eq!(t.display, "postgres://app@127.0.0.1:5433/shop");
         let t = resolve("mariadb://root:pw@localhost:3307/db").unwrap();
         assert_eq!(t.display, "mysql://root@localhost:3307/db");
-        let t =
-            resolve("host=db port=6543 dbname=x user=u password='p w\\'x' sslmode=disable").unwrap();
+        let t = resolve("host=db port=6543 dbname=x user=u password='p w\\'x' sslmode=disable")
+            .unwrap();
         assert_eq!(t.display, "postgres://u@db:6543/x");
     }
 
     #[test]
     fn sqlite_paths_resolve_against_the_flow() {
-        assert_eq!(resolve("sqlite:data/t.db").unwrap().display, "sqlite:///flows/data/t.db");
-        assert_eq!(resolve("sqlite://t.db").unwrap().display, "sqlite:///flows/t.db");
-        assert_eq!(resolve("sqlite:///tmp/t.db").unwrap().display, "sqlite:///tmp/t.db");
+        assert_eq!(
+            resolve("sqlite:data/t.db").unwrap().display,
+            "sqlite:///flows/data/t.db"
+        );
+        assert_eq!(
+            resolve("sqlite://t.db").unwrap().display,
+            "sqlite:///flows/t.db"
+        );
+        assert_eq!(
+            resolve("sqlite:///tmp/t.db").unwrap().display,
+            "sqlite:///tmp/t.db"
+        );
         let memory = resolve("sqlite::memory:").unwrap();
         assert!(memory.in_memory);
         assert_eq!(memory.display, "sqlite::memory:");
@@ -547,7 +555,9 @@ mod tests {
             "host='h",
             "just text",
         ] {
-            let e = resolve(bad).err().unwrap_or_else(|| panic!("{bad} resolved"));
+            let e = resolve(bad)
+                .err()
+                .unwrap_or_else(|| panic!("{bad} resolved"));
             assert_eq!(e.kind, ErrorKind::Config, "{bad}: {}", e.message);
         }
         let e = resolve("foo://u:secret@h/db").err().unwrap();

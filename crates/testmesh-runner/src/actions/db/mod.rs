@@ -17,8 +17,7 @@ use std::time::Duration;
 use futures::TryStreamExt;
 use serde_json::{Map, Value, json};
 use sqlx::{
-    AssertSqlSafe, Database, Either, Executor, MySql, Pool, Postgres, SqlSafeStr, Sqlite,
-    Statement,
+    AssertSqlSafe, Database, Either, Executor, MySql, Pool, Postgres, SqlSafeStr, Sqlite, Statement,
 };
 use testmesh_flow::Action;
 use testmesh_flow::model::actions::Connection;

@@ -184,8 +184,9 @@ fn encode(value: &Value, ty: &PgTypeInfo) -> Result<Vec<u8>, String> {
             bytes.extend(as_text(value).into_bytes());
             bytes
         }
-        "TEXT" | "VARCHAR" | "CHAR" | "NAME" | "UNKNOWN" | "JSON" | "CITEXT" | "citext"
-        | "XML" => as_text(value).into_bytes(),
+        "TEXT" | "VARCHAR" | "CHAR" | "NAME" | "UNKNOWN" | "JSON" | "CITEXT" | "citext" | "XML" => {
+            as_text(value).into_bytes()
+        }
         other => return Err(format!("values of type {other} cannot be sent from a flow")),
     })
 }
@@ -224,7 +225,11 @@ fn float(value: &Value) -> Option<f64> {
 fn parse_timestamp(text: &str, utc: bool) -> Option<NaiveDateTime> {
     let text = text.trim();
     if let Ok(at) = DateTime::parse_from_rfc3339(text) {
-        return Some(if utc { at.naive_utc() } else { at.naive_local() });
+        return Some(if utc {
+            at.naive_utc()
+        } else {
+            at.naive_local()
+        });
     }
     ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
         .iter()
@@ -240,7 +245,15 @@ fn parse_timestamp(text: &str, utc: bool) -> Option<NaiveDateTime> {
 /// the decimal point, with the display scale kept.
 pub(crate) fn encode_numeric(text: &str) -> Option<Vec<u8>> {
     if text.eq_ignore_ascii_case("nan") {
-        return Some([0i16.to_be_bytes(), 0i16.to_be_bytes(), 0xC000u16.to_be_bytes(), 0u16.to_be_bytes()].concat());
+        return Some(
+            [
+                0i16.to_be_bytes(),
+                0i16.to_be_bytes(),
+                0xC000u16.to_be_bytes(),
+                0u16.to_be_bytes(),
+            ]
+            .concat(),
+        );
     }
     let (negative, unsigned) = match text.as_bytes().first()? {
         b'-' => (true, &text[1..]),
@@ -253,7 +266,10 @@ pub(crate) fn encode_numeric(text: &str) -> Option<Vec<u8>> {
     };
     let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
     if int_part.is_empty() && frac_part.is_empty()
-        || !int_part.bytes().chain(frac_part.bytes()).all(|b| b.is_ascii_digit())
+        || !int_part
+            .bytes()
+            .chain(frac_part.bytes())
+            .all(|b| b.is_ascii_digit())
         || exponent.unsigned_abs() > 10_000
     {
         return None;
@@ -277,7 +293,7 @@ pub(crate) fn encode_numeric(text: &str) -> Option<Vec<u8>> {
     if padded.len() < min_len {
         padded.resize(min_len, 0);
     }
-    while padded.len() % 4 != 0 {
+    while !padded.len().is_multiple_of(4) {
         padded.push(0);
     }
     let groups: Vec<i16> = padded
@@ -297,7 +313,11 @@ pub(crate) fn encode_numeric(text: &str) -> Option<Vec<u8>> {
             &[]
         }
     };
-    let sign: u16 = if negative && !kept.is_empty() { 0x4000 } else { 0 };
+    let sign: u16 = if negative && !kept.is_empty() {
+        0x4000
+    } else {
+        0
+    };
     let mut out = Vec::with_capacity(8 + kept.len() * 2);
     out.extend(i16::try_from(kept.len()).ok()?.to_be_bytes());
     out.extend(i16::try_from(weight).ok()?.to_be_bytes());
@@ -544,10 +564,7 @@ fn decode_array(bytes: &[u8], element: &PgTypeInfo) -> Result<Value, String> {
         if len == 0 {
             break;
         }
-        flat = flat
-            .chunks(len)
-            .map(|c| Value::Array(c.to_vec()))
-            .collect();
+        flat = flat.chunks(len).map(|c| Value::Array(c.to_vec())).collect();
     }
     Ok(Value::Array(flat))
 }
@@ -569,7 +586,10 @@ mod tests {
             ("10000", "10000"),
             ("0.0001", "0.0001"),
             ("0.00001", "0.00001"),
-            ("123456789012345678901234567890.123", "123456789012345678901234567890.123"),
+            (
+                "123456789012345678901234567890.123",
+                "123456789012345678901234567890.123",
+            ),
             ("1e3", "1000"),
             ("1.5e-3", "0.0015"),
             ("-0.0", "0.0"),

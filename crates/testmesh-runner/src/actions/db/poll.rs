@@ -104,7 +104,8 @@ pub(super) async fn run(
     config: &DbPollConfig,
 ) -> Result<Value, StepError> {
     let check = Check::of(config.condition.as_ref())?;
-    let literal = |d: Option<&testmesh_flow::decode::Tpl<Duration>>| d.and_then(|d| d.literal().copied());
+    let literal =
+        |d: Option<&testmesh_flow::decode::Tpl<Duration>>| d.and_then(|d| d.literal().copied());
     let timeout = literal(config.timeout.as_ref()).unwrap_or(DEFAULT_TIMEOUT);
     let interval = literal(config.interval.as_ref()).unwrap_or(DEFAULT_INTERVAL);
     let max_attempts = config
@@ -163,7 +164,10 @@ fn last_observation(executed: &Executed) -> String {
         Some(first) => {
             let mut first = Value::Object(first.clone()).to_string();
             if first.len() > 300 {
-                let cut = (0..=300).rev().find(|i| first.is_char_boundary(*i)).unwrap_or(0);
+                let cut = (0..=300)
+                    .rev()
+                    .find(|i| first.is_char_boundary(*i))
+                    .unwrap_or(0);
                 first.truncate(cut);
                 first.push('…');
             }

@@ -4,8 +4,8 @@
 use base64::Engine;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 use serde_json::{Map, Number, Value};
-use sqlx::mysql::MySqlRow;
 use sqlx::mysql::types::MySqlTime;
+use sqlx::mysql::{MySql, MySqlRow, MySqlTypeInfo};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Column, Decode, Row, TypeInfo, ValueRef};
 
@@ -64,7 +64,7 @@ pub(crate) fn mysql_row_to_json(row: &MySqlRow) -> Result<Map<String, Value>, St
         let value = if raw.is_null() {
             Value::Null
         } else {
-            mysql_value(row, index, type_name).map_err(|e| {
+            mysql_value(row, index, column.type_info()).map_err(|e| {
                 format!(
                     "column `{}` of type {type_name}: {e}; cast it in the query (e.g. CAST({} AS CHAR))",
                     column.name(),
@@ -77,7 +77,13 @@ pub(crate) fn mysql_row_to_json(row: &MySqlRow) -> Result<Map<String, Value>, St
     Ok(out)
 }
 
-fn mysql_value(row: &MySqlRow, index: usize, type_name: &str) -> Result<Value, String> {
+fn mysql_value(row: &MySqlRow, index: usize, ty: &MySqlTypeInfo) -> Result<Value, String> {
+    let type_name = ty.name();
+    // Text is told from bytes by collation (binary or not), which sqlx's type names do not show:
+    // a `utf8mb4_bin` column is text, a VARBINARY column is bytes.
+    if type_name != "JSON" && <String as sqlx::Type<MySql>>::compatible(ty) {
+        return Ok(Value::String(get::<String, _>(row, index)?));
+    }
     Ok(match type_name {
         "BOOLEAN" | "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" => {
             Value::from(get::<i64, _>(row, index)?)
@@ -108,13 +114,33 @@ fn mysql_value(row: &MySqlRow, index: usize, type_name: &str) -> Result<Value, S
                 .into(),
             )
         }
-        "DATE" => Value::String(get::<NaiveDate, _>(row, index)?.format("%Y-%m-%d").to_string()),
+        "DATE" => Value::String(
+            get::<NaiveDate, _>(row, index)?
+                .format("%Y-%m-%d")
+                .to_string(),
+        ),
         "DATETIME" => naive_datetime(get::<NaiveDateTime, _>(row, index)?),
         // sqlx sets the session time zone to UTC, so TIMESTAMP values are UTC instants.
         "TIMESTAMP" => utc_datetime(get::<DateTime<Utc>, _>(row, index)?),
-        "TIME" => Value::String(get::<MySqlTime, _>(row, index)?.to_string()),
+        "TIME" => Value::String(mysql_time(&get::<MySqlTime, _>(row, index)?)),
         _ => text_value(&get::<Vec<u8>, _>(row, index)?).ok_or("no readable form")?,
     })
+}
+
+/// A TIME value as MySQL writes it: `-01:02:03`, `838:59:59.5`.
+fn mysql_time(time: &MySqlTime) -> String {
+    // `MySqlTime::is_negative` answers the opposite in sqlx 0.9; the sign itself is right.
+    let sign = if time.sign().is_negative() { "-" } else { "" };
+    let mut out = format!(
+        "{sign}{:02}:{:02}:{:02}",
+        time.hours(),
+        time.minutes(),
+        time.seconds()
+    );
+    if time.microseconds() != 0 {
+        out.push_str(format!(".{:06}", time.microseconds()).trim_end_matches('0'));
+    }
+    out
 }
 
 /// A SQLite row: values by their storage class (INTEGER, REAL, TEXT, BLOB), except that a column
@@ -129,9 +155,8 @@ pub(crate) fn sqlite_row_to_json(row: &SqliteRow) -> Result<Map<String, Value>, 
             Value::Null
         } else {
             let declared_bool = column.type_info().name() == "BOOLEAN";
-            sqlite_value(row, index, &storage, declared_bool).map_err(|e| {
-                format!("column `{}` of type {storage}: {e}", column.name())
-            })?
+            sqlite_value(row, index, &storage, declared_bool)
+                .map_err(|e| format!("column `{}` of type {storage}: {e}", column.name()))?
         };
         out.insert(column.name().to_string(), value);
     }

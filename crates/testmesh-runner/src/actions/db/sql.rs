@@ -189,7 +189,10 @@ fn top_level_words(sql: &str) -> Vec<&str> {
     for piece in pieces(sql, Dialect::Postgres) {
         let Piece::Code(code) = piece else { continue };
         let mut word_start = None;
-        for (i, c) in code.char_indices().chain(std::iter::once((code.len(), ' '))) {
+        for (i, c) in code
+            .char_indices()
+            .chain(std::iter::once((code.len(), ' ')))
+        {
             if c.is_alphanumeric() || c == '_' {
                 word_start.get_or_insert(i);
                 continue;
@@ -443,14 +446,19 @@ mod tests {
             StatementClass::Insert
         );
         assert_eq!(
-            statement_class("WITH x AS (SELECT 1), y(a) AS (DELETE FROM t RETURNING a) SELECT * FROM x"),
+            statement_class(
+                "WITH x AS (SELECT 1), y(a) AS (DELETE FROM t RETURNING a) SELECT * FROM x"
+            ),
             StatementClass::Select
         );
         assert_eq!(
             statement_class("with x as (select 1) update t set a = 1"),
             StatementClass::Update
         );
-        assert_eq!(statement_class("CREATE TABLE t (a int)"), StatementClass::Other);
+        assert_eq!(
+            statement_class("CREATE TABLE t (a int)"),
+            StatementClass::Other
+        );
         assert_eq!(statement_class(""), StatementClass::Other);
         assert_eq!(statement_class("(SELECT 1)"), StatementClass::Other);
     }
@@ -463,7 +471,10 @@ mod tests {
             &[json!(1), json!(2)],
         )
         .unwrap();
-        assert_eq!(p.sql, "SELECT * FROM t WHERE a = $1 AND b = '?' AND c = $2 -- ?\n");
+        assert_eq!(
+            p.sql,
+            "SELECT * FROM t WHERE a = $1 AND b = '?' AND c = $2 -- ?\n"
+        );
     }
 
     #[test]
@@ -538,7 +549,9 @@ mod tests {
 
     #[test]
     fn odd_text_does_not_panic() {
-        for sql in ["'", "$", "$$", "/*", "-- x", "$a", "?", ":", "::", "é?é", "$1é", "\"", "`"] {
+        for sql in [
+            "'", "$", "$$", "/*", "-- x", "$a", "?", ":", "::", "é?é", "$1é", "\"", "`",
+        ] {
             let _ = positional(sql, Dialect::Postgres, &[json!(1)]);
             let _ = positional(sql, Dialect::MySql, &[json!(1)]);
             let _ = statement_class(sql);
