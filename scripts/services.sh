@@ -43,6 +43,18 @@ testmesh_apt_install() {
   apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq "$@" >/dev/null 2>&1
 }
 
+# Sends TERM to the process in a pid file and waits up to 20 s for it to go.
+testmesh_stop_pid() {
+  local pid
+  pid=$(cat "$1" 2>/dev/null) || return 0
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 200); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -9 "$pid" 2>/dev/null || true
+}
+
 testmesh_services_stop() {
   local stop dir
   for stop in "${testmesh_services_stops[@]}"; do
@@ -92,8 +104,9 @@ testmesh_start_mariadb() {
     --pid-file="$dir/mysqld.pid" --port="$port" --bind-address=127.0.0.1 --skip-name-resolve \
     --log-error="$dir/error.log" --innodb-buffer-pool-size=32M --innodb-log-file-size=16M \
     --innodb-flush-log-at-trx-commit=0 --skip-log-bin >/dev/null 2>&1 &
+  # Stopped through its pid file and polled, not with `wait`: the trap may run inside another `wait`.
+  testmesh_services_stops+=("testmesh_stop_pid '$dir/mysqld.pid'")
   local pid=$!
-  testmesh_services_stops+=("kill $pid; wait $pid")
   for _ in $(seq 1 100); do
     mariadb-admin --no-defaults --socket="$dir/mysqld.sock" -uroot ping >/dev/null 2>&1 && break
     kill -0 "$pid" 2>/dev/null || break
