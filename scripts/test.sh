@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one test command (README, .ci/run): formatting, lints, then every test of the workspace.
-# Safe to run on a fresh machine; it installs nothing this issue's tests do not need.
+# Safe to run on a fresh machine; it installs only what the tests need (PostgreSQL, MariaDB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +17,10 @@ cargo fmt --all --check
 
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== services"
+# Throwaway PostgreSQL and MariaDB for the database tests; stopped when this script exits.
+source scripts/services.sh
 
 echo "== tests"
 if cargo nextest --version >/dev/null 2>&1; then

@@ -2,6 +2,7 @@
 
 mod assert;
 mod basic;
+mod db;
 mod http;
 mod transform;
 mod wait_for;
@@ -26,5 +27,12 @@ pub fn builtin() -> Registry {
         http::HttpRequest::new(transport.clone()),
     );
     registry.register(ActionKind::WaitFor, wait_for::WaitFor::new(transport));
+    // One pool cache for both database actions, shared across steps and flows.
+    let pools = Arc::new(db::Pools::default());
+    registry.register(
+        ActionKind::DatabaseQuery,
+        db::DatabaseQuery::new(pools.clone()),
+    );
+    registry.register(ActionKind::DbPoll, db::DbPoll::new(pools));
     registry
 }
