@@ -77,7 +77,7 @@ measure() {
 report() { # name requests tm_s tm_kib hu_s hu_kib
   awk -v name="$1" -v n="$2" -v ts="$3" -v tk="$4" -v hs="$5" -v hk="$6" 'BEGIN{
     printf "%s: testmesh %.0f req/s (%.2fs, %d KiB) | hurl %.0f req/s (%.2fs, %d KiB) | throughput %.2fx, memory %.2fx\n",
-      name, n/ts, ts, tk, n/hs, hs, hk, ts>0 ? hs/ts : 0, hk>0 ? tk/hk : 0 }'
+      name, n/ts, ts, tk, n/hs, hs, hk, (ts > 0 ? hs/ts : 0), (hk > 0 ? tk/hk : 0) }'
 }
 
 read -r ta ka < <(measure "$testmesh" run "$out/a/flow.yaml" --jobs 1)

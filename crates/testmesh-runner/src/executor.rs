@@ -157,6 +157,7 @@ impl Runner {
                     .unwrap_or(true),
                 options,
                 stack,
+                producers: producers(flow),
             };
             let total_steps = flow.phases().map(|(_, s)| s.len()).sum();
             self.events.on_event(Event::FlowStarted {
@@ -274,6 +275,35 @@ fn flow_scope(flow: &Flow, execution_id: &str, mut variables: VariableSources) -
     )
 }
 
+/// Step ids and output names of a flow (nested steps included), mapped to the producing step.
+fn producers(flow: &Flow) -> HashMap<String, String> {
+    fn visit(steps: &[Step], out: &mut HashMap<String, String>) {
+        for step in steps {
+            out.insert(step.id.clone(), step.id.clone());
+            for name in step.output.keys() {
+                out.entry(name.clone()).or_insert_with(|| step.id.clone());
+            }
+            for (_, children) in step.children() {
+                visit(children, out);
+            }
+        }
+    }
+    let mut out = HashMap::new();
+    for (_, steps) in flow.phases() {
+        visit(steps, &mut out);
+    }
+    out
+}
+
+fn collect_strings<'v>(value: &'v Value, out: &mut Vec<&'v str>) {
+    match value {
+        Value::String(s) => out.push(s),
+        Value::Array(items) => items.iter().for_each(|v| collect_strings(v, out)),
+        Value::Object(map) => map.values().for_each(|v| collect_strings(v, out)),
+        _ => {}
+    }
+}
+
 /// Every named output of the flow's steps, by name; later steps win.
 fn flow_outputs(flow: &Flow, scope: &Scope) -> IndexMap<String, Value> {
     let mut out = IndexMap::new();
@@ -316,6 +346,8 @@ struct FlowRun<'r> {
     options: &'r RunOptions,
     /// Flow files being run, outermost first, for `run_flow` cycle detection.
     stack: Vec<PathBuf>,
+    /// Step ids and output names of this flow, mapped to the step that produces them.
+    producers: HashMap<String, String>,
 }
 
 /// How a list of steps ended.
@@ -500,6 +532,18 @@ impl FlowRun<'_> {
             delay = policy.next_delay(delay, attempt);
         };
 
+        // A step that needs the result of a step that did not pass is skipped, not failed: the cause
+        // is already reported once (a teardown stopping a server that never started, say).
+        if error.as_ref().is_some_and(|e| e.kind == ErrorKind::Config)
+            && let Some(needed) = self.missing_producer(step, &lock(scope))
+        {
+            return StepRecord::skipped(
+                &step.id,
+                step.name.as_deref(),
+                &step.action_name,
+                format!("needs `{needed}`, which did not pass"),
+            );
+        }
         let secrets = &self.runner.secrets;
         let mut record = StepRecord {
             id: step.id.clone(),
@@ -549,6 +593,25 @@ impl FlowRun<'_> {
             .map(|(k, v)| (k, masked(secrets, v)))
             .collect();
         record
+    }
+
+    /// The step of this flow whose result a reference in `step`'s config needs but that has not
+    /// recorded one.
+    fn missing_producer(&self, step: &Step, scope: &Scope) -> Option<String> {
+        let config = step.config.to_json();
+        let mut strings = Vec::new();
+        collect_strings(&config, &mut strings);
+        strings
+            .iter()
+            .filter_map(|s| testmesh_flow::interpolate::references_in(s).ok())
+            .flatten()
+            .filter(|r| r.default.is_none())
+            .find_map(|r| {
+                let producer = self.producers.get(&r.root)?;
+                let available =
+                    scope.outputs().contains_key(&r.root) || scope.lookup_var(&r.root).is_some();
+                (!available).then(|| producer.clone())
+            })
     }
 
     /// Runs `error_steps` (with `error` visible to them) and applies `on_error`.

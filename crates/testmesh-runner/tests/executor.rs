@@ -705,3 +705,30 @@ teardown:
     );
     assert!(record.error.unwrap().starts_with("[main] step 'made'"));
 }
+
+#[tokio::test]
+async fn steps_needing_a_step_that_did_not_pass_are_skipped() {
+    let record = run(r#"
+name: dependency
+setup:
+  - {id: start, action: assert, config: {data: {ok: false}, assertions: ["ok"]}, output: {server: data}}
+steps:
+  - {id: main_step, action: log, config: {message: never}}
+teardown:
+  - {id: stop, action: log, config: {message: "stopping ${start.result}"}}
+  - {id: stop_alias, action: log, config: {message: "stopping ${server}"}}
+  - {id: unrelated, action: log, config: {message: "${NOT_DEFINED}"}}
+"#)
+    .await;
+    assert_eq!(step(&record, "stop").status, StepStatus::Skipped);
+    assert_eq!(
+        step(&record, "stop").skip_reason.as_deref(),
+        Some("needs `start`, which did not pass")
+    );
+    assert_eq!(
+        step(&record, "stop_alias").skip_reason.as_deref(),
+        Some("needs `start`, which did not pass")
+    );
+    // An undefined variable that no step produces is still a failure.
+    assert_eq!(step(&record, "unrelated").status, StepStatus::Failed);
+}
