@@ -114,8 +114,9 @@ impl Console {
         };
         let mut detail = Vec::new();
         if let Some(status) = step
-            .result
+            .response
             .as_ref()
+            .or(step.result.as_ref())
             .and_then(|r| r.get("status"))
             .and_then(Value::as_u64)
         {

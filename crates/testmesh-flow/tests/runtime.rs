@@ -43,7 +43,7 @@ fn record(scope: &mut Scope, step: &testmesh_flow::Step, result: Value) {
         .iter()
         .map(|(name, path)| (name.clone(), resolve_output(&result, &path.value, &step.id)))
         .collect();
-    scope.record_step(&step.id, &result, &outputs);
+    scope.record_step(&step.id, result, &outputs);
 }
 
 #[test]

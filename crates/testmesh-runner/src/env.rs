@@ -1,5 +1,7 @@
 //! The names an expression sees: the step's result, `response`, earlier steps' outputs and variables.
 
+use std::cell::OnceCell;
+
 use serde_json::{Map, Value, json};
 use testmesh_flow::expr::Env;
 use testmesh_flow::interpolate::Scope;
@@ -9,7 +11,8 @@ use testmesh_flow::interpolate::Scope;
 /// extra names (e.g. `timeout` for `retry_on`), step ids (`login.body.token`), then variables.
 pub struct StepEnv<'a> {
     result: Option<&'a Map<String, Value>>,
-    response: Value,
+    /// Built on first use: most assertions never read `response`.
+    response: OnceCell<Value>,
     extra: Map<String, Value>,
     scope: &'a Scope,
 }
@@ -18,18 +21,9 @@ impl<'a> StepEnv<'a> {
     /// An environment over a step result (an object; other values are seen as `value`).
     pub fn new(result: Option<&'a Value>, scope: &'a Scope) -> Self {
         let result = result.and_then(Value::as_object);
-        let response = match result {
-            Some(r) => json!({
-                "status": r.get("status").cloned().unwrap_or(Value::Null),
-                "body": r.get("body").cloned().unwrap_or(Value::Null),
-                "headers": r.get("headers").cloned().unwrap_or(Value::Null),
-                "time": r.get("duration_ms").cloned().unwrap_or(Value::Null),
-            }),
-            None => Value::Null,
-        };
         StepEnv {
             result,
-            response,
+            response: OnceCell::new(),
             extra: Map::new(),
             scope,
         }
@@ -55,8 +49,17 @@ impl Env for StepEnv<'_> {
         if let Some(v) = self.result.and_then(|r| r.get(name)) {
             return Some(v);
         }
-        if name == "response" && !self.response.is_null() {
-            return Some(&self.response);
+        if name == "response"
+            && let Some(result) = self.result
+        {
+            return Some(self.response.get_or_init(|| {
+                json!({
+                    "status": result.get("status").cloned().unwrap_or(Value::Null),
+                    "body": result.get("body").cloned().unwrap_or(Value::Null),
+                    "headers": result.get("headers").cloned().unwrap_or(Value::Null),
+                    "time": result.get("duration_ms").cloned().unwrap_or(Value::Null),
+                })
+            }));
         }
         self.scope
             .outputs()

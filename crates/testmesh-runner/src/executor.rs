@@ -1,6 +1,6 @@
 //! Runs flows: phases, steps, attempts with retries and timeouts, assertions, outputs, and control flow.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -158,6 +158,7 @@ impl Runner {
                 options,
                 stack,
                 producers: producers(flow),
+                referenced: referenced_roots(flow),
             };
             let total_steps = flow.phases().map(|(_, s)| s.len()).sum();
             self.events.on_event(Event::FlowStarted {
@@ -295,6 +296,63 @@ fn producers(flow: &Flow) -> HashMap<String, String> {
     out
 }
 
+/// Every root name read by the flow's templates and expressions.
+fn referenced_roots(flow: &Flow) -> HashSet<String> {
+    fn visit(steps: &[Step], out: &mut HashSet<String>) {
+        for step in steps {
+            let config = step.config.to_json();
+            let mut strings = Vec::new();
+            collect_strings(&config, &mut strings);
+            for text in strings
+                .into_iter()
+                .filter(|t| t.contains("${") || t.contains("{{"))
+            {
+                if let Ok(references) = testmesh_flow::interpolate::references_in(text) {
+                    out.extend(references.into_iter().map(|r| r.root));
+                }
+            }
+            let mut expressions: Vec<&testmesh_flow::expr::Expr> = Vec::new();
+            expressions.extend(step.when.as_ref().map(|c| &c.expr));
+            expressions.extend(
+                step.assert
+                    .iter()
+                    .chain(&step.assert_any)
+                    .chain(&step.assert_none)
+                    .map(|a| &a.expr),
+            );
+            if let Some(retry) = &step.retry {
+                expressions.extend(
+                    retry
+                        .retry_on
+                        .0
+                        .iter()
+                        .chain(&retry.retry_on_not.0)
+                        .map(|c| &c.expr),
+                );
+            }
+            match &step.action {
+                Some(Action::Condition(c)) => expressions.push(&c.condition.expr),
+                Some(Action::WaitUntil(c)) => expressions.push(&c.condition.expr),
+                _ => {}
+            }
+            out.extend(
+                expressions
+                    .iter()
+                    .flat_map(|e| e.references())
+                    .map(|r| r.root),
+            );
+            for (_, children) in step.children() {
+                visit(children, out);
+            }
+        }
+    }
+    let mut out = HashSet::new();
+    for (_, steps) in flow.phases() {
+        visit(steps, &mut out);
+    }
+    out
+}
+
 fn collect_strings<'v>(value: &'v Value, out: &mut Vec<&'v str>) {
     match value {
         Value::String(s) => out.push(s),
@@ -348,6 +406,9 @@ struct FlowRun<'r> {
     stack: Vec<PathBuf>,
     /// Step ids and output names of this flow, mapped to the step that produces them.
     producers: HashMap<String, String>,
+    /// Names some template or expression of the flow reads: only these steps' whole results are
+    /// kept for later steps (named outputs always are), so long flows do not hold every response.
+    referenced: HashSet<String>,
 }
 
 /// How a list of steps ended.
@@ -587,7 +648,12 @@ impl FlowRun<'_> {
             .iter()
             .map(|(name, path)| (name.clone(), resolve_output(&result, &path.value, &step.id)))
             .collect();
-        lock(scope).record_step(&step.id, &result, &outputs);
+        let kept = if self.referenced.contains(&step.id) {
+            result
+        } else {
+            Value::Null
+        };
+        lock(scope).record_step(&step.id, kept, &outputs);
         record.outputs = outputs
             .into_iter()
             .map(|(k, v)| (k, masked(secrets, v)))

@@ -280,7 +280,7 @@ mod tests {
             .collect();
         s.record_step(
             "register",
-            &json!({"status": 201, "body": {"id": 7, "items": [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}]}}),
+            json!({"status": 201, "body": {"id": 7, "items": [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}]}}),
             &outputs,
         );
         s

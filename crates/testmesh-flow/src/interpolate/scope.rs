@@ -117,14 +117,9 @@ impl Scope {
     /// Records a step: `outputs[step_id]` gets every top-level key of `result`
     /// (when it is an object) overridden by the named `outputs`, and each named
     /// output also becomes a bare alias variable (lowest precedence).
-    pub fn record_step(
-        &mut self,
-        step_id: &str,
-        result: &Value,
-        outputs: &IndexMap<String, Value>,
-    ) {
+    pub fn record_step(&mut self, step_id: &str, result: Value, outputs: &IndexMap<String, Value>) {
         let mut ns = match result {
-            Value::Object(map) => map.clone(),
+            Value::Object(map) => map,
             _ => serde_json::Map::new(),
         };
         for (k, v) in outputs {
@@ -253,7 +248,7 @@ mod tests {
     fn record_step_and_aliases() {
         let mut s = Scope::new(SystemInfo::default());
         let outs = layer(&[("base_url", json!("http://x")), ("status", json!("named"))]);
-        s.record_step("setup", &json!({"status": 200, "body": {"a": 1}}), &outs);
+        s.record_step("setup", json!({"status": 200, "body": {"a": 1}}), &outs);
         let ns = &s.outputs()["setup"];
         assert_eq!(ns["status"], json!("named"));
         assert_eq!(ns["body"]["a"], json!(1));
@@ -265,7 +260,7 @@ mod tests {
     #[test]
     fn suggestions() {
         let mut s = Scope::new(SystemInfo::default());
-        s.record_step("register", &json!({}), &IndexMap::new());
+        s.record_step("register", json!({}), &IndexMap::new());
         s.set_var("username", json!("x"));
         assert_eq!(s.suggest("regster").as_deref(), Some("register"));
         assert_eq!(s.suggest("usrname").as_deref(), Some("username"));
