@@ -51,7 +51,8 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
         std::fs::write(&path, text)
             .map_err(|e| CliError::Input(format!("cannot write {}: {e}", path.display())))?;
     }
-    let runtime = runtime()?;
+    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let runtime = runtime(jobs)?;
     let server = runtime
         .block_on(DemoServer::start())
         .map_err(|e| CliError::Internal(format!("cannot start the demo API: {e}")))?;
@@ -68,7 +69,7 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
         tags: Vec::new(),
         exclude_tags: Vec::new(),
         suites: Vec::new(),
-        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        jobs,
         fail_fast: false,
         timeout: None,
         reports: vec![

@@ -138,12 +138,21 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
         timeout: args.timeout,
         reports,
     };
-    execute(plan, &runtime()?)
+    let runtime = runtime(plan.jobs)?;
+    execute(plan, &runtime)
 }
 
-/// The async runtime flows run on.
-pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
-    tokio::runtime::Builder::new_multi_thread()
+/// The async runtime flows run on: one thread when one flow runs at a time (no hand-offs between
+/// threads on every request), else one worker per job.
+pub(crate) fn runtime(jobs: usize) -> Result<tokio::runtime::Runtime, CliError> {
+    let mut builder = if jobs <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(jobs.min(default_jobs()).max(1));
+        builder
+    };
+    builder
         .enable_all()
         .build()
         .map_err(|e| CliError::Internal(format!("cannot start the async runtime: {e}")))
@@ -193,6 +202,11 @@ pub(crate) fn execute(plan: Plan, runtime: &tokio::runtime::Runtime) -> Result<u
         variables: plan.variables,
         fail_fast: plan.fail_fast.then_some(true),
         timeout: plan.timeout,
+        // Passed steps' exchanges are only shown by the JSON report.
+        lean_records: !plan
+            .reports
+            .iter()
+            .any(|r| matches!(r, ReportSpec::Json(_))),
     });
     let started = Instant::now();
     let mut records = runtime.block_on(run_all(runner, options, chosen, plan.jobs, plan.fail_fast));

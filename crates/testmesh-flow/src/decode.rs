@@ -82,8 +82,16 @@ impl<'a> Decoder<'a> {
     }
 
     /// Decodes `node` as the value under `segment` (a key, or `[i]` for an index).
-    pub fn nested<T: FromNode>(&mut self, segment: String, node: &Node) -> Option<T> {
-        self.path.push(segment);
+    pub fn nested<T: FromNode>(
+        &mut self,
+        segment: impl FnOnce() -> String,
+        node: &Node,
+    ) -> Option<T> {
+        // Files have positions; only rendered configs need the path to name a field.
+        if self.mode == Mode::Load {
+            return T::from_node(node, self);
+        }
+        self.path.push(segment());
         let value = T::from_node(node, self);
         self.path.pop();
         value
@@ -184,7 +192,7 @@ impl<'a> Decoder<'a> {
         else {
             return Field::Absent;
         };
-        match self.nested(entry.key.clone(), &entry.value) {
+        match self.nested(|| entry.key.clone(), &entry.value) {
             Some(value) => Field::Present(value),
             None => Field::Invalid,
         }
@@ -418,7 +426,7 @@ impl<T: FromNode> FromNode for Vec<T> {
         let mut out = Vec::with_capacity(items.len());
         let mut ok = true;
         for (index, item) in items.iter().enumerate() {
-            match cx.nested(format!("[{index}]"), item) {
+            match cx.nested(|| format!("[{index}]"), item) {
                 Some(v) => out.push(v),
                 None => ok = false,
             }
@@ -439,7 +447,7 @@ impl<T: FromNode> FromNode for IndexMap<String, T> {
         let mut out = IndexMap::with_capacity(entries.len());
         let mut ok = true;
         for entry in entries {
-            match cx.nested(entry.key.clone(), &entry.value) {
+            match cx.nested(|| entry.key.clone(), &entry.value) {
                 Some(v) => {
                     out.insert(entry.key.clone(), v);
                 }

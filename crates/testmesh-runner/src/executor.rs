@@ -82,6 +82,10 @@ pub struct RunOptions {
     pub fail_fast: Option<bool>,
     /// Overrides (caps) the flows' `config.timeout`.
     pub timeout: Option<Duration>,
+    /// Drop the request, response and result of passed steps that exchanged messages (HTTP, SQL)
+    /// from their records; failed steps keep theirs. What a run without a JSON report needs, at a
+    /// fraction of the memory.
+    pub lean_records: bool,
 }
 
 /// Runs flows. Cheap to share: clone the `Arc`s.
@@ -648,6 +652,12 @@ impl FlowRun<'_> {
             .iter()
             .map(|(name, path)| (name.clone(), resolve_output(&result, &path.value, &step.id)))
             .collect();
+        // Lean records drop a passed step's exchange; a result without a response (a log message, a
+        // transform) is small and is what the console shows, so it stays.
+        if self.options.lean_records && record.response.take().is_some() {
+            record.request = None;
+            record.result = None;
+        }
         let kept = if self.referenced.contains(&step.id) {
             result
         } else {

@@ -212,6 +212,13 @@ pub fn children(kind: &Kind) -> Vec<&Node> {
 }
 
 /// Builds a node spanning `offset..end`, rejecting trees deeper than [`MAX_DEPTH`].
+/// Returned by [`Parser::peek`] past the end.
+static EOF: Token = Token {
+    tok: Tok::Eof,
+    offset: 0,
+    len: 0,
+};
+
 fn make(kind: Kind, offset: usize, end: usize) -> Result<Node, ParseError> {
     let depth = 1 + children(&kind).iter().map(|c| c.depth).max().unwrap_or(0);
     let len = end.saturating_sub(offset);
@@ -240,22 +247,17 @@ fn binary(op: BinOp, l: Node, r: Node) -> Result<Node, ParseError> {
 }
 
 impl Parser {
-    fn peek(&self) -> Token {
-        self.toks.get(self.pos).cloned().unwrap_or(Token {
-            tok: Tok::Eof,
-            offset: 0,
-            len: 0,
-        })
+    /// The current token, without copying it (parsing looks ahead far more often than it consumes).
+    fn peek(&self) -> &Token {
+        self.toks.get(self.pos).unwrap_or(&EOF)
     }
 
-    fn peek_at(&self, k: usize) -> Tok {
-        self.toks
-            .get(self.pos + k)
-            .map_or(Tok::Eof, |t| t.tok.clone())
+    fn peek_at(&self, k: usize) -> &Tok {
+        self.toks.get(self.pos + k).map_or(&Tok::Eof, |t| &t.tok)
     }
 
     fn next(&mut self) -> Token {
-        let t = self.peek();
+        let t = self.peek().clone();
         if self.pos < self.toks.len() {
             self.pos += 1;
         }
@@ -279,7 +281,7 @@ impl Parser {
     }
 
     fn expect_op(&mut self, op: &str, what: &str) -> Result<Token, ParseError> {
-        let t = self.peek();
+        let t = self.peek().clone();
         if self.eat_op(op) {
             return Ok(t);
         }
@@ -293,7 +295,7 @@ impl Parser {
     fn enter(&mut self) -> Result<(), ParseError> {
         self.nesting += 1;
         if self.nesting > MAX_DEPTH {
-            let t = self.peek();
+            let t = self.peek().clone();
             return Err(perr(
                 format!("expression is nested too deeply (limit {MAX_DEPTH})"),
                 &t,
@@ -368,7 +370,7 @@ impl Parser {
     }
 
     fn comparison_op(&self) -> Option<(BinOp, usize)> {
-        let op = match self.peek().tok {
+        let op = match &self.peek().tok {
             Tok::Op("==") => BinOp::Eq,
             Tok::Op("!=") => BinOp::Ne,
             Tok::Op("<") => BinOp::Lt,
@@ -382,7 +384,7 @@ impl Parser {
                 "matches" => BinOp::Matches,
                 "in" => BinOp::In,
                 "matches_schema" => BinOp::MatchesSchema,
-                "not" if self.peek_at(1) == Tok::Word("in".into()) => {
+                "not" if matches!(self.peek_at(1), Tok::Word(w) if w == "in") => {
                     return Some((BinOp::NotIn, 2));
                 }
                 _ => return None,
@@ -410,7 +412,7 @@ impl Parser {
             });
         }
         if self.comparison_op().is_some() {
-            let t = self.peek();
+            let t = self.peek().clone();
             return Err(perr(
                 "comparisons cannot be chained; combine them with `&&`",
                 &t,
@@ -423,7 +425,7 @@ impl Parser {
         let mut x = self.additive()?;
         loop {
             let offset = x.offset;
-            let t = self.peek();
+            let t = self.peek().clone();
             let (kind, end) = if self.eat_word("exists") {
                 (Kind::Exists(Box::new(x)), end_of_tok(&t))
             } else if self.eat_word("is") {
@@ -471,11 +473,11 @@ impl Parser {
     }
 
     fn unary(&mut self) -> Result<Node, ParseError> {
-        let t = self.peek();
+        let t = self.peek().clone();
         let neg = self.is_op("-");
         if neg
             || self.is_op("!")
-            || (self.is_word("not") && self.peek_at(1) != Tok::Word("in".into()))
+            || (self.is_word("not") && !matches!(self.peek_at(1), Tok::Word(w) if w == "in"))
         {
             self.pos += 1;
             self.enter()?;
