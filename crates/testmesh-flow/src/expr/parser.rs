@@ -181,7 +181,7 @@ pub fn parse_node(src: &str) -> Result<Node, ParseError> {
     let node = p.expr()?;
     let t = p.peek();
     if t.tok != Tok::Eof {
-        return Err(perr(format!("unexpected {}", describe(&t.tok)), &t));
+        return Err(perr(format!("unexpected {}", describe(&t.tok)), t));
     }
     Ok(node)
 }
