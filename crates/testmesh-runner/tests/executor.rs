@@ -732,3 +732,48 @@ teardown:
     // An undefined variable that no step produces is still a failure.
     assert_eq!(step(&record, "unrelated").status, StepStatus::Failed);
 }
+
+#[tokio::test]
+async fn run_flow_reads_input_files_and_can_start_clean() {
+    let dir = std::env::temp_dir().join(format!("tm-run-flow-input-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("child.yaml"), "name: child\nsteps:\n  - {id: echo, action: log, config: {message: \"${who:nobody} ${REGION:none}\"}, output: {said: message}}\n").unwrap();
+    std::fs::write(dir.join("input.yaml"), "who: Grace\n").unwrap();
+    let parent = dir.join("parent.yaml");
+    std::fs::write(
+        &parent,
+        "name: parent\nenv: {REGION: eu}\nsteps:\n  - {id: file, action: run_flow, config: {flow: child.yaml, input_file: input.yaml}}\n  - {id: clean, action: run_flow, config: {flow: child, inherit_env: false}}\n",
+    )
+    .unwrap();
+    let mut library = FlowLibrary::default();
+    let child = testmesh_flow::load_file(&dir.join("child.yaml"))
+        .unwrap()
+        .1
+        .flow
+        .unwrap();
+    library.add(&dir.join("child.yaml"), Arc::new(child));
+    let runner = Runner::new(
+        actions::builtin(),
+        Arc::new(NoEvents),
+        Secrets::default(),
+        library,
+    );
+    let flow = testmesh_flow::load_file(&parent).unwrap().1.flow.unwrap();
+    let record = runner
+        .run(&flow, Some(&parent), &RunOptions::default())
+        .await;
+    assert_eq!(record.status, FlowStatus::Passed, "{:#?}", record.steps);
+    assert_eq!(
+        step(&record, "file").result.as_ref().unwrap()["output"]["said"],
+        "Grace eu"
+    );
+    // By name among the loaded flows, without the caller's variables.
+    assert_eq!(
+        step(&record, "clean").result.as_ref().unwrap()["output"]["said"],
+        "nobody none"
+    );
+    assert_eq!(
+        step(&record, "clean").result.as_ref().unwrap()["status"],
+        "passed"
+    );
+}

@@ -565,3 +565,29 @@ fn the_demo_runs_the_bundled_flows_against_the_demo_api() {
             .is_file()
     );
 }
+
+#[test]
+fn run_timeout_caps_each_flow() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir,
+        "slow.yaml",
+        "name: slow\nsteps:\n  - {id: wait, action: delay, config: {duration: 10s}}\n",
+    );
+    let started = std::time::Instant::now();
+    testmesh()
+        .arg("run")
+        .arg(dir.path())
+        .args(["--timeout", "200ms"])
+        .assert()
+        .code(1)
+        .stdout(contains("the flow's time limit ran out"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(8));
+    testmesh()
+        .arg("run")
+        .arg(dir.path())
+        .args(["--timeout", "soon"])
+        .assert()
+        .code(2)
+        .stderr(contains("invalid duration"));
+}
