@@ -851,7 +851,7 @@ pub fn check_run_flow_cycles(files: &[(&Path, &FlowLinks)]) -> Vec<(usize, Diagn
     let by_path: HashMap<PathBuf, usize> = files
         .iter()
         .enumerate()
-        .map(|(i, (path, _))| (normalize(path), i))
+        .map(|(i, (path, _))| (normalize_path(path), i))
         .collect();
     let by_name: HashMap<&str, usize> = files
         .iter()
@@ -869,7 +869,7 @@ pub fn check_run_flow_cycles(files: &[(&Path, &FlowLinks)]) -> Vec<(usize, Diagn
                 .iter()
                 .filter_map(|(target, span)| {
                     by_path
-                        .get(&normalize(&base.join(target)))
+                        .get(&normalize_path(&base.join(target)))
                         .or_else(|| by_name.get(target.as_str()))
                         .map(|&to| (to, *span))
                 })
@@ -926,7 +926,8 @@ fn path_between(edges: &[Vec<(usize, Span)>], from: usize, to: usize) -> Option<
     None
 }
 
-fn normalize(path: &Path) -> PathBuf {
+/// A path with `.` and `..` resolved lexically (no file system access), for comparing flow paths.
+pub fn normalize_path(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {

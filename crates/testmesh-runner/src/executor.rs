@@ -19,6 +19,7 @@ use testmesh_flow::model::actions::{
     ConditionConfig, ForEachConfig, ParallelConfig, RunFlowConfig, WaitUntilConfig, is_deferred,
 };
 use testmesh_flow::model::step::{Assertion, Backoff, OnFailure, Retry};
+use testmesh_flow::validate::normalize_path;
 use testmesh_flow::{Action, ActionKind, Flow, Step};
 
 use crate::env::StepEnv;
@@ -56,7 +57,7 @@ pub struct FlowLibrary {
 impl FlowLibrary {
     /// Adds a loaded flow.
     pub fn add(&mut self, path: &Path, flow: Arc<Flow>) {
-        let path = normalize(path);
+        let path = normalize_path(path);
         if !flow.name.is_empty() {
             self.by_name.insert(flow.name.clone(), path.clone());
         }
@@ -64,7 +65,7 @@ impl FlowLibrary {
     }
 
     fn find(&self, target: &str, from_dir: &Path) -> Option<(PathBuf, Arc<Flow>)> {
-        let by_path = normalize(&from_dir.join(target));
+        let by_path = normalize_path(&from_dir.join(target));
         if let Some(flow) = self.by_path.get(&by_path) {
             return Some((by_path, flow.clone()));
         }
@@ -122,7 +123,7 @@ impl Runner {
     pub async fn run(&self, flow: &Flow, path: Option<&Path>, options: &RunOptions) -> FlowRecord {
         let execution_id = uuid::Uuid::new_v4().to_string();
         let scope = flow_scope(flow, &execution_id, options.variables.clone());
-        let stack = path.map(normalize).into_iter().collect();
+        let stack = path.map(normalize_path).into_iter().collect();
         self.run_with(flow, path, options, scope, execution_id, stack)
             .await
     }
@@ -1239,7 +1240,7 @@ impl FlowRun<'_> {
         let (path, flow) = match self.runner.library.find(&config.flow, &self.flow_dir) {
             Some(found) => found,
             None => {
-                let path = normalize(&self.flow_dir.join(&config.flow));
+                let path = normalize_path(&self.flow_dir.join(&config.flow));
                 let (_, loaded) = testmesh_flow::load_file(&path).map_err(|e| {
                     StepError::config(format!(
                         "run_flow: no loaded flow is named `{}` and {} cannot be read: {e}",
@@ -1328,19 +1329,7 @@ impl FlowRun<'_> {
 }
 
 fn read_input_file(path: &Path) -> Result<IndexMap<String, Value>, StepError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        StepError::config(format!("cannot read input_file {}: {e}", path.display()))
-    })?;
-    let node = testmesh_flow::yaml::parse(&text).map_err(|e| {
-        StepError::config(format!(
-            "{}:{}:{}: {}",
-            path.display(),
-            e.span.line,
-            e.span.col,
-            e.message
-        ))
-    })?;
-    match node.to_json() {
+    match crate::data_file::read(path, "input_file")? {
         Value::Object(map) => Ok(map.into_iter().collect()),
         _ => Err(StepError::config(format!(
             "input_file {} must hold a mapping of variables",
@@ -1571,20 +1560,4 @@ fn phase_name(phase: Phase) -> &'static str {
         Phase::OnError => "on_error",
         Phase::Teardown => "teardown",
     }
-}
-
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }

@@ -5,6 +5,7 @@
 //! Library code never prints: the CLI and the server decide how to show events and records.
 
 pub mod actions;
+mod data_file;
 pub mod env;
 pub mod events;
 pub mod executor;

@@ -58,20 +58,7 @@ fn input_of(config: &TransformConfig, cx: &ActionCx) -> Result<Value, StepError>
     let Some(file) = &config.input_file else {
         return Err(StepError::config("transform needs `input` or `input_file`"));
     };
-    let path = cx.flow_dir.join(file);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| StepError::config(format!("cannot read {}: {e}", path.display())))?;
-    testmesh_flow::yaml::parse(&text)
-        .map(|node| node.to_json())
-        .map_err(|e| {
-            StepError::config(format!(
-                "{}:{}:{}: {}",
-                path.display(),
-                e.span.line,
-                e.span.col,
-                e.message
-            ))
-        })
+    crate::data_file::read(&cx.flow_dir.join(file), "input_file")
 }
 
 /// The original's spec strings: `$.path` → JSONPath, `$key` → top-level key, anything else literal.
