@@ -42,12 +42,14 @@ pub const EXIT_INTERNAL: u8 = 3;
     name = "testmesh",
     version,
     about = "Write, run, mock, contract-check and understand API tests, declared in YAML flows.",
-    long_about = "TestMesh runs declarative YAML test flows: HTTP, database and messaging steps with \
-assertions, outputs, retries and control flow.\n\nA flow looks like this:\n\n  name: Create user\n  \
+    long_about = "TestMesh runs declarative YAML test flows: HTTP and database steps with assertions, \
+outputs, retries and control flow.\n\nA flow looks like this:\n\n  name: Create user\n  \
 steps:\n    - id: create\n      action: http_request\n      config:\n        method: POST\n        \
 url: ${BASE_URL}/users\n        body: {name: Alice}\n      assert:\n        - status == 201\n      \
 output:\n        user_id: $.body.id\n\nDocumentation: docs/flow-format.md, docs/expressions.md, docs/cli.md",
-    after_help = "Examples:\n  testmesh run flows/                    Run every flow under flows/\n  \
+    after_help = "Examples:\n  testmesh demo                          Run the bundled examples against a built-in API\n  \
+testmesh init my-tests                 Start a project\n  \
+testmesh run flows/                    Run every flow under flows/\n  \
 testmesh run flows/ --report junit=junit.xml --var BASE_URL=http://localhost:8080\n  \
 testmesh validate flows/               Check every flow under flows/ without running it\n  \
 testmesh validate 'flows/**/*.yaml' --strict\n  testmesh schema -o .testmesh/flow.schema.json\n\n\
