@@ -64,3 +64,36 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// Applies `f` to every path on all cores; the results keep the input order. A panic in `f` (a bug)
+/// becomes `on_panic`'s value for that chunk rather than taking the process down.
+pub(crate) fn map_parallel<T: Send>(
+    paths: &[PathBuf],
+    f: impl Fn(&Path) -> T + Sync,
+    on_panic: impl Fn() -> T + Sync,
+) -> Vec<T> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(paths.len().max(1));
+    let chunk = paths.len().div_ceil(threads).max(1);
+    let (f, on_panic) = (&f, &on_panic);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = paths
+            .chunks(chunk)
+            .map(|part| {
+                (
+                    part.len(),
+                    scope.spawn(move || part.iter().map(|p| f(p)).collect::<Vec<T>>()),
+                )
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|(len, handle)| {
+                handle
+                    .join()
+                    .unwrap_or_else(|_| (0..len).map(|_| on_panic()).collect())
+            })
+            .collect()
+    })
+}

@@ -253,29 +253,34 @@ pub(crate) fn execute(plan: Plan, runtime: &tokio::runtime::Runtime) -> Result<u
 
 /// Loads every file; prints the findings of files with errors and returns how many there were.
 fn load(paths: &[PathBuf]) -> (Vec<Selected>, usize) {
+    // Read and check every file on all cores, then report in file order.
+    let loaded = files::map_parallel(
+        paths,
+        |path| {
+            std::fs::read_to_string(path).map(|text| {
+                let loaded = load_str(&text);
+                (text, loaded)
+            })
+        },
+        || Err(std::io::Error::other("a loading thread panicked")),
+    );
     let mut flows = Vec::new();
     let mut invalid = 0;
-    for path in paths {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
+    for (path, result) in paths.iter().zip(loaded) {
+        let (text, loaded) = match result {
+            Ok(pair) => pair,
             Err(e) => {
                 outln!("✗ {}: cannot read: {e}", path.display());
                 invalid += 1;
                 continue;
             }
         };
-        let loaded = load_str(&text);
         let shown = path.display().to_string();
         for diagnostic in loaded.errors() {
             outln!("{}", render::human(&shown, &text, diagnostic));
         }
         match loaded.flow {
-            Some(flow)
-                if loaded
-                    .diagnostics
-                    .iter()
-                    .all(|d| d.severity != testmesh_flow::Severity::Error) =>
-            {
+            Some(flow) if loaded.errors().next().is_none() => {
                 flows.push(Selected {
                     path: path.clone(),
                     flow: Arc::new(flow),

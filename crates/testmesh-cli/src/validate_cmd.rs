@@ -87,35 +87,13 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
 
 /// Loads files on every core; the result keeps the input order.
 fn load_all(paths: Vec<PathBuf>) -> Result<Vec<Checked>, CliError> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(paths.len().max(1));
-    let chunk = paths.len().div_ceil(threads).max(1);
-    let results: Vec<Result<Vec<Checked>, CliError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = paths
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|p| load_one(p.clone()))
-                        .collect::<Result<Vec<_>, _>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(CliError::Internal("a validation thread panicked".into()))
-                })
-            })
-            .collect()
-    });
-    let mut out = Vec::with_capacity(paths.len());
-    for part in results {
-        out.extend(part?);
-    }
-    Ok(out)
+    files::map_parallel(
+        &paths,
+        |path| load_one(path.to_path_buf()),
+        || Err(CliError::Internal("a validation thread panicked".into())),
+    )
+    .into_iter()
+    .collect()
 }
 
 fn load_one(path: PathBuf) -> Result<Checked, CliError> {
