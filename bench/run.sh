@@ -45,11 +45,11 @@ import pathlib, sys
 out, base = pathlib.Path(sys.argv[1]), sys.argv[2]
 def flow(name, n):
     steps = "".join(
-        f"  - action: http_request\n    config: {{method: GET, url: \"{base}/item.json\"}}\n"
+        f"  - action: http_request\n    config: {{method: GET, url: \"${{BASE}}/item.json\"}}\n"
         f"    assert: [status == 200, body.id == 1]\n" for _ in range(n))
     return f"name: {name}\nsteps:\n{steps}"
 def hurl(n):
-    return "".join(f"GET {base}/item.json\nHTTP 200\n[Asserts]\njsonpath \"$.id\" == 1\n\n" for _ in range(n))
+    return "".join(f"GET {{{{base}}}}/item.json\nHTTP 200\n[Asserts]\njsonpath \"$.id\" == 1\n\n" for _ in range(n))
 (out / "a" / "flow.yaml").write_text(flow("5000 GETs", 5000))
 (out / "a" / "flow.hurl").write_text(hurl(5000))
 for i in range(200):
@@ -80,10 +80,11 @@ report() { # name requests tm_s tm_kib hu_s hu_kib
       name, n/ts, ts, tk, n/hs, hs, hk, (ts > 0 ? hs/ts : 0), (hk > 0 ? tk/hk : 0) }'
 }
 
-read -r ta ka < <(measure "$testmesh" run "$out/a/flow.yaml" --jobs 1)
-read -r ha hka < <(measure "$hurl" --test "$out/a/flow.hurl")
-read -r tb kb < <(measure "$testmesh" run "$out/b/flows" --jobs 2)
-read -r hb hkb < <(measure "$hurl" --test --jobs 2 "$out"/b/hurl/*.hurl)
+# Both tools build every URL from a variable, as real suites do.
+read -r ta ka < <(measure "$testmesh" run "$out/a/flow.yaml" --jobs 1 --var "BASE=$base")
+read -r ha hka < <(measure "$hurl" --test --variable "base=$base" "$out/a/flow.hurl")
+read -r tb kb < <(measure "$testmesh" run "$out/b/flows" --jobs 2 --var "BASE=$base")
+read -r hb hkb < <(measure "$hurl" --test --jobs 2 --variable "base=$base" "$out"/b/hurl/*.hurl)
 echo
 report "(a) 1 flow x 5,000 GETs" 5000 "$ta" "$ka" "$ha" "$hka"
 report "(b) 200 files x 25 GETs, 2 jobs" 5000 "$tb" "$kb" "$hb" "$hkb"

@@ -12,7 +12,8 @@ use indexmap::IndexMap;
 use serde_json::{Value, json};
 use testmesh_flow::decode::Tpl;
 use testmesh_flow::interpolate::{
-    RenderOptions, Scope, SystemInfo, VariableSources, render_value, resolve_output,
+    RenderOptions, Scope, SystemInfo, VariableSources, render_str_with, render_value,
+    resolve_output,
 };
 use testmesh_flow::model::Phase;
 use testmesh_flow::model::actions::{
@@ -20,6 +21,7 @@ use testmesh_flow::model::actions::{
 };
 use testmesh_flow::model::step::{Assertion, Backoff, OnFailure, Retry};
 use testmesh_flow::validate::normalize_path;
+use testmesh_flow::yaml::{Entry, Node, NodeKind};
 use testmesh_flow::{Action, ActionKind, Flow, Step};
 
 use crate::env::StepEnv;
@@ -802,6 +804,21 @@ impl FlowRun<'_> {
         kind: ActionKind,
         scope: &Mutex<Scope>,
     ) -> Result<Action, StepError> {
+        // Fast path: render the tree in place. It gives up on the first failing reference; the JSON
+        // path below then produces the error with its location.
+        if !matches!(
+            kind,
+            ActionKind::MockServerStart | ActionKind::MockServerConfigure
+        ) {
+            let rendered = {
+                let scope = lock(scope);
+                render_node(kind, &step.config, &scope, &mut Vec::new())
+            };
+            if let Some(node) = rendered {
+                return Action::from_rendered_node(kind, &node)
+                    .map_err(|errors| StepError::config(errors.join("; ")));
+            }
+        }
         let mut config = step.config.to_json();
         let deferred = take_deferred(kind, &mut config);
         let passthrough = matches!(
@@ -1335,6 +1352,65 @@ fn read_input_file(path: &Path) -> Result<IndexMap<String, Value>, StepError> {
             "input_file {} must hold a mapping of variables",
             path.display()
         ))),
+    }
+}
+
+/// Renders a config tree for `kind`: string leaves with references are interpolated, nested-step
+/// lists become empty (their steps render when they run), other deferred values stay as written.
+/// `None` when a reference cannot be rendered.
+fn render_node<'n>(
+    kind: ActionKind,
+    node: &'n Node,
+    scope: &Scope,
+    path: &mut Vec<&'n str>,
+) -> Option<Node> {
+    if !path.is_empty() && path.len() <= 3 && is_deferred(kind, path) {
+        return Some(match &node.kind {
+            NodeKind::Seq(_) if path.len() == 1 => Node {
+                kind: NodeKind::Seq(Vec::new()),
+                ..node.clone()
+            },
+            _ => node.clone(),
+        });
+    }
+    let same_place = |kind: NodeKind| Node {
+        kind,
+        span: node.span,
+        style: node.style,
+    };
+    match &node.kind {
+        NodeKind::Str(text) if text.contains("${") || text.contains("{{") => {
+            let value = render_str_with(text, scope, &RenderOptions::default()).ok()?;
+            Some(Node {
+                span: node.span,
+                ..Node::from_json(&value)
+            })
+        }
+        NodeKind::Seq(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                path.push("#");
+                let rendered = render_node(kind, item, scope, path);
+                path.pop();
+                out.push(rendered?);
+            }
+            Some(same_place(NodeKind::Seq(out)))
+        }
+        NodeKind::Map(entries) => {
+            let mut out = Vec::with_capacity(entries.len());
+            for entry in entries {
+                path.push(&entry.key);
+                let rendered = render_node(kind, &entry.value, scope, path);
+                path.pop();
+                out.push(Entry {
+                    key: entry.key.clone(),
+                    key_span: entry.key_span,
+                    value: rendered?,
+                });
+            }
+            Some(same_place(NodeKind::Map(out)))
+        }
+        _ => Some(node.clone()),
     }
 }
 

@@ -119,6 +119,15 @@ pub fn render_str(s: &str, scope: &Scope) -> Result<Value, InterpolateError> {
     render_leaf(s, scope, &RenderOptions::default())
 }
 
+/// Like [`render_str`], with options (passthrough roots).
+pub fn render_str_with(
+    s: &str,
+    scope: &Scope,
+    opts: &RenderOptions,
+) -> Result<Value, InterpolateError> {
+    render_leaf(s, scope, opts)
+}
+
 /// Recursively renders every string leaf of `v` (map keys are untouched).
 /// Errors carry the location of the failing leaf in `at`.
 pub fn render_value(

@@ -122,9 +122,13 @@ impl Action {
         kind: ActionKind,
         config: &serde_json::Value,
     ) -> Result<Action, Vec<String>> {
-        let node = Node::from_json(config);
+        Action::from_rendered_node(kind, &Node::from_json(config))
+    }
+
+    /// [`Action::from_rendered`] for a config already rendered as a tree.
+    pub fn from_rendered_node(kind: ActionKind, node: &Node) -> Result<Action, Vec<String>> {
         let mut cx = Decoder::new("", crate::decode::Mode::Runtime);
-        let action = Action::decode(kind, &node, Span::default(), &mut cx);
+        let action = Action::decode(kind, node, Span::default(), &mut cx);
         let errors: Vec<String> = cx
             .diagnostics
             .into_iter()
