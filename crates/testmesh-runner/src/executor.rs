@@ -573,7 +573,7 @@ impl FlowRun<'_> {
         let mut attempt = 0u32;
         let mut had_failure = false;
         let mut delay = policy.delay;
-        let (outcome, assertions, error, children) = loop {
+        let (mut outcome, assertions, error, children) = loop {
             attempt += 1;
             let result = self.attempt(step, scope, depth).await;
             let failed = result.error.is_some();
@@ -613,6 +613,20 @@ impl FlowRun<'_> {
             );
         }
         let secrets = &self.runner.secrets;
+        // Lean records drop a passed step's exchange, so do not copy and mask it only to drop it; a
+        // result without a response (a log message, a transform) is small and is what the console
+        // shows, so it stays.
+        let lean = self.options.lean_records
+            && error.is_none()
+            && outcome.as_ref().is_some_and(|o| o.response.is_some());
+        let (request, response, result_copy) = match outcome.as_mut() {
+            Some(o) if !lean => (
+                o.request.take().map(|v| masked(secrets, v)),
+                o.response.take().map(|v| masked(secrets, v)),
+                Some(masked(secrets, o.result.clone())),
+            ),
+            _ => (None, None, None),
+        };
         let mut record = StepRecord {
             id: step.id.clone(),
             name: step.name.clone(),
@@ -626,15 +640,9 @@ impl FlowRun<'_> {
             flaky: had_failure && error.is_none(),
             started_at,
             duration: started.elapsed(),
-            request: outcome
-                .as_ref()
-                .and_then(|o| o.request.clone())
-                .map(|v| masked(secrets, v)),
-            response: outcome
-                .as_ref()
-                .and_then(|o| o.response.clone())
-                .map(|v| masked(secrets, v)),
-            result: outcome.as_ref().map(|o| masked(secrets, o.result.clone())),
+            request,
+            response,
+            result: result_copy,
             outputs: IndexMap::new(),
             assertions,
             error,
@@ -655,12 +663,6 @@ impl FlowRun<'_> {
             .iter()
             .map(|(name, path)| (name.clone(), resolve_output(&result, &path.value, &step.id)))
             .collect();
-        // Lean records drop a passed step's exchange; a result without a response (a log message, a
-        // transform) is small and is what the console shows, so it stays.
-        if self.options.lean_records && record.response.take().is_some() {
-            record.request = None;
-            record.result = None;
-        }
         let kept = if self.referenced.contains(&step.id) {
             result
         } else {
