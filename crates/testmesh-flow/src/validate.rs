@@ -13,7 +13,7 @@ use regex::Regex;
 
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::interpolate::{self, faker_is_known, is_builtin};
-use crate::model::actions::{Action, ActionKind, is_deferred};
+use crate::model::actions::{Action, ActionKind, MOCK_TEMPLATE_ROOTS, is_deferred};
 use crate::model::step::{Condition, Step};
 use crate::model::{Flow, Phase};
 use crate::yaml::{Node, NodeKind, Span};
@@ -23,21 +23,6 @@ const MAX_STEPS: usize = 1000;
 const MAX_NESTING: usize = 10;
 const MAX_NAME: usize = 255;
 const MAX_DESCRIPTION: usize = 1000;
-
-/// Roots that mock-server response templates render themselves (`{{request.body.name}}`).
-const MOCK_TEMPLATE_ROOTS: &[&str] = &[
-    "request",
-    "state",
-    "path",
-    "query",
-    "header",
-    "headers",
-    "body",
-    "random",
-    "timestamp",
-    "timestamp_unix",
-    "request_count",
-];
 
 /// Validates a decoded flow. `source` is the file text, used to point inside strings.
 pub fn check_flow(flow: &Flow, source: &str) -> Vec<Diagnostic> {

@@ -17,7 +17,8 @@ use testmesh_flow::interpolate::{
 };
 use testmesh_flow::model::Phase;
 use testmesh_flow::model::actions::{
-    ConditionConfig, ForEachConfig, ParallelConfig, RunFlowConfig, WaitUntilConfig, is_deferred,
+    ConditionConfig, ForEachConfig, MOCK_TEMPLATE_ROOTS, ParallelConfig, RunFlowConfig,
+    WaitUntilConfig, is_deferred,
 };
 use testmesh_flow::model::step::{Assertion, Backoff, OnFailure, Retry};
 use testmesh_flow::validate::normalize_path;
@@ -31,20 +32,6 @@ use crate::record::{
     AssertionRecord, ErrorKind, FlowRecord, FlowStatus, StepError, StepRecord, StepStatus,
 };
 use crate::secrets::Secrets;
-
-/// Roots that mock-server response templates render themselves; the flow leaves them alone.
-const MOCK_TEMPLATE_ROOTS: &[&str] = &[
-    "request",
-    "state",
-    "path",
-    "query",
-    "header",
-    "headers",
-    "random",
-    "timestamp",
-    "timestamp_unix",
-    "request_count",
-];
 
 /// Most iterations of a loop without `max_iterations` (a guard against runaway ranges).
 const DEFAULT_MAX_ITERATIONS: usize = 100_000;

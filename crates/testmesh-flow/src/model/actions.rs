@@ -81,6 +81,23 @@ impl ActionKind {
     }
 }
 
+/// Roots that mock-server response templates render per request (`{{request.body.name}}`,
+/// `{{state.counter}}`); flow interpolation leaves references to them as written in the endpoints of
+/// `mock_server_start` / `mock_server_configure`.
+pub const MOCK_TEMPLATE_ROOTS: &[&str] = &[
+    "request",
+    "state",
+    "path",
+    "query",
+    "header",
+    "headers",
+    "body",
+    "random",
+    "timestamp",
+    "timestamp_unix",
+    "request_count",
+];
+
 /// Whether the config value at `path` is rendered by the action itself when it runs, not by flow
 /// interpolation before the step: nested steps (rendered as each runs, with loop variables) and the
 /// templates of `transform`'s `format` operations (rendered with the operation's input).
