@@ -12,8 +12,8 @@ use indexmap::IndexMap;
 use serde_json::{Value, json};
 use testmesh_flow::decode::Tpl;
 use testmesh_flow::interpolate::{
-    RenderOptions, Scope, SystemInfo, VariableSources, render_str_with, render_value,
-    resolve_output,
+    InterpolateError, Reference, RenderOptions, Scope, SystemInfo, VariableSources, references_in,
+    render_str_with, resolve_output,
 };
 use testmesh_flow::model::Phase;
 use testmesh_flow::model::actions::{
@@ -294,17 +294,7 @@ fn producers(flow: &Flow) -> HashMap<String, String> {
 fn referenced_roots(flow: &Flow) -> HashSet<String> {
     fn visit(steps: &[Step], out: &mut HashSet<String>) {
         for step in steps {
-            let config = step.config.to_json();
-            let mut strings = Vec::new();
-            collect_strings(&config, &mut strings);
-            for text in strings
-                .into_iter()
-                .filter(|t| t.contains("${") || t.contains("{{"))
-            {
-                if let Ok(references) = testmesh_flow::interpolate::references_in(text) {
-                    out.extend(references.into_iter().map(|r| r.root));
-                }
-            }
+            out.extend(config_references(step).into_iter().map(|r| r.root));
             let mut expressions: Vec<&testmesh_flow::expr::Expr> = Vec::new();
             expressions.extend(step.when.as_ref().map(|c| &c.expr));
             expressions.extend(
@@ -347,13 +337,21 @@ fn referenced_roots(flow: &Flow) -> HashSet<String> {
     out
 }
 
-fn collect_strings<'v>(value: &'v Value, out: &mut Vec<&'v str>) {
-    match value {
-        Value::String(s) => out.push(s),
-        Value::Array(items) => items.iter().for_each(|v| collect_strings(v, out)),
-        Value::Object(map) => map.values().for_each(|v| collect_strings(v, out)),
-        _ => {}
+/// Every `${…}` / `{{…}}` reference in a step's config strings (nested steps included).
+fn config_references(step: &Step) -> Vec<Reference> {
+    fn walk(node: &Node, out: &mut Vec<Reference>) {
+        match &node.kind {
+            NodeKind::Str(text) if text.contains("${") || text.contains("{{") => {
+                out.extend(references_in(text).unwrap_or_default());
+            }
+            NodeKind::Seq(items) => items.iter().for_each(|n| walk(n, out)),
+            NodeKind::Map(entries) => entries.iter().for_each(|e| walk(&e.value, out)),
+            _ => {}
+        }
     }
+    let mut out = Vec::new();
+    walk(&step.config, &mut out);
+    out
 }
 
 /// Every named output of the flow's steps, by name; later steps win.
@@ -666,13 +664,8 @@ impl FlowRun<'_> {
     /// The step of this flow whose result a reference in `step`'s config needs but that has not
     /// recorded one.
     fn missing_producer(&self, step: &Step, scope: &Scope) -> Option<String> {
-        let config = step.config.to_json();
-        let mut strings = Vec::new();
-        collect_strings(&config, &mut strings);
-        strings
-            .iter()
-            .filter_map(|s| testmesh_flow::interpolate::references_in(s).ok())
-            .flatten()
+        config_references(step)
+            .into_iter()
             .filter(|r| r.default.is_none())
             .find_map(|r| {
                 let producer = self.producers.get(&r.root)?;
@@ -793,23 +786,6 @@ impl FlowRun<'_> {
         kind: ActionKind,
         scope: &Mutex<Scope>,
     ) -> Result<Action, StepError> {
-        // Fast path: render the tree in place. It gives up on the first failing reference; the JSON
-        // path below then produces the error with its location.
-        if !matches!(
-            kind,
-            ActionKind::MockServerStart | ActionKind::MockServerConfigure
-        ) {
-            let rendered = {
-                let scope = lock(scope);
-                render_node(kind, &step.config, &scope, &mut Vec::new())
-            };
-            if let Some(node) = rendered {
-                return Action::from_rendered_node(kind, &node)
-                    .map_err(|errors| StepError::config(errors.join("; ")));
-            }
-        }
-        let mut config = step.config.to_json();
-        let deferred = take_deferred(kind, &mut config);
         let passthrough = matches!(
             kind,
             ActionKind::MockServerStart | ActionKind::MockServerConfigure
@@ -824,17 +800,12 @@ impl FlowRun<'_> {
                 Vec::new()
             },
         };
-        let mut rendered = {
+        let rendered = {
             let scope = lock(scope);
-            render_value(&config, &scope, &options)
+            render_node(kind, &step.config, &scope, &options, &mut Vec::new())
                 .map_err(|e| StepError::config(format!("in config: {e}")))?
         };
-        for (pointer, value) in deferred {
-            if let Some(slot) = rendered.pointer_mut(&pointer) {
-                *slot = value;
-            }
-        }
-        Action::from_rendered(kind, &rendered)
+        Action::from_rendered_node(kind, &rendered)
             .map_err(|errors| StepError::config(errors.join("; ")))
     }
 
@@ -1344,23 +1315,40 @@ fn read_input_file(path: &Path) -> Result<IndexMap<String, Value>, StepError> {
     }
 }
 
+/// One step of the path from a config's root to a value.
+#[derive(Clone, Copy)]
+enum Seg<'n> {
+    Key(&'n str),
+    Index(usize),
+}
+
 /// Renders a config tree for `kind`: string leaves with references are interpolated, nested-step
 /// lists become empty (their steps render when they run), other deferred values stay as written.
-/// `None` when a reference cannot be rendered.
+/// Errors name where in the config they happened (`body.items[0].name`).
 fn render_node<'n>(
     kind: ActionKind,
     node: &'n Node,
     scope: &Scope,
-    path: &mut Vec<&'n str>,
-) -> Option<Node> {
-    if !path.is_empty() && path.len() <= 3 && is_deferred(kind, path) {
-        return Some(match &node.kind {
-            NodeKind::Seq(_) if path.len() == 1 => Node {
-                kind: NodeKind::Seq(Vec::new()),
-                ..node.clone()
-            },
-            _ => node.clone(),
-        });
+    options: &RenderOptions,
+    path: &mut Vec<Seg<'n>>,
+) -> Result<Node, InterpolateError> {
+    if (1..=3).contains(&path.len()) {
+        let keys: Vec<&str> = path
+            .iter()
+            .map(|s| match s {
+                Seg::Key(k) => *k,
+                Seg::Index(_) => "#",
+            })
+            .collect();
+        if is_deferred(kind, &keys) {
+            return Ok(match &node.kind {
+                NodeKind::Seq(_) if path.len() == 1 => Node {
+                    kind: NodeKind::Seq(Vec::new()),
+                    ..node.clone()
+                },
+                _ => node.clone(),
+            });
+        }
     }
     let same_place = |kind: NodeKind| Node {
         kind,
@@ -1369,27 +1357,28 @@ fn render_node<'n>(
     };
     match &node.kind {
         NodeKind::Str(text) if text.contains("${") || text.contains("{{") => {
-            let value = render_str_with(text, scope, &RenderOptions::default()).ok()?;
-            Some(Node {
+            let value =
+                render_str_with(text, scope, options).map_err(|e| e.with_at(location(path)))?;
+            Ok(Node {
                 span: node.span,
                 ..Node::from_json(&value)
             })
         }
         NodeKind::Seq(items) => {
             let mut out = Vec::with_capacity(items.len());
-            for item in items {
-                path.push("#");
-                let rendered = render_node(kind, item, scope, path);
+            for (index, item) in items.iter().enumerate() {
+                path.push(Seg::Index(index));
+                let rendered = render_node(kind, item, scope, options, path);
                 path.pop();
                 out.push(rendered?);
             }
-            Some(same_place(NodeKind::Seq(out)))
+            Ok(same_place(NodeKind::Seq(out)))
         }
         NodeKind::Map(entries) => {
             let mut out = Vec::with_capacity(entries.len());
             for entry in entries {
-                path.push(&entry.key);
-                let rendered = render_node(kind, &entry.value, scope, path);
+                path.push(Seg::Key(&entry.key));
+                let rendered = render_node(kind, &entry.value, scope, options, path);
                 path.pop();
                 out.push(Entry {
                     key: entry.key.clone(),
@@ -1397,55 +1386,29 @@ fn render_node<'n>(
                     value: rendered?,
                 });
             }
-            Some(same_place(NodeKind::Map(out)))
+            Ok(same_place(NodeKind::Map(out)))
         }
-        _ => Some(node.clone()),
+        _ => Ok(node.clone()),
     }
 }
 
-/// Takes deferred values out of a config (up to three levels deep), leaving placeholders; returns
-/// what to put back after rendering, by JSON pointer. Nested steps come back as empty lists.
-fn take_deferred(kind: ActionKind, config: &mut Value) -> Vec<(String, Value)> {
-    fn walk(
-        kind: ActionKind,
-        value: &mut Value,
-        path: &mut Vec<String>,
-        out: &mut Vec<(String, Value)>,
-    ) {
-        let keys: Vec<&str> = path.iter().map(String::as_str).collect();
-        if !path.is_empty() && is_deferred(kind, &keys) {
-            let taken = std::mem::replace(value, Value::Null);
-            let restored = if taken.is_array() && path.len() == 1 {
-                Value::Array(Vec::new())
-            } else {
-                taken
-            };
-            out.push((format!("/{}", path.join("/")), restored));
-            return;
-        }
-        if path.len() >= 3 {
-            return;
-        }
-        match value {
-            Value::Object(map) => {
-                for (key, child) in map.iter_mut() {
-                    path.push(key.replace('~', "~0").replace('/', "~1"));
-                    walk(kind, child, path, out);
-                    path.pop();
-                }
+/// `body.items[0].name` for a path (only built when an error needs it).
+fn location(path: &[Seg]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            Seg::Index(i) => out.push_str(&format!("[{i}]")),
+            Seg::Key(k) if k.is_empty() || k.contains(['.', '[', ']', ' ', '"']) => {
+                out.push_str(&format!("[{k:?}]"))
             }
-            Value::Array(items) => {
-                for (index, child) in items.iter_mut().enumerate() {
-                    path.push(index.to_string());
-                    walk(kind, child, path, out);
-                    path.pop();
+            Seg::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
                 }
+                out.push_str(k);
             }
-            _ => {}
         }
     }
-    let mut out = Vec::new();
-    walk(kind, config, &mut Vec::new(), &mut out);
     out
 }
 

@@ -777,3 +777,20 @@ async fn run_flow_reads_input_files_and_can_start_clean() {
         "passed"
     );
 }
+
+#[tokio::test]
+async fn config_errors_name_where_in_the_config_they_are() {
+    let record = run(r#"
+name: located
+steps:
+  - {id: a, action: transform, config: {input: {items: [{name: x}, {name: "${MISSING_NAME}"}]}, transforms: {n: $.items}}}
+"#)
+    .await;
+    let message = &step(&record, "a").error.as_ref().unwrap().message;
+    assert!(
+        message.starts_with(
+            "in config: at `input.items[1].name`: undefined reference `${MISSING_NAME}`"
+        ),
+        "{message}"
+    );
+}

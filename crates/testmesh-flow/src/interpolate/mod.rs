@@ -103,7 +103,8 @@ impl InterpolateError {
         }
     }
 
-    fn with_at(mut self, location: String) -> Self {
+    /// The same error located at `location` (a path such as `body.items[0].name`).
+    pub fn with_at(mut self, location: String) -> Self {
         match &mut self {
             Self::Template { at, .. }
             | Self::Undefined { at, .. }
