@@ -214,6 +214,10 @@ impl Console {
 
 impl EventSink for Console {
     fn on_event(&self, event: Event<'_>) {
+        // Without a progress bar only finished flows are printed: nothing to track per step.
+        if self.bar.is_none() && !matches!(event, Event::FlowFinished { .. }) {
+            return;
+        }
         match event {
             Event::FlowStarted {
                 execution_id, name, ..

@@ -58,7 +58,7 @@ impl<'a> Checker<'a> {
         let mut all_ids = HashMap::new();
         let mut all_outputs = HashMap::new();
         for (_, steps) in flow.phases() {
-            visit(steps, &mut |step| {
+            Step::walk(steps, &mut |step| {
                 all_ids.entry(step.id.as_str()).or_insert(step.span.line);
                 for name in step.output.keys() {
                     all_outputs.entry(name.as_str()).or_insert(step.id.as_str());
@@ -134,7 +134,7 @@ impl<'a> Checker<'a> {
         }
         let mut total = 0;
         for (_, steps) in flow.phases() {
-            visit(steps, &mut |_| total += 1);
+            Step::walk(steps, &mut |_| total += 1);
         }
         if total > MAX_STEPS {
             self.warn("limit", format!("the flow has {total} steps; more than {MAX_STEPS} is hard to read and slow to run"), whole);
@@ -240,7 +240,7 @@ impl<'a> Checker<'a> {
         if let Some(action) = &step.action {
             // Children of condition/parallel/for_each/wait_until have run once their parent is done.
             for (_, children) in action.nested_steps() {
-                visit(children, &mut |child| {
+                Step::walk(children, &mut |child| {
                     self.done_ids.insert(child.id.as_str());
                     for name in child.output.keys() {
                         self.done_outputs.insert(name.as_str());
@@ -524,7 +524,7 @@ impl<'a> Checker<'a> {
         let mut own_children: HashSet<&str> = HashSet::new();
         if let Some(action) = &step.action {
             for (_, children) in action.nested_steps() {
-                visit(children, &mut |child| {
+                Step::walk(children, &mut |child| {
                     own_children.insert(child.id.as_str());
                     own_children.extend(child.output.keys().map(String::as_str));
                 });
@@ -766,15 +766,6 @@ fn is_env_style(name: &str) -> bool {
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
-fn visit<'a>(steps: &'a [Step], f: &mut impl FnMut(&'a Step)) {
-    for step in steps {
-        f(step);
-        for (_, children) in step.children() {
-            visit(children, f);
-        }
-    }
-}
-
 fn collect_strings<'n>(
     node: &'n Node,
     path: &mut Vec<String>,
@@ -814,7 +805,7 @@ impl FlowLinks {
     pub fn of(flow: &Flow) -> FlowLinks {
         let mut calls = Vec::new();
         for (_, steps) in flow.phases() {
-            visit(steps, &mut |step| {
+            Step::walk(steps, &mut |step| {
                 if let Some(Action::RunFlow(config)) = &step.action
                     && !crate::decode::is_template(&config.flow)
                 {

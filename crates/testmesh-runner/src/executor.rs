@@ -272,28 +272,23 @@ fn flow_scope(flow: &Flow, execution_id: &str, mut variables: VariableSources) -
 
 /// Step ids and output names of a flow (nested steps included), mapped to the producing step.
 fn producers(flow: &Flow) -> HashMap<String, String> {
-    fn visit(steps: &[Step], out: &mut HashMap<String, String>) {
-        for step in steps {
+    let mut out = HashMap::new();
+    for (_, steps) in flow.phases() {
+        Step::walk(steps, &mut |step| {
             out.insert(step.id.clone(), step.id.clone());
             for name in step.output.keys() {
                 out.entry(name.clone()).or_insert_with(|| step.id.clone());
             }
-            for (_, children) in step.children() {
-                visit(children, out);
-            }
-        }
-    }
-    let mut out = HashMap::new();
-    for (_, steps) in flow.phases() {
-        visit(steps, &mut out);
+        });
     }
     out
 }
 
 /// Every root name read by the flow's templates and expressions.
 fn referenced_roots(flow: &Flow) -> HashSet<String> {
-    fn visit(steps: &[Step], out: &mut HashSet<String>) {
-        for step in steps {
+    let mut out = HashSet::new();
+    for (_, steps) in flow.phases() {
+        Step::walk(steps, &mut |step| {
             out.extend(config_references(step).into_iter().map(|r| r.root));
             let mut expressions: Vec<&testmesh_flow::expr::Expr> = Vec::new();
             expressions.extend(step.when.as_ref().map(|c| &c.expr));
@@ -325,14 +320,7 @@ fn referenced_roots(flow: &Flow) -> HashSet<String> {
                     .flat_map(|e| e.references())
                     .map(|r| r.root),
             );
-            for (_, children) in step.children() {
-                visit(children, out);
-            }
-        }
-    }
-    let mut out = HashSet::new();
-    for (_, steps) in flow.phases() {
-        visit(steps, &mut out);
+        });
     }
     out
 }

@@ -194,6 +194,16 @@ impl Step {
         out
     }
 
+    /// Calls `f` for every step of `steps` and, depth first, every step nested in them.
+    pub fn walk<'a>(steps: &'a [Step], f: &mut impl FnMut(&'a Step)) {
+        for step in steps {
+            f(step);
+            for (_, children) in step.children() {
+                Step::walk(children, f);
+            }
+        }
+    }
+
     /// The span of the value of one of the step's keys (the whole step when absent).
     pub fn value_span(&self, key: &str) -> Span {
         self.value_spans
