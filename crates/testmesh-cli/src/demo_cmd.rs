@@ -52,7 +52,7 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
             .map_err(|e| CliError::Input(format!("cannot write {}: {e}", path.display())))?;
     }
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let runtime = runtime(jobs)?;
+    let runtime = runtime()?;
     let server = runtime
         .block_on(DemoServer::start())
         .map_err(|e| CliError::Internal(format!("cannot start the demo API: {e}")))?;

@@ -138,21 +138,14 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
         timeout: args.timeout,
         reports,
     };
-    let runtime = runtime(plan.jobs)?;
+    let runtime = runtime()?;
     execute(plan, &runtime)
 }
 
-/// The async runtime flows run on: one thread when one flow runs at a time (no hand-offs between
-/// threads on every request), else one worker per job.
-pub(crate) fn runtime(jobs: usize) -> Result<tokio::runtime::Runtime, CliError> {
-    let mut builder = if jobs <= 1 {
-        tokio::runtime::Builder::new_current_thread()
-    } else {
-        let mut builder = tokio::runtime::Builder::new_multi_thread();
-        builder.worker_threads(jobs.min(default_jobs()).max(1));
-        builder
-    };
-    builder
+/// The runtime of the calling thread. Flows run on it when one runs at a time; with more jobs they
+/// run on job threads of their own (see `schedule`) and this one only waits (and serves the demo API).
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| CliError::Internal(format!("cannot start the async runtime: {e}")))
@@ -351,12 +344,16 @@ fn skipped_record(selected: &Selected, reason: &str) -> FlowRecord {
 
 mod schedule {
     //! Running flows with a bounded number at once, stopping early on `--fail-fast`.
+    //!
+    //! Each job is a thread with a single-threaded runtime and a runner of its own (its own
+    //! connections and pools) that takes the next flow from a shared queue, so a flow's requests and
+    //! the connections they use stay on one thread: no hand-off between threads on every request.
+    //! The caller's runtime stays free (it serves the demo API).
 
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
 
-    use testmesh_runner::{FlowRecord, FlowStatus, RunOptions, Runner};
-    use tokio::sync::Semaphore;
+    use testmesh_runner::{FlowRecord, FlowStatus, RunOptions, Runner, actions};
 
     use super::{Selected, skipped_record};
 
@@ -368,54 +365,110 @@ mod schedule {
         jobs: usize,
         fail_fast: bool,
     ) -> Vec<FlowRecord> {
-        let permits = Arc::new(Semaphore::new(jobs));
-        let stop = Arc::new(AtomicBool::new(false));
-        let mut tasks = Vec::with_capacity(flows.len());
-        for selected in flows {
-            let (runner, options, permits, stop) = (
-                runner.clone(),
-                options.clone(),
-                permits.clone(),
-                stop.clone(),
-            );
-            tasks.push(tokio::spawn(async move {
-                let Ok(_permit) = permits.acquire_owned().await else {
-                    return skipped_record(&selected, "the run was stopped");
-                };
-                if stop.load(Ordering::SeqCst) {
-                    return skipped_record(
-                        &selected,
-                        "skipped after an earlier flow failed (--fail-fast)",
-                    );
-                }
-                let record = runner
-                    .run(&selected.flow, Some(&selected.path), &options)
-                    .await;
-                if fail_fast && record.status == FlowStatus::Failed {
-                    stop.store(true, Ordering::SeqCst);
-                }
-                record
-            }));
-        }
-        let mut records = Vec::with_capacity(tasks.len());
-        for task in tasks {
-            match task.await {
-                Ok(record) => records.push(record),
-                Err(e) => records.push(FlowRecord {
-                    execution_id: String::new(),
-                    name: "internal error".into(),
-                    path: None,
-                    suite: None,
-                    tags: Vec::new(),
-                    status: FlowStatus::Failed,
-                    started_at: chrono::Utc::now(),
-                    duration: std::time::Duration::ZERO,
-                    steps: Vec::new(),
-                    error: Some(format!("a flow task stopped unexpectedly: {e}")),
-                    outputs: Default::default(),
-                }),
+        let queue = Arc::new(Queue {
+            flows,
+            next: AtomicUsize::new(0),
+            stop: AtomicBool::new(false),
+            records: Mutex::new(Vec::new()),
+            fail_fast,
+        });
+        if jobs <= 1 {
+            queue.work(&runner, &options).await;
+        } else {
+            let mut done = Vec::new();
+            for _ in 0..jobs.min(queue.flows.len()) {
+                let (queue, options) = (queue.clone(), options.clone());
+                let runner = runner.with_actions(actions::builtin());
+                let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+                done.push(rx);
+                std::thread::spawn(move || {
+                    match tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    {
+                        Ok(rt) => rt.block_on(queue.work(&runner, &options)),
+                        Err(e) => queue.abandon(&format!("cannot start a job thread: {e}")),
+                    }
+                    let _ = tx.send(());
+                });
+            }
+            for rx in done {
+                // A job thread that panicked drops its sender; its flow gets a record below.
+                let _ = rx.await;
             }
         }
-        records
+        let mut records = queue
+            .records
+            .lock()
+            .map(|mut r| std::mem::take(&mut *r))
+            .unwrap_or_default();
+        records.sort_by_key(|(i, _)| *i);
+        let mut out = Vec::with_capacity(queue.flows.len());
+        let mut got = records.into_iter().peekable();
+        for (i, selected) in queue.flows.iter().enumerate() {
+            match got.next_if(|(j, _)| *j == i) {
+                Some((_, record)) => out.push(record),
+                None => {
+                    let mut record = skipped_record(selected, "a flow task stopped unexpectedly");
+                    record.status = FlowStatus::Failed;
+                    out.push(record);
+                }
+            }
+        }
+        out
+    }
+
+    /// The flows to run and the records of those that ran, shared by the job threads.
+    struct Queue {
+        flows: Vec<Selected>,
+        next: AtomicUsize,
+        stop: AtomicBool,
+        records: Mutex<Vec<(usize, FlowRecord)>>,
+        fail_fast: bool,
+    }
+
+    impl Queue {
+        /// Runs flows from the queue until it is empty.
+        async fn work(&self, runner: &Runner, options: &RunOptions) {
+            loop {
+                let i = self.next.fetch_add(1, Ordering::SeqCst);
+                let Some(selected) = self.flows.get(i) else {
+                    return;
+                };
+                let record = if self.stop.load(Ordering::SeqCst) {
+                    skipped_record(
+                        selected,
+                        "skipped after an earlier flow failed (--fail-fast)",
+                    )
+                } else {
+                    runner
+                        .run(&selected.flow, Some(&selected.path), options)
+                        .await
+                };
+                if self.fail_fast && record.status == FlowStatus::Failed {
+                    self.stop.store(true, Ordering::SeqCst);
+                }
+                self.push(i, record);
+            }
+        }
+
+        /// Records every flow not yet taken as failed with `reason`.
+        fn abandon(&self, reason: &str) {
+            loop {
+                let i = self.next.fetch_add(1, Ordering::SeqCst);
+                let Some(selected) = self.flows.get(i) else {
+                    return;
+                };
+                let mut record = skipped_record(selected, reason);
+                record.status = FlowStatus::Failed;
+                self.push(i, record);
+            }
+        }
+
+        fn push(&self, i: usize, record: FlowRecord) {
+            if let Ok(mut records) = self.records.lock() {
+                records.push((i, record));
+            }
+        }
     }
 }

@@ -102,6 +102,18 @@ impl Runner {
         }
     }
 
+    /// A runner with the same events, secrets and callable flows and its own actions. Connections
+    /// and pools belong to the runtime that opened them, so a runner on another runtime (another
+    /// job thread) needs actions of its own.
+    pub fn with_actions(&self, registry: Registry) -> Self {
+        Runner {
+            registry: Arc::new(registry),
+            events: self.events.clone(),
+            secrets: self.secrets.clone(),
+            library: self.library.clone(),
+        }
+    }
+
     /// The secrets this runner masks.
     pub fn secrets(&self) -> &Secrets {
         &self.secrets
@@ -591,13 +603,18 @@ impl FlowRun<'_> {
         // shows, so it stays.
         let lean = self.options.lean_records
             && error.is_none()
-            && outcome.as_ref().is_some_and(|o| o.response.is_some());
+            && outcome.as_ref().is_some_and(|o| o.exchange.is_some());
         let (request, response, result_copy) = match outcome.as_mut() {
-            Some(o) if !lean => (
-                o.request.take().map(|v| masked(secrets, v)),
-                o.response.take().map(|v| masked(secrets, v)),
-                Some(masked(secrets, o.result.clone())),
-            ),
+            Some(o) if !lean => {
+                let exchange = o.exchange.take().map(|build| build(&o.result));
+                let (request, response) = exchange.map_or((None, None), |e| {
+                    (
+                        Some(masked(secrets, e.request)),
+                        Some(masked(secrets, e.response)),
+                    )
+                });
+                (request, response, Some(masked(secrets, o.result.clone())))
+            }
             _ => (None, None, None),
         };
         let mut record = StepRecord {

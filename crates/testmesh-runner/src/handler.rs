@@ -15,15 +15,27 @@ use testmesh_flow::{Action, ActionKind};
 
 use crate::record::StepError;
 
+/// Builds the records of an exchange — the request as sent and the response as received — from the
+/// step's result. Records are built only when they are kept (a failure, a JSON report), so a passed
+/// step of a lean run never pays for them.
+pub type ExchangeRecords = Box<dyn FnOnce(&Value) -> Exchange + Send>;
+
+/// The request and response records of an exchange.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exchange {
+    /// The request as sent (for records and failure output).
+    pub request: Value,
+    /// The response as received.
+    pub response: Value,
+}
+
 /// What an action returns.
-#[derive(Debug, Clone, Default)]
+#[derive(Default)]
 pub struct Outcome {
     /// The result object: what assertions, outputs and `${step.…}` references see.
     pub result: Value,
-    /// The request as sent (for records and failure output), when there is one.
-    pub request: Option<Value>,
-    /// The response as received, when there is one.
-    pub response: Option<Value>,
+    /// The exchange's records, for actions that send a request and receive a response.
+    pub exchange: Option<ExchangeRecords>,
 }
 
 impl Outcome {
@@ -31,8 +43,17 @@ impl Outcome {
     pub fn of(result: Value) -> Self {
         Outcome {
             result,
-            ..Outcome::default()
+            exchange: None,
         }
+    }
+}
+
+impl std::fmt::Debug for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outcome")
+            .field("result", &self.result)
+            .field("exchange", &self.exchange.is_some())
+            .finish()
     }
 }
 

@@ -15,7 +15,9 @@ pub mod secrets;
 
 pub use events::{Event, EventSink, NoEvents};
 pub use executor::{FlowLibrary, RunOptions, Runner};
-pub use handler::{ActionCx, ActionFuture, FlowState, Handler, Outcome, Registry};
+pub use handler::{
+    ActionCx, ActionFuture, Exchange, ExchangeRecords, FlowState, Handler, Outcome, Registry,
+};
 pub use record::{
     AssertionRecord, ErrorKind, FlowRecord, FlowStatus, StepError, StepRecord, StepStatus,
 };

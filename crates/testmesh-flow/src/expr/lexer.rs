@@ -68,13 +68,19 @@ pub fn lex(src: &str) -> Result<Vec<Token>, ParseError> {
             }
             Tok::Word(chars.get(start..i).unwrap_or_default().iter().collect())
         } else {
-            let rest = |n: usize| -> String { chars.iter().skip(i).take(n).collect() };
-            if rest(3) == "===" || rest(3) == "!==" {
-                let op = rest(3);
-                let fix = if op == "===" { "==" } else { "!=" };
+            // Operators are ASCII, so each of their bytes is one character.
+            let at = |op: &str| {
+                op.bytes()
+                    .enumerate()
+                    .all(|(k, b)| chars.get(i + k) == Some(&char::from(b)))
+            };
+            if let Some((op, fix)) = [("===", "=="), ("!==", "!=")]
+                .into_iter()
+                .find(|(op, _)| at(op))
+            {
                 return Err(err(format!("`{op}` is not an operator; use `{fix}`"), i, 3));
             }
-            match OPS.iter().find(|op| rest(op.len()) == **op) {
+            match OPS.iter().find(|op| at(op)) {
                 Some(op) => {
                     i += op.len();
                     Tok::Op(op)

@@ -256,12 +256,21 @@ impl Parser {
         self.toks.get(self.pos + k).map_or(&Tok::Eof, |t| &t.tok)
     }
 
+    /// Consumes the current token, moving it out (a consumed token is never read again, except
+    /// for its position).
     fn next(&mut self) -> Token {
-        let t = self.peek().clone();
-        if self.pos < self.toks.len() {
-            self.pos += 1;
+        match self.toks.get_mut(self.pos) {
+            Some(t) if t.tok != Tok::Eof => {
+                self.pos += 1;
+                Token {
+                    tok: std::mem::replace(&mut t.tok, Tok::Op("")),
+                    offset: t.offset,
+                    len: t.len,
+                }
+            }
+            Some(t) => t.clone(),
+            None => EOF.clone(),
         }
-        t
     }
 
     fn is_op(&self, op: &str) -> bool {
@@ -425,9 +434,9 @@ impl Parser {
         let mut x = self.additive()?;
         loop {
             let offset = x.offset;
-            let t = self.peek().clone();
+            let word_end = end_of_tok(self.peek());
             let (kind, end) = if self.eat_word("exists") {
-                (Kind::Exists(Box::new(x)), end_of_tok(&t))
+                (Kind::Exists(Box::new(x)), word_end)
             } else if self.eat_word("is") {
                 let negate = self.eat_word("not");
                 let ty = self.next();
@@ -473,7 +482,7 @@ impl Parser {
     }
 
     fn unary(&mut self) -> Result<Node, ParseError> {
-        let t = self.peek().clone();
+        let start = self.peek().offset;
         let neg = self.is_op("-");
         if neg
             || self.is_op("!")
@@ -490,7 +499,7 @@ impl Parser {
             } else {
                 Kind::Not(Box::new(inner))
             };
-            return make(kind, t.offset, end);
+            return make(kind, start, end);
         }
         self.postfix()
     }
@@ -503,17 +512,18 @@ impl Parser {
                 let safe = self.is_op("?.");
                 self.pos += 1;
                 let name = self.next();
-                let Tok::Word(w) = &name.tok else {
-                    return Err(perr(
-                        format!("expected a member name, found {}", describe(&name.tok)),
-                        &name,
-                    ));
+                let end = end_of_tok(&name);
+                let w = match name.tok {
+                    Tok::Word(w) => w,
+                    other => {
+                        return Err(ParseError {
+                            message: format!("expected a member name, found {}", describe(&other)),
+                            offset: name.offset,
+                            len: name.len,
+                        });
+                    }
                 };
-                x = make(
-                    Kind::Member(Box::new(x), w.clone(), safe),
-                    offset,
-                    end_of_tok(&name),
-                )?;
+                x = make(Kind::Member(Box::new(x), w, safe), offset, end)?;
             } else if self.eat_op("[") {
                 let idx = self.expr()?;
                 let close = self.expect_op("]", "to close the index")?;

@@ -92,7 +92,7 @@ impl HttpRequest {
             &method,
             &request_url,
             body.map_or(Value::Null, |b| b.record),
-            &exchange,
+            exchange,
             started.elapsed(),
         ))
     }

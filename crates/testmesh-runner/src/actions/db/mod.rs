@@ -26,7 +26,7 @@ pub use connect::Pools;
 use connect::{DbPool, Target, connect_error, database_message};
 use sql::{Dialect, Params, Prepared, StatementClass};
 
-use crate::handler::{ActionCx, ActionFuture, Handler, Outcome};
+use crate::handler::{ActionCx, ActionFuture, Exchange, Handler, Outcome};
 use crate::record::{ErrorKind, StepError};
 
 /// Rows kept in the step record's `response` (the result itself keeps them all).
@@ -251,20 +251,24 @@ impl Request {
         })
     }
 
-    /// The outcome of a step with this request and `result`.
+    /// The outcome of a step with this request and `result`; the response record keeps the first
+    /// rows only.
     fn outcome(&self, result: Value) -> Outcome {
-        let mut response = result.clone();
-        if let Some(Value::Array(rows)) = response.get_mut("rows") {
-            rows.truncate(RECORDED_ROWS);
-        }
+        let request = json!({
+            "connection": self.target.display,
+            "query": self.query,
+            "params": self.params.to_json(),
+        });
+        let records = move |result: &Value| {
+            let mut response = result.clone();
+            if let Some(Value::Array(rows)) = response.get_mut("rows") {
+                rows.truncate(RECORDED_ROWS);
+            }
+            Exchange { request, response }
+        };
         Outcome {
             result,
-            request: Some(json!({
-                "connection": self.target.display,
-                "query": self.query,
-                "params": self.params.to_json(),
-            })),
-            response: Some(response),
+            exchange: Some(Box::new(records)),
         }
     }
 

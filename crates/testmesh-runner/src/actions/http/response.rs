@@ -8,70 +8,78 @@ use reqwest::Version;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use serde_json::{Map, Value, json};
 
-use super::transport::Exchange;
-use crate::handler::Outcome;
+use super::transport;
+use crate::handler::{Exchange, Outcome};
 
 /// Most body bytes the response record keeps; the result keeps the whole body.
 pub(crate) const RECORD_BODY_BYTES: usize = 64 * 1024;
 
 /// The step outcome of an exchange; `request_body` is the body as the request record shows it.
+/// The request and response records are built from the result only when a record keeps them.
 pub(crate) fn outcome(
     method: &str,
     request_url: &str,
     request_body: Value,
-    exchange: &Exchange,
+    exchange: transport::Exchange,
     elapsed: Duration,
 ) -> Outcome {
     let (body, encoding) = decoded_body(&exchange.body);
-    let headers = headers_json(&exchange.headers);
     let duration_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
-    let status = exchange.status.as_u16();
     let content_type = exchange
         .headers
         .get(CONTENT_TYPE)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
         .unwrap_or_default();
-
-    let (record_body, truncated) = if exchange.body.len() <= RECORD_BODY_BYTES {
-        (body.clone(), false)
-    } else {
-        (decoded_prefix(&exchange.body[..RECORD_BODY_BYTES]), true)
-    };
-    let mut response = json!({
-        "status": status,
-        "headers": headers.clone(),
-        "body": record_body,
-        "duration_ms": duration_ms,
-    });
-    if truncated {
-        response["truncated"] = json!(true);
-        response["size"] = json!(exchange.body.len());
-    }
-
-    let mut result = json!({
-        "status": status,
-        "body": body,
-        "headers": headers,
-        "duration_ms": duration_ms,
-        "content_type": content_type,
-        "url": exchange.url.as_str(),
-        "http_version": version_text(exchange.version),
-        "size": exchange.body.len(),
-    });
+    let mut result = Map::with_capacity(9);
+    result.insert("status".into(), exchange.status.as_u16().into());
+    result.insert("body".into(), body);
+    result.insert("headers".into(), headers_json(&exchange.headers));
+    result.insert("duration_ms".into(), duration_ms.into());
+    result.insert("content_type".into(), content_type.into());
+    result.insert("url".into(), exchange.url.as_str().into());
+    result.insert("http_version".into(), version_text(exchange.version).into());
+    result.insert("size".into(), exchange.body.len().into());
     if let Some(encoding) = encoding {
-        result["body_encoding"] = json!(encoding);
-        response["body_encoding"] = json!(encoding);
+        result.insert("body_encoding".into(), encoding.into());
     }
-    let request = json!({
-        "method": method,
-        "url": request_url,
-        "headers": headers_json(&exchange.sent_headers),
-        "body": request_body,
-    });
+
+    let method = method.to_string();
+    let request_url = request_url.to_string();
+    let records = move |result: &Value| {
+        let field = |name: &str| result.get(name).cloned().unwrap_or(Value::Null);
+        let mut response = Map::new();
+        for name in ["status", "headers"] {
+            response.insert(name.into(), field(name));
+        }
+        if exchange.body.len() <= RECORD_BODY_BYTES {
+            response.insert("body".into(), field("body"));
+        } else {
+            response.insert(
+                "body".into(),
+                decoded_prefix(&exchange.body[..RECORD_BODY_BYTES]),
+            );
+        }
+        response.insert("duration_ms".into(), field("duration_ms"));
+        if exchange.body.len() > RECORD_BODY_BYTES {
+            response.insert("truncated".into(), true.into());
+            response.insert("size".into(), exchange.body.len().into());
+        }
+        if let Some(encoding) = result.get("body_encoding") {
+            response.insert("body_encoding".into(), encoding.clone());
+        }
+        Exchange {
+            request: json!({
+                "method": method,
+                "url": request_url,
+                "headers": headers_json(&exchange.sent_headers),
+                "body": request_body,
+            }),
+            response: Value::Object(response),
+        }
+    };
     Outcome {
-        result,
-        request: Some(request),
-        response: Some(response),
+        result: Value::Object(result),
+        exchange: Some(Box::new(records)),
     }
 }
 
@@ -109,14 +117,18 @@ fn base64_text(bytes: &[u8]) -> String {
 
 /// Headers as an object: lower-case names; repeated headers joined with `", "`.
 pub(crate) fn headers_json(headers: &HeaderMap) -> Value {
-    let mut out = Map::new();
+    let mut out = Map::with_capacity(headers.keys_len());
     for name in headers.keys() {
-        let values: Vec<String> = headers
-            .get_all(name)
-            .iter()
+        let mut values = headers.get_all(name).iter();
+        let mut text = values
+            .next()
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            .collect();
-        out.insert(name.as_str().to_string(), Value::String(values.join(", ")));
+            .unwrap_or_default();
+        for value in values {
+            text.push_str(", ");
+            text.push_str(&String::from_utf8_lossy(value.as_bytes()));
+        }
+        out.insert(name.as_str().to_string(), Value::String(text));
     }
     Value::Object(out)
 }

@@ -239,7 +239,7 @@ pub(crate) async fn send(
             sent_headers: sent_headers.unwrap_or_default(),
             status,
             version: response.version(),
-            headers: response.headers().clone(),
+            headers: std::mem::take(response.headers_mut()),
             url,
             body,
         });
