@@ -138,7 +138,7 @@ impl Store {
                 .bind(crate::db::like_contains(&q.to_lowercase()))
                 .push(" ESCAPE '!'");
         }
-        sql.push(" ORDER BY parent_id, sort_order, name, id");
+        sql.push(" ORDER BY parent_id IS NOT NULL, parent_id, sort_order, name, id");
         sql.fetch_all(&self.pool)
             .await?
             .iter()
