@@ -56,12 +56,16 @@ impl Cipher {
         if let Some(key) = explicit {
             return Ok(Cipher::from_key(&key));
         }
-        if let Ok(hex_key) = std::env::var(KEY_ENV) {
+        if let Some(hex_key) = std::env::var(KEY_ENV).ok().filter(|k| !k.trim().is_empty()) {
             return Ok(Cipher::from_key(&parse_hex_key(&hex_key, KEY_ENV)?));
         }
         let file = key_file
             .map(Path::to_path_buf)
-            .or_else(|| std::env::var_os(KEY_FILE_ENV).map(PathBuf::from))
+            .or_else(|| {
+                std::env::var_os(KEY_FILE_ENV)
+                    .filter(|f| !f.is_empty())
+                    .map(PathBuf::from)
+            })
             .or_else(|| sqlite_db.map(|db| db.with_file_name(KEY_FILE_NAME)));
         match file {
             Some(path) => Ok(Cipher::from_key(&read_or_create_key_file(&path)?)),

@@ -115,6 +115,8 @@ pub(crate) struct Sql {
     text: String,
     args: AnyArguments,
     count: usize,
+    /// The first value that could not be encoded; reported when the statement runs.
+    encode_error: Option<sqlx::error::BoxDynError>,
 }
 
 impl Sql {
@@ -124,6 +126,7 @@ impl Sql {
             text: text.to_string(),
             args: AnyArguments::default(),
             count: 0,
+            encode_error: None,
         }
     }
 
@@ -138,9 +141,9 @@ impl Sql {
     where
         T: Encode<'t, sqlx::Any> + Type<sqlx::Any>,
     {
-        // Encoding into the Any buffer only copies the value; it cannot fail for the types used here,
-        // and a failure would surface as a database error on execution (the placeholder stays unbound).
-        let _ = self.args.add(value);
+        if let Err(e) = self.args.add(value) {
+            self.encode_error.get_or_insert(e);
+        }
         self.count += 1;
         self.text.push('$');
         self.text.push_str(&self.count.to_string());
@@ -152,8 +155,11 @@ impl Sql {
         self.count
     }
 
-    fn build(self) -> sqlx::query::Query<'static, sqlx::Any, AnyArguments> {
-        sqlx::query_with(AssertSqlSafe(self.text), self.args)
+    fn build(self) -> Result<sqlx::query::Query<'static, sqlx::Any, AnyArguments>> {
+        match self.encode_error {
+            Some(e) => Err(Error::Database(sqlx::Error::Encode(e))),
+            None => Ok(sqlx::query_with(AssertSqlSafe(self.text), self.args)),
+        }
     }
 
     /// Runs the statement; returns the number of rows affected.
@@ -161,7 +167,7 @@ impl Sql {
     where
         E: Executor<'c, Database = sqlx::Any>,
     {
-        Ok(self.build().execute(executor).await?.rows_affected())
+        Ok(self.build()?.execute(executor).await?.rows_affected())
     }
 
     /// Runs the statement and returns every row.
@@ -169,7 +175,7 @@ impl Sql {
     where
         E: Executor<'c, Database = sqlx::Any>,
     {
-        Ok(self.build().fetch_all(executor).await?)
+        Ok(self.build()?.fetch_all(executor).await?)
     }
 
     /// Runs the statement and returns the first row, if any.
@@ -177,7 +183,7 @@ impl Sql {
     where
         E: Executor<'c, Database = sqlx::Any>,
     {
-        Ok(self.build().fetch_optional(executor).await?)
+        Ok(self.build()?.fetch_optional(executor).await?)
     }
 
     /// Runs a `SELECT COUNT(*) …` and returns the count.
@@ -185,7 +191,7 @@ impl Sql {
     where
         E: Executor<'c, Database = sqlx::Any>,
     {
-        let row = self.build().fetch_one(executor).await?;
+        let row = self.build()?.fetch_one(executor).await?;
         Ok(row.try_get::<i64, _>(0)?)
     }
 }

@@ -566,6 +566,11 @@ impl Store {
         let [total, passed, failed, skipped] = step_counts(record);
         let duration = duration_ms(record.duration);
         let started = ms(record.started_at);
+        if context.flow_id.is_none() {
+            // (Checked before the transaction: a second pooled connection inside it could wait
+            // for a pool that transactions like this one have exhausted.)
+            self.ensure_workspace(&context.workspace_id).await?;
+        }
         let mut tx = self.begin_write().await?;
         let (version, definition) = match &context.flow_id {
             Some(flow_id) => {
@@ -634,38 +639,17 @@ impl Store {
     }
 
     /// Queues a run of a stored flow (`context.flow_id` is required; the current version unless
-    /// `flow_version` says otherwise). Returns the pending execution.
+    /// `flow_version` says otherwise). Returns the pending execution. One statement: the flow's
+    /// name, suite and tags are copied from the version row as it is inserted.
     pub async fn enqueue_execution(&self, context: &RunContext) -> Result<Execution> {
         let flow_id = context
             .flow_id
             .as_deref()
             .ok_or_else(|| Error::invalid("an execution needs a flow"))?;
-        let flow = self.get_flow(&context.workspace_id, flow_id).await?;
-        let version = match context.flow_version {
-            Some(v) => {
-                self.get_flow_version(&context.workspace_id, flow_id, v)
-                    .await?
-                    .version
-            }
-            None => flow.flow.version,
-        };
-        let id = new_id();
         let mut sql = Sql::new("INSERT INTO executions (");
-        sql.push("id, workspace_id, flow_id, flow_version, flow_name, suite, tags, status, triggered_by, schedule_id, environment, variables, created_at) VALUES (")
-            .bind(id.as_str())
-            .push(", ")
-            .bind(context.workspace_id.as_str())
-            .push(", ")
-            .bind(flow_id)
-            .push(", ")
-            .bind(version)
-            .push(", ")
-            .bind(flow.flow.name.as_str())
-            .push(", ")
-            .bind(flow.flow.suite.as_deref())
-            .push(", ")
-            .bind(to_json_text(&flow.flow.tags))
-            .push(", 'pending', ")
+        sql.push("id, workspace_id, flow_id, flow_version, flow_name, suite, tags, status, triggered_by, schedule_id, environment, variables, created_at) SELECT ")
+            .bind(new_id())
+            .push(", f.workspace_id, f.id, v.version, f.name, f.suite, f.tags, 'pending', ")
             .bind(context.trigger.as_str())
             .push(", ")
             .bind(context.schedule_id.as_deref())
@@ -675,9 +659,27 @@ impl Store {
             .bind(to_json_text(&context.variables))
             .push(", ")
             .bind(now_ms())
-            .push(")");
-        sql.execute(&self.pool).await?;
-        self.get_execution(&context.workspace_id, &id).await
+            .push(" FROM flows f JOIN flow_versions v ON v.flow_id = f.id WHERE f.deleted_at IS NULL AND f.workspace_id = ")
+            .bind(context.workspace_id.as_str())
+            .push(" AND f.id = ")
+            .bind(flow_id)
+            .push(" AND v.version = ");
+        match context.flow_version {
+            Some(version) => sql.bind(version),
+            None => sql.push("f.version"),
+        };
+        sql.push(" RETURNING ").push(EXECUTION_COLUMNS);
+        match sql.fetch_optional(&self.pool).await? {
+            Some(row) => Execution::from_row(&row),
+            None => {
+                // Say which part is missing: the flow, or only the version asked for.
+                self.get_flow(&context.workspace_id, flow_id).await?;
+                Err(Error::not_found(
+                    "flow version",
+                    format!("{flow_id}@{}", context.flow_version.unwrap_or_default()),
+                ))
+            }
+        }
     }
 
     /// One execution without its steps.

@@ -47,7 +47,7 @@ pub use executions::{
 };
 pub use flows::{FlowFilter, FlowSummary, FlowVersion, StoredFlow};
 pub use migrate::SCHEMA_VERSION;
-pub use queue::{ClaimedExecution, Heartbeat};
+pub use queue::{ClaimedExecution, Heartbeat, MAX_ATTEMPTS};
 pub use schedules::{Schedule, ScheduleInput, next_run_after};
 pub use workspaces::Workspace;
 

@@ -173,15 +173,19 @@ impl Store {
         };
         let execution = Execution::from_row(&row)?;
         let definition = match &execution.flow_id {
-            Some(flow_id) => version_definition(
+            Some(flow_id) => match version_definition(
                 &mut tx,
                 &execution.workspace_id,
                 flow_id,
                 execution.flow_version,
             )
             .await
-            .map(|(_, d)| d)
-            .ok(),
+            {
+                Ok((_, definition)) => Some(definition),
+                // Without the version the steps are still stored, only without phases.
+                Err(Error::NotFound { .. }) => None,
+                Err(e) => return Err(e),
+            },
             None => None,
         };
         insert_steps(&mut tx, execution_id, record, definition.as_ref()).await?;
@@ -213,9 +217,11 @@ impl Store {
     /// does not hold it.
     pub async fn release(&self, execution_id: &str, worker_id: &str) -> Result<()> {
         let mut sql = Sql::new(
-            "UPDATE executions SET worker_id = NULL, lease_expires_at = NULL, started_at = NULL, status = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'pending' END WHERE status = 'running' AND id = ",
+            "UPDATE executions SET worker_id = NULL, lease_expires_at = NULL, started_at = NULL, status = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'pending' END, finished_at = CASE WHEN cancel_requested = 1 THEN ",
         );
-        sql.bind(execution_id)
+        sql.bind(now_ms())
+            .push(" ELSE NULL END WHERE status = 'running' AND id = ")
+            .bind(execution_id)
             .push(" AND worker_id = ")
             .bind(worker_id);
         if sql.execute(&self.pool).await? == 0 {

@@ -269,4 +269,11 @@ async fn release_and_cancel_running_executions(db: &TestDb) {
 
     let second = store.claim_next("w2", LEASE).await.unwrap().unwrap();
     assert_eq!(second.execution.id, y);
+    // Releasing a run whose cancellation was asked for finishes it as cancelled.
+    store.request_cancel(WS, &y).await.unwrap();
+    store.release(&y, "w2").await.unwrap();
+    let released = store.get_execution(WS, &y).await.unwrap();
+    assert_eq!(released.status, ExecutionStatus::Cancelled);
+    assert!(released.finished_at.is_some());
+    assert_eq!(store.queue_depth().await.unwrap(), 0);
 }
