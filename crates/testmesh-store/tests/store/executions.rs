@@ -194,6 +194,19 @@ async fn record_run_without_a_stored_flow(db: &TestDb) {
         detail.steps[0].phase, None,
         "no stored definition, no phase"
     );
+    let nowhere = RunContext {
+        workspace_id: "no-such-workspace".into(),
+        ..RunContext::default()
+    };
+    let mut again = run.clone();
+    again.execution_id = uuid::Uuid::new_v4().to_string();
+    assert!(matches!(
+        store.record_run(&again, &nowhere).await,
+        Err(Error::NotFound {
+            what: "workspace",
+            ..
+        })
+    ));
 }
 
 async fn large_runs_are_written_in_batches(db: &TestDb) {
