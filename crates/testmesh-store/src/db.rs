@@ -51,9 +51,17 @@ pub(crate) fn sqlite_path(url: &str) -> Option<PathBuf> {
 /// connection needs (WAL, foreign keys, busy timeout).
 pub(crate) async fn connect(url: &str, backend: Backend, max_connections: u32) -> Result<AnyPool> {
     sqlx::any::install_default_drivers();
-    let options = AnyPoolOptions::new()
+    let mut options = AnyPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(60));
+    if backend == Backend::Sqlite && url.contains(":memory:") {
+        // Every connection to `:memory:` is a database of its own: keep exactly one, for good.
+        options = options
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None);
+    }
     match backend {
         Backend::Postgres => Ok(options.connect(url).await?),
         Backend::Sqlite => {

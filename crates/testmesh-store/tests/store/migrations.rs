@@ -97,3 +97,22 @@ async fn unsupported_urls_are_clear_errors() {
     assert!(matches!(err, Error::UnsupportedUrl(_)), "{err}");
     assert!(!err.to_string().contains("pw@"), "{err}");
 }
+
+#[tokio::test]
+async fn in_memory_sqlite_is_one_database() {
+    let store = Store::open_with(
+        "sqlite::memory:",
+        testmesh_store::StoreOptions {
+            encryption_key: Some([1u8; 32]),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let yaml = crate::common::flow_yaml("mem", None, &[]);
+    let created = store.create_flow(WS, &yaml, None).await.unwrap();
+    let reads = (0..4).map(|_| store.get_flow(WS, &created.flow.id));
+    for read in futures::future::join_all(reads).await {
+        assert_eq!(read.unwrap().flow.name, "mem");
+    }
+}
