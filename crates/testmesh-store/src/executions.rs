@@ -1,0 +1,862 @@
+//! Executions and their steps: recording finished runs (one transaction, batched step inserts),
+//! queued executions, lists with filters, details, cancellation and counts.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::any::AnyRow;
+use testmesh_runner::{FlowRecord, FlowStatus, StepRecord, StepStatus};
+
+use crate::db::{RowExt, Sql, ms, new_id, now_ms, page_bounds, push_any_tag, to_json_text};
+use crate::error::{Error, Result};
+use crate::{DEFAULT_WORKSPACE_ID, Page, Store};
+
+/// Where an execution is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExecutionStatus {
+    /// Queued, not claimed yet.
+    Pending,
+    /// Claimed by a worker.
+    Running,
+    /// Finished, every step that ran passed.
+    Completed,
+    /// Finished with a failure.
+    Failed,
+    /// Cancelled before or while running.
+    Cancelled,
+}
+
+impl ExecutionStatus {
+    /// Every status.
+    pub const ALL: [ExecutionStatus; 5] = [
+        ExecutionStatus::Pending,
+        ExecutionStatus::Running,
+        ExecutionStatus::Completed,
+        ExecutionStatus::Failed,
+        ExecutionStatus::Cancelled,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionStatus::Pending => "pending",
+            ExecutionStatus::Running => "running",
+            ExecutionStatus::Completed => "completed",
+            ExecutionStatus::Failed => "failed",
+            ExecutionStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// The status of a stored name.
+    pub fn parse(name: &str) -> Option<ExecutionStatus> {
+        ExecutionStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str() == name)
+    }
+
+    /// True once the execution can no longer change.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            ExecutionStatus::Completed | ExecutionStatus::Failed | ExecutionStatus::Cancelled
+        )
+    }
+
+    /// The final status of a run's record. A flow the runner skipped is stored as cancelled: it did
+    /// not run, and the original's statuses have no "skipped".
+    pub fn of_record(record: &FlowRecord) -> ExecutionStatus {
+        match record.status {
+            FlowStatus::Passed => ExecutionStatus::Completed,
+            FlowStatus::Failed => ExecutionStatus::Failed,
+            FlowStatus::Skipped => ExecutionStatus::Cancelled,
+        }
+    }
+}
+
+/// What started an execution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// `testmesh run`.
+    Cli,
+    /// The REST API or the dashboard.
+    Api,
+    /// A schedule.
+    Schedule,
+}
+
+impl Trigger {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Cli => "cli",
+            Trigger::Api => "api",
+            Trigger::Schedule => "schedule",
+        }
+    }
+
+    /// The trigger of a stored name.
+    pub fn parse(name: &str) -> Option<Trigger> {
+        [Trigger::Cli, Trigger::Api, Trigger::Schedule]
+            .into_iter()
+            .find(|t| t.as_str() == name)
+    }
+}
+
+/// How an execution came about: workspace, flow version, trigger, environment and variables.
+#[derive(Debug, Clone)]
+pub struct RunContext {
+    /// Workspace.
+    pub workspace_id: String,
+    /// The stored flow, when the run is of one (required to enqueue).
+    pub flow_id: Option<String>,
+    /// Its version; the current one when `None`.
+    pub flow_version: Option<i64>,
+    /// What started it.
+    pub trigger: Trigger,
+    /// Name of the environment used.
+    pub environment: Option<String>,
+    /// Variables given for the run, secrets already masked by the caller.
+    pub variables: Value,
+    /// The schedule that enqueued it.
+    pub schedule_id: Option<String>,
+}
+
+impl Default for RunContext {
+    /// A CLI run in the default workspace, not tied to a stored flow.
+    fn default() -> Self {
+        RunContext {
+            workspace_id: DEFAULT_WORKSPACE_ID.to_string(),
+            flow_id: None,
+            flow_version: None,
+            trigger: Trigger::Cli,
+            environment: None,
+            variables: Value::Object(Default::default()),
+            schedule_id: None,
+        }
+    }
+}
+
+impl RunContext {
+    /// A run of a stored flow version.
+    pub fn for_flow(
+        workspace_id: &str,
+        flow_id: &str,
+        version: Option<i64>,
+        trigger: Trigger,
+    ) -> Self {
+        RunContext {
+            workspace_id: workspace_id.to_string(),
+            flow_id: Some(flow_id.to_string()),
+            flow_version: version,
+            trigger,
+            ..RunContext::default()
+        }
+    }
+}
+
+/// An execution row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Execution {
+    /// Id (UUID).
+    pub id: String,
+    /// Workspace.
+    pub workspace_id: String,
+    /// The stored flow, if any.
+    pub flow_id: Option<String>,
+    /// The flow version run.
+    pub flow_version: Option<i64>,
+    /// Flow name at the time of the run.
+    pub flow_name: String,
+    /// Suite at the time of the run.
+    pub suite: Option<String>,
+    /// Tags at the time of the run.
+    pub tags: Vec<String>,
+    /// Status.
+    pub status: ExecutionStatus,
+    /// What started it.
+    pub trigger: Trigger,
+    /// The schedule that enqueued it.
+    pub schedule_id: Option<String>,
+    /// Environment name.
+    pub environment: Option<String>,
+    /// Variables given (masked).
+    pub variables: Value,
+    /// When it was recorded or queued.
+    pub created_at: DateTime<Utc>,
+    /// When it started running.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it finished.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Wall time of the run.
+    pub duration_ms: Option<i64>,
+    /// Steps recorded (nested ones included).
+    pub total_steps: i64,
+    /// Steps passed.
+    pub passed_steps: i64,
+    /// Steps failed.
+    pub failed_steps: i64,
+    /// Steps skipped.
+    pub skipped_steps: i64,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// How many times a worker claimed it.
+    pub attempts: i64,
+    /// The worker that holds (or last held) it.
+    pub worker_id: Option<String>,
+    /// When the current lease ends.
+    pub lease_expires_at: Option<DateTime<Utc>>,
+    /// Cancellation was asked for while it ran.
+    pub cancel_requested: bool,
+}
+
+pub(crate) const EXECUTION_COLUMNS: &str = "id, workspace_id, flow_id, flow_version, flow_name, suite, tags, status, triggered_by, schedule_id, environment, variables, created_at, started_at, finished_at, duration_ms, total_steps, passed_steps, failed_steps, skipped_steps, error, attempts, worker_id, lease_expires_at, cancel_requested";
+
+impl Execution {
+    pub(crate) fn from_row(row: &AnyRow) -> Result<Execution> {
+        let status = row.text("status")?;
+        let trigger = row.text("triggered_by")?;
+        Ok(Execution {
+            id: row.text("id")?,
+            workspace_id: row.text("workspace_id")?,
+            flow_id: row.opt_text("flow_id")?,
+            flow_version: row.opt_int("flow_version")?,
+            flow_name: row.text("flow_name")?,
+            suite: row.opt_text("suite")?,
+            tags: row.string_list("tags")?,
+            status: ExecutionStatus::parse(&status)
+                .ok_or_else(|| Error::Corrupt(format!("unknown execution status `{status}`")))?,
+            trigger: Trigger::parse(&trigger)
+                .ok_or_else(|| Error::Corrupt(format!("unknown trigger `{trigger}`")))?,
+            schedule_id: row.opt_text("schedule_id")?,
+            environment: row.opt_text("environment")?,
+            variables: row.json("variables")?,
+            created_at: row.time("created_at")?,
+            started_at: row.opt_time("started_at")?,
+            finished_at: row.opt_time("finished_at")?,
+            duration_ms: row.opt_int("duration_ms")?,
+            total_steps: row.int("total_steps")?,
+            passed_steps: row.int("passed_steps")?,
+            failed_steps: row.int("failed_steps")?,
+            skipped_steps: row.int("skipped_steps")?,
+            error: row.opt_text("error")?,
+            attempts: row.int("attempts")?,
+            worker_id: row.opt_text("worker_id")?,
+            lease_expires_at: row.opt_time("lease_expires_at")?,
+            cancel_requested: row.flag("cancel_requested")?,
+        })
+    }
+}
+
+/// One stored step record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExecutionStep {
+    /// Position in the execution, depth first (nested steps follow their parent), from 0.
+    pub seq: i64,
+    /// The parent step's `seq` for nested steps.
+    pub parent_seq: Option<i64>,
+    /// Nesting depth (0 for top-level steps).
+    pub depth: i64,
+    /// `setup`, `main`, `on_error` or `teardown`, when known.
+    pub phase: Option<String>,
+    /// Step id.
+    pub step_id: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// Action.
+    pub action: String,
+    /// `passed`, `failed` or `skipped` (the runner's names).
+    pub status: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// Failed, then passed on retry.
+    pub flaky: bool,
+    /// Failed with `on_error: continue`.
+    pub continued: bool,
+    /// When the first attempt started.
+    pub started_at: DateTime<Utc>,
+    /// Wall time of all attempts.
+    pub duration_ms: i64,
+    /// The request sent (masked).
+    pub request: Option<Value>,
+    /// The response received (masked).
+    pub response: Option<Value>,
+    /// The action's result (masked).
+    pub result: Option<Value>,
+    /// Named outputs.
+    pub outputs: Option<Value>,
+    /// Evaluated assertions.
+    pub assertions: Option<Value>,
+    /// Error category.
+    pub error_kind: Option<String>,
+    /// Error text.
+    pub error_message: Option<String>,
+    /// Why it was skipped.
+    pub skip_reason: Option<String>,
+}
+
+const STEP_COLUMNS: &str = "execution_id, seq, parent_seq, depth, phase, step_id, name, action, status, attempts, flaky, continued, started_at, duration_ms, request, response, result, outputs, assertions, error_kind, error_message, skip_reason";
+const STEP_COLUMN_COUNT: usize = 22;
+/// SQLite allows 32766 bound values per statement (PostgreSQL 65535): batches stay below.
+const MAX_BOUND_VALUES: usize = 32_000;
+
+impl ExecutionStep {
+    fn from_row(row: &AnyRow) -> Result<ExecutionStep> {
+        Ok(ExecutionStep {
+            seq: row.int("seq")?,
+            parent_seq: row.opt_int("parent_seq")?,
+            depth: row.int("depth")?,
+            phase: row.opt_text("phase")?,
+            step_id: row.text("step_id")?,
+            name: row.opt_text("name")?,
+            action: row.text("action")?,
+            status: row.text("status")?,
+            attempts: row.int("attempts")?,
+            flaky: row.flag("flaky")?,
+            continued: row.flag("continued")?,
+            started_at: row.time("started_at")?,
+            duration_ms: row.int("duration_ms")?,
+            request: row.opt_json("request")?,
+            response: row.opt_json("response")?,
+            result: row.opt_json("result")?,
+            outputs: row.opt_json("outputs")?,
+            assertions: row.opt_json("assertions")?,
+            error_kind: row.opt_text("error_kind")?,
+            error_message: row.opt_text("error_message")?,
+            skip_reason: row.opt_text("skip_reason")?,
+        })
+    }
+}
+
+/// An execution with its steps in `seq` order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExecutionDetail {
+    /// The execution.
+    #[serde(flatten)]
+    pub execution: Execution,
+    /// Its steps.
+    pub steps: Vec<ExecutionStep>,
+}
+
+/// Filters for [`Store::list_executions`]. Every value is bound as a parameter.
+#[derive(Debug, Clone, Default)]
+pub struct ExecutionFilter {
+    /// Only executions of this flow.
+    pub flow_id: Option<String>,
+    /// Only executions of this suite.
+    pub suite: Option<String>,
+    /// Only executions with this status.
+    pub status: Option<ExecutionStatus>,
+    /// Only executions started this way.
+    pub trigger: Option<Trigger>,
+    /// Only executions with any of these tags.
+    pub tags: Vec<String>,
+    /// Only executions created at or after this time.
+    pub created_after: Option<DateTime<Utc>>,
+    /// Only executions created before this time.
+    pub created_before: Option<DateTime<Utc>>,
+    /// Page size (default 20, at most 1000).
+    pub limit: Option<i64>,
+    /// Rows to skip.
+    pub offset: Option<i64>,
+}
+
+/// How many executions have one status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StatusCount {
+    /// The status.
+    pub status: ExecutionStatus,
+    /// Executions with it.
+    pub count: i64,
+}
+
+/// Step counts of a record: total, passed, failed, skipped (nested steps included).
+pub(crate) fn step_counts(record: &FlowRecord) -> [i64; 4] {
+    let mut counts = [0i64; 4];
+    for step in record.all_steps() {
+        counts[0] += 1;
+        match step.status {
+            StepStatus::Passed => counts[1] += 1,
+            StepStatus::Failed => counts[2] += 1,
+            StepStatus::Skipped => counts[3] += 1,
+        }
+    }
+    counts
+}
+
+fn duration_ms(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The phase of each top-level record, from the stored definition's phase lengths. The runner
+/// records exactly one top-level record per step of each phase, in phase order; when the lengths
+/// do not add up (a record from another flow version), phases stay unknown.
+pub(crate) fn phases_of(definition: &Value, top_level_records: usize) -> Vec<Option<&'static str>> {
+    let mut out = Vec::with_capacity(top_level_records);
+    for (key, name) in [
+        ("setup", "setup"),
+        ("steps", "main"),
+        ("on_error", "on_error"),
+        ("teardown", "teardown"),
+    ] {
+        let n = definition
+            .get(key)
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        out.extend(std::iter::repeat_n(Some(name), n));
+    }
+    if out.len() == top_level_records {
+        out
+    } else {
+        vec![None; top_level_records]
+    }
+}
+
+/// A step record flattened for insertion.
+struct FlatStep<'a> {
+    seq: i64,
+    parent_seq: Option<i64>,
+    depth: i64,
+    phase: Option<&'static str>,
+    record: &'a StepRecord,
+}
+
+fn flatten<'a>(record: &'a FlowRecord, phases: &[Option<&'static str>]) -> Vec<FlatStep<'a>> {
+    fn walk<'a>(
+        step: &'a StepRecord,
+        parent_seq: Option<i64>,
+        depth: i64,
+        phase: Option<&'static str>,
+        out: &mut Vec<FlatStep<'a>>,
+    ) {
+        let seq = out.len() as i64;
+        out.push(FlatStep {
+            seq,
+            parent_seq,
+            depth,
+            phase,
+            record: step,
+        });
+        for child in &step.children {
+            walk(child, Some(seq), depth + 1, phase, out);
+        }
+    }
+    let mut out = Vec::new();
+    for (i, step) in record.steps.iter().enumerate() {
+        walk(step, None, 0, phases.get(i).copied().flatten(), &mut out);
+    }
+    out
+}
+
+fn step_status(status: StepStatus) -> &'static str {
+    match status {
+        StepStatus::Passed => "passed",
+        StepStatus::Failed => "failed",
+        StepStatus::Skipped => "skipped",
+    }
+}
+
+fn error_kind(kind: testmesh_runner::ErrorKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// Inserts the steps of `record` for `execution_id`, in multi-row batches.
+pub(crate) async fn insert_steps(
+    conn: &mut sqlx::AnyConnection,
+    execution_id: &str,
+    record: &FlowRecord,
+    definition: Option<&Value>,
+) -> Result<()> {
+    let phases = definition
+        .map(|d| phases_of(d, record.steps.len()))
+        .unwrap_or_else(|| vec![None; record.steps.len()]);
+    let steps = flatten(record, &phases);
+    for chunk in steps.chunks(MAX_BOUND_VALUES / STEP_COLUMN_COUNT) {
+        let mut sql = Sql::new("INSERT INTO execution_steps (");
+        sql.push(STEP_COLUMNS).push(") VALUES ");
+        for (i, step) in chunk.iter().enumerate() {
+            let r = step.record;
+            let json = |v: &Option<Value>| v.as_ref().map(to_json_text);
+            sql.push(if i == 0 { "(" } else { ", (" })
+                .bind(execution_id)
+                .push(", ")
+                .bind(step.seq)
+                .push(", ")
+                .bind(step.parent_seq)
+                .push(", ")
+                .bind(step.depth)
+                .push(", ")
+                .bind(step.phase)
+                .push(", ")
+                .bind(r.id.as_str())
+                .push(", ")
+                .bind(r.name.as_deref())
+                .push(", ")
+                .bind(r.action.as_str())
+                .push(", ")
+                .bind(step_status(r.status))
+                .push(", ")
+                .bind(i64::from(r.attempts))
+                .push(", ")
+                .bind(i64::from(r.flaky))
+                .push(", ")
+                .bind(i64::from(r.continued))
+                .push(", ")
+                .bind(ms(r.started_at))
+                .push(", ")
+                .bind(duration_ms(r.duration))
+                .push(", ")
+                .bind(json(&r.request))
+                .push(", ")
+                .bind(json(&r.response))
+                .push(", ")
+                .bind(json(&r.result))
+                .push(", ")
+                .bind((!r.outputs.is_empty()).then(|| to_json_text(&r.outputs)))
+                .push(", ")
+                .bind((!r.assertions.is_empty()).then(|| to_json_text(&r.assertions)))
+                .push(", ")
+                .bind(r.error.as_ref().map(|e| error_kind(e.kind)))
+                .push(", ")
+                .bind(r.error.as_ref().map(|e| e.message.as_str()))
+                .push(", ")
+                .bind(r.skip_reason.as_deref())
+                .push(")");
+        }
+        debug_assert_eq!(sql.bound(), chunk.len() * STEP_COLUMN_COUNT);
+        sql.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The definition of a flow version of the workspace, or `NotFound`.
+pub(crate) async fn version_definition(
+    conn: &mut sqlx::AnyConnection,
+    workspace_id: &str,
+    flow_id: &str,
+    version: Option<i64>,
+) -> Result<(i64, Value)> {
+    let mut sql = Sql::new(
+        "SELECT v.version, v.definition FROM flows f JOIN flow_versions v ON v.flow_id = f.id WHERE f.workspace_id = ",
+    );
+    sql.bind(workspace_id).push(" AND f.id = ").bind(flow_id);
+    match version {
+        Some(v) => sql.push(" AND v.version = ").bind(v),
+        None => sql.push(" AND v.version = f.version"),
+    };
+    let row = sql
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| Error::not_found("flow version", flow_id))?;
+    Ok((row.int("version")?, row.json("definition")?))
+}
+
+impl Store {
+    /// Records a finished run: the execution and every step (nested ones included) in one
+    /// transaction. The record's execution id becomes the row id when it is a UUID. Returns the id.
+    pub async fn record_run(&self, record: &FlowRecord, context: &RunContext) -> Result<String> {
+        let id = match uuid::Uuid::parse_str(&record.execution_id) {
+            Ok(uuid) => uuid.to_string(),
+            Err(_) => new_id(),
+        };
+        let [total, passed, failed, skipped] = step_counts(record);
+        let duration = duration_ms(record.duration);
+        let started = ms(record.started_at);
+        if context.flow_id.is_none() {
+            // (Checked before the transaction: a second pooled connection inside it could wait
+            // for a pool that transactions like this one have exhausted.)
+            self.ensure_workspace(&context.workspace_id).await?;
+        }
+        let mut tx = self.begin_write().await?;
+        let (version, definition) = match &context.flow_id {
+            Some(flow_id) => {
+                let (v, d) = version_definition(
+                    &mut tx,
+                    &context.workspace_id,
+                    flow_id,
+                    context.flow_version,
+                )
+                .await?;
+                (Some(v), Some(d))
+            }
+            None => (None, None),
+        };
+        let mut sql = Sql::new("INSERT INTO executions (");
+        sql.push("id, workspace_id, flow_id, flow_version, flow_name, suite, tags, status, triggered_by, schedule_id, environment, variables, created_at, started_at, finished_at, duration_ms, total_steps, passed_steps, failed_steps, skipped_steps, error, attempts) VALUES (")
+            .bind(id.as_str())
+            .push(", ")
+            .bind(context.workspace_id.as_str())
+            .push(", ")
+            .bind(context.flow_id.as_deref())
+            .push(", ")
+            .bind(version)
+            .push(", ")
+            .bind(record.name.as_str())
+            .push(", ")
+            .bind(record.suite.as_deref())
+            .push(", ")
+            .bind(to_json_text(&record.tags))
+            .push(", ")
+            .bind(ExecutionStatus::of_record(record).as_str())
+            .push(", ")
+            .bind(context.trigger.as_str())
+            .push(", ")
+            .bind(context.schedule_id.as_deref())
+            .push(", ")
+            .bind(context.environment.as_deref())
+            .push(", ")
+            .bind(to_json_text(&context.variables))
+            .push(", ")
+            .bind(now_ms())
+            .push(", ")
+            .bind(started)
+            .push(", ")
+            .bind(started.saturating_add(duration))
+            .push(", ")
+            .bind(duration)
+            .push(", ")
+            .bind(total)
+            .push(", ")
+            .bind(passed)
+            .push(", ")
+            .bind(failed)
+            .push(", ")
+            .bind(skipped)
+            .push(", ")
+            .bind(record.error.as_deref())
+            .push(", 1)");
+        sql.execute(&mut *tx).await.map_err(|e| match e {
+            Error::Conflict(_) => Error::Conflict(format!("execution {id} is already recorded")),
+            e => e,
+        })?;
+        insert_steps(&mut tx, &id, record, definition.as_ref()).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Queues a run of a stored flow (`context.flow_id` is required; the current version unless
+    /// `flow_version` says otherwise). Returns the pending execution. One statement: the flow's
+    /// name, suite and tags are copied from the version row as it is inserted.
+    pub async fn enqueue_execution(&self, context: &RunContext) -> Result<Execution> {
+        let flow_id = context
+            .flow_id
+            .as_deref()
+            .ok_or_else(|| Error::invalid("an execution needs a flow"))?;
+        let mut sql = Sql::new("INSERT INTO executions (");
+        sql.push("id, workspace_id, flow_id, flow_version, flow_name, suite, tags, status, triggered_by, schedule_id, environment, variables, created_at) SELECT ")
+            .bind(new_id())
+            .push(", f.workspace_id, f.id, v.version, f.name, f.suite, f.tags, 'pending', ")
+            .bind(context.trigger.as_str())
+            .push(", ")
+            .bind(context.schedule_id.as_deref())
+            .push(", ")
+            .bind(context.environment.as_deref())
+            .push(", ")
+            .bind(to_json_text(&context.variables))
+            .push(", ")
+            .bind(now_ms())
+            .push(" FROM flows f JOIN flow_versions v ON v.flow_id = f.id WHERE f.deleted_at IS NULL AND f.workspace_id = ")
+            .bind(context.workspace_id.as_str())
+            .push(" AND f.id = ")
+            .bind(flow_id)
+            .push(" AND v.version = ");
+        match context.flow_version {
+            Some(version) => sql.bind(version),
+            None => sql.push("f.version"),
+        };
+        sql.push(" RETURNING ").push(EXECUTION_COLUMNS);
+        match sql.fetch_optional(&self.pool).await? {
+            Some(row) => Execution::from_row(&row),
+            None => {
+                // Say which part is missing: the flow, or only the version asked for.
+                self.get_flow(&context.workspace_id, flow_id).await?;
+                Err(Error::not_found(
+                    "flow version",
+                    format!("{flow_id}@{}", context.flow_version.unwrap_or_default()),
+                ))
+            }
+        }
+    }
+
+    /// One execution without its steps.
+    pub async fn get_execution(&self, workspace_id: &str, id: &str) -> Result<Execution> {
+        let mut sql = Sql::new("SELECT ");
+        sql.push(EXECUTION_COLUMNS)
+            .push(" FROM executions WHERE workspace_id = ")
+            .bind(workspace_id)
+            .push(" AND id = ")
+            .bind(id);
+        let row = sql
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| Error::not_found("execution", id))?;
+        Execution::from_row(&row)
+    }
+
+    /// One execution with its steps.
+    pub async fn get_execution_detail(
+        &self,
+        workspace_id: &str,
+        id: &str,
+    ) -> Result<ExecutionDetail> {
+        let execution = self.get_execution(workspace_id, id).await?;
+        let mut sql = Sql::new("SELECT ");
+        sql.push(STEP_COLUMNS)
+            .push(" FROM execution_steps WHERE execution_id = ")
+            .bind(id)
+            .push(" ORDER BY seq");
+        let steps = sql
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(ExecutionStep::from_row)
+            .collect::<Result<_>>()?;
+        Ok(ExecutionDetail { execution, steps })
+    }
+
+    /// Executions matching the filter, newest first (id breaks ties), with the total count.
+    pub async fn list_executions(
+        &self,
+        workspace_id: &str,
+        filter: &ExecutionFilter,
+    ) -> Result<Page<Execution>> {
+        let (limit, offset) = page_bounds(filter.limit, filter.offset);
+        let where_clause = |sql: &mut Sql| {
+            sql.push(" FROM executions WHERE workspace_id = ")
+                .bind(workspace_id);
+            if let Some(flow_id) = &filter.flow_id {
+                sql.push(" AND flow_id = ").bind(flow_id.as_str());
+            }
+            if let Some(suite) = &filter.suite {
+                sql.push(" AND suite = ").bind(suite.as_str());
+            }
+            if let Some(status) = filter.status {
+                sql.push(" AND status = ").bind(status.as_str());
+            }
+            if let Some(trigger) = filter.trigger {
+                sql.push(" AND triggered_by = ").bind(trigger.as_str());
+            }
+            if let Some(after) = filter.created_after {
+                sql.push(" AND created_at >= ").bind(ms(after));
+            }
+            if let Some(before) = filter.created_before {
+                sql.push(" AND created_at < ").bind(ms(before));
+            }
+            push_any_tag(sql, "tags", &filter.tags);
+        };
+        let mut count = Sql::new("SELECT COUNT(*)");
+        where_clause(&mut count);
+        let total = count.count(&self.pool).await?;
+        let mut sql = Sql::new("SELECT ");
+        sql.push(EXECUTION_COLUMNS);
+        where_clause(&mut sql);
+        sql.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+            .bind(limit)
+            .push(" OFFSET ")
+            .bind(offset);
+        let items = sql
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(Execution::from_row)
+            .collect::<Result<_>>()?;
+        Ok(Page {
+            items,
+            total,
+            limit,
+            offset,
+        })
+    }
+
+    /// Cancels an execution: a pending one at once; a running one is flagged for its worker (seen
+    /// through [`Store::heartbeat`], stored as cancelled on completion). `Conflict` when it already
+    /// finished.
+    pub async fn request_cancel(&self, workspace_id: &str, id: &str) -> Result<Execution> {
+        let now = now_ms();
+        let mut pending = Sql::new(
+            "UPDATE executions SET status = 'cancelled', cancel_requested = 1, error = 'cancelled before it ran', finished_at = ",
+        );
+        pending
+            .bind(now)
+            .push(" WHERE status = 'pending' AND workspace_id = ")
+            .bind(workspace_id)
+            .push(" AND id = ")
+            .bind(id);
+        if pending.execute(&self.pool).await? == 0 {
+            let mut running = Sql::new(
+                "UPDATE executions SET cancel_requested = 1 WHERE status = 'running' AND workspace_id = ",
+            );
+            running.bind(workspace_id).push(" AND id = ").bind(id);
+            if running.execute(&self.pool).await? == 0 {
+                let execution = self.get_execution(workspace_id, id).await?;
+                return Err(Error::Conflict(format!(
+                    "execution {id} already finished ({})",
+                    execution.status.as_str()
+                )));
+            }
+        }
+        self.get_execution(workspace_id, id).await
+    }
+
+    /// Executions waiting to be claimed, over all workspaces.
+    pub async fn queue_depth(&self) -> Result<i64> {
+        Sql::new("SELECT COUNT(*) FROM executions WHERE status = 'pending'")
+            .count(&self.pool)
+            .await
+    }
+
+    /// Executions per status (every status listed, zeros included); all workspaces when `None`.
+    pub async fn execution_counts(&self, workspace_id: Option<&str>) -> Result<Vec<StatusCount>> {
+        let mut sql = Sql::new("SELECT status, COUNT(*) AS n FROM executions");
+        if let Some(ws) = workspace_id {
+            sql.push(" WHERE workspace_id = ").bind(ws);
+        }
+        sql.push(" GROUP BY status");
+        let rows = sql.fetch_all(&self.pool).await?;
+        let mut counts: Vec<StatusCount> = ExecutionStatus::ALL
+            .into_iter()
+            .map(|status| StatusCount { status, count: 0 })
+            .collect();
+        for row in rows {
+            let status = row.text("status")?;
+            let n = row.int("n")?;
+            if let Some(c) = counts.iter_mut().find(|c| c.status.as_str() == status) {
+                c.count = n;
+            }
+        }
+        Ok(counts)
+    }
+}
+
+/// Converts stored milliseconds for callers that compute lease ends.
+pub(crate) fn lease_end(now: i64, lease: std::time::Duration) -> i64 {
+    now.saturating_add(duration_ms(lease))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn phases_follow_definition() {
+        let def = json!({"setup": [{}], "steps": [{}, {}], "teardown": [{}]});
+        assert_eq!(
+            phases_of(&def, 4),
+            vec![Some("setup"), Some("main"), Some("main"), Some("teardown")]
+        );
+        assert_eq!(phases_of(&def, 3), vec![None, None, None]);
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for s in ExecutionStatus::ALL {
+            assert_eq!(ExecutionStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(ExecutionStatus::parse("x' OR 1=1"), None);
+    }
+}

@@ -1,0 +1,171 @@
+//! TestMesh storage: flows with their versions, executions and their steps, the job queue, environments
+//! (secret values encrypted), collections, schedules, API keys and workspaces — in a SQLite file by
+//! default or in PostgreSQL, behind one API.
+//!
+//! Both backends go through sqlx's `Any` driver with shared SQL (`$n` placeholders, TEXT ids, BIGINT
+//! milliseconds, JSON as TEXT); backend-specific SQL exists only where the engines differ (the queue
+//! claim and the migration lock).
+//!
+//! ```no_run
+//! # async fn demo() -> testmesh_store::Result<()> {
+//! use testmesh_store::{Store, DEFAULT_WORKSPACE_ID};
+//! let store = Store::open(&Store::default_url(std::path::Path::new("."))).await?;
+//! let flow = store
+//!     .create_flow(DEFAULT_WORKSPACE_ID, "name: ping\nsteps:\n  - action: log\n    config: {message: hi}\n", None)
+//!     .await?;
+//! assert_eq!(flow.flow.version, 1);
+//! # Ok(()) }
+//! ```
+
+mod api_keys;
+mod collections;
+mod crypto;
+mod db;
+mod environments;
+mod error;
+mod executions;
+mod flows;
+mod migrate;
+mod queue;
+mod schedules;
+mod workspaces;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use sqlx::{Any, AnyPool, Transaction};
+
+pub use api_keys::{ApiKey, CreatedApiKey};
+pub use collections::{Collection, CollectionFlow, NewCollection};
+pub use crypto::{KEY_ENV, KEY_FILE_ENV, KEY_FILE_NAME, parse_hex_key};
+pub use db::Backend;
+pub use environments::{Environment, EnvironmentInput, MASK, Variable};
+pub use error::{Error, FlowDiagnostic, Result};
+pub use executions::{
+    Execution, ExecutionDetail, ExecutionFilter, ExecutionStatus, ExecutionStep, RunContext,
+    StatusCount, Trigger,
+};
+pub use flows::{FlowFilter, FlowSummary, FlowVersion, StoredFlow};
+pub use migrate::SCHEMA_VERSION;
+pub use queue::{ClaimedExecution, Heartbeat, MAX_ATTEMPTS};
+pub use schedules::{Schedule, ScheduleInput, next_run_after};
+pub use workspaces::Workspace;
+
+use crypto::Cipher;
+
+/// The workspace every store has, created by the first migration.
+pub const DEFAULT_WORKSPACE_ID: &str = "00000000-0000-0000-0000-000000000001";
+
+/// One page of a list, with the number of rows matching the filter.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Page<T> {
+    /// The rows of this page.
+    pub items: Vec<T>,
+    /// Rows matching the filter, over all pages.
+    pub total: i64,
+    /// The page size used.
+    pub limit: i64,
+    /// Rows skipped before this page.
+    pub offset: i64,
+}
+
+/// Options for [`Store::open_with`].
+#[derive(Debug, Clone, Default)]
+pub struct StoreOptions {
+    /// The key for secret environment values; overrides the environment and key files.
+    pub encryption_key: Option<[u8; 32]>,
+    /// A key file to read (or create, mode 0600); overrides `TESTMESH_ENCRYPTION_KEY_FILE` and the
+    /// default `testmesh.key` next to a SQLite database. `TESTMESH_ENCRYPTION_KEY` still wins.
+    pub key_file: Option<PathBuf>,
+    /// Pool size (default 8 for SQLite, 10 for PostgreSQL).
+    pub max_connections: Option<u32>,
+}
+
+/// The store: a connection pool plus the key for secrets. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    cipher: Arc<Cipher>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens `sqlite://PATH` (the file and its directory are created when missing) or
+    /// `postgres://…`, and applies pending migrations. The encryption key is resolved as described
+    /// in [`StoreOptions`].
+    pub async fn open(url: &str) -> Result<Store> {
+        Store::open_with(url, StoreOptions::default()).await
+    }
+
+    /// [`Store::open`] with options.
+    pub async fn open_with(url: &str, options: StoreOptions) -> Result<Store> {
+        let backend = Backend::of_url(url)?;
+        let sqlite_file = match backend {
+            Backend::Sqlite => db::sqlite_path(url),
+            Backend::Postgres => None,
+        };
+        let cipher = Cipher::resolve(
+            options.encryption_key,
+            options.key_file.as_deref(),
+            sqlite_file.as_deref(),
+        )?;
+        let max = options.max_connections.unwrap_or(match backend {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 10,
+        });
+        let pool = db::connect(url, backend, max).await?;
+        migrate::migrate(&pool, backend).await?;
+        Ok(Store {
+            pool,
+            backend,
+            cipher: Arc::new(cipher),
+        })
+    }
+
+    /// `sqlite://<project>/.testmesh/testmesh.db`: where a project's history lives by default.
+    pub fn default_url(project_dir: &Path) -> String {
+        format!(
+            "sqlite://{}",
+            project_dir.join(".testmesh").join("testmesh.db").display()
+        )
+    }
+
+    /// Which database this store uses.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The underlying pool, for diagnostics and tests (read-only use is expected).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// The highest migration applied to the database.
+    pub async fn schema_version(&self) -> Result<i64> {
+        db::Sql::new("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+            .count(&self.pool)
+            .await
+    }
+
+    /// Closes every connection (waits for checked-out ones to come back).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Starts a transaction that will write. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so a transaction never fails half-way when it upgrades from reading.
+    async fn begin_write(&self) -> Result<Transaction<'static, Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+}

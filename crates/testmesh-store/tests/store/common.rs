@@ -1,0 +1,221 @@
+//! Test databases and record builders.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use chrono::Utc;
+use indexmap::IndexMap;
+use serde_json::{Value, json};
+use sqlx::{AssertSqlSafe, Connection, Executor};
+use testmesh_runner::{
+    AssertionRecord, ErrorKind, FlowRecord, FlowStatus, StepError, StepRecord, StepStatus,
+};
+use testmesh_store::{Backend, Store, StoreOptions};
+
+pub const WS: &str = testmesh_store::DEFAULT_WORKSPACE_ID;
+
+/// Strings that would change a query if they were formatted into SQL.
+pub const SQL_LOOKING: &[&str] = &[
+    "' OR '1'='1",
+    "x'; DROP TABLE executions; --",
+    "\" OR 1=1 --",
+    "%",
+    "_",
+    "smoke\") OR (1=1",
+    "1; SELECT pg_sleep(1)",
+];
+
+/// A database for one test.
+pub struct TestDb {
+    pub url: String,
+    pub backend: Backend,
+    _dir: Option<tempfile::TempDir>,
+}
+
+static NEXT_DB: AtomicU32 = AtomicU32::new(0);
+
+impl TestDb {
+    /// A SQLite file in a fresh temp dir (in a sub-directory that does not exist yet).
+    pub fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        TestDb {
+            url: format!(
+                "sqlite://{}",
+                dir.path().join("nested").join("test.db").display()
+            ),
+            backend: Backend::Sqlite,
+            _dir: Some(dir),
+        }
+    }
+
+    /// A fresh PostgreSQL database, or `None` (after saying why) without a server and without CI.
+    pub async fn postgres() -> Option<TestDb> {
+        let Ok(base) = std::env::var("TESTMESH_TEST_POSTGRES_URL") else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "TESTMESH_TEST_POSTGRES_URL is not set and CI is: run the tests through scripts/test.sh or source scripts/services.sh"
+            );
+            eprintln!(
+                "skipping the PostgreSQL variant: TESTMESH_TEST_POSTGRES_URL is not set (scripts/services.sh starts a throwaway server)"
+            );
+            return None;
+        };
+        let name = format!(
+            "store_{}_{}_{}",
+            std::process::id(),
+            NEXT_DB.fetch_add(1, Ordering::Relaxed),
+            Utc::now().timestamp_subsec_nanos()
+        );
+        let mut conn = sqlx::PgConnection::connect(&base)
+            .await
+            .expect("connect to TESTMESH_TEST_POSTGRES_URL");
+        conn.execute(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .expect("create database");
+        conn.close().await.ok();
+        let (prefix, _) = base.rsplit_once('/').expect("URL with a database");
+        Some(TestDb {
+            url: format!("{prefix}/{name}"),
+            backend: Backend::Postgres,
+            _dir: None,
+        })
+    }
+
+    /// Options: PostgreSQL has no key file by default, so its tests pass a key.
+    pub fn options(&self) -> StoreOptions {
+        StoreOptions {
+            encryption_key: (self.backend == Backend::Postgres).then_some([42u8; 32]),
+            ..StoreOptions::default()
+        }
+    }
+
+    /// Opens the store (applying migrations).
+    pub async fn open(&self) -> Store {
+        Store::open_with(&self.url, self.options())
+            .await
+            .unwrap_or_else(|e| panic!("open {}: {e}", self.url))
+    }
+}
+
+/// Flow YAML with a name, optional suite and tags, and `steps` log steps.
+pub fn flow_yaml(name: &str, suite: Option<&str>, tags: &[&str]) -> String {
+    let mut yaml = format!("name: {name}\n");
+    if let Some(suite) = suite {
+        yaml.push_str(&format!("suite: {suite}\n"));
+    }
+    if !tags.is_empty() {
+        yaml.push_str(&format!("tags: [{}]\n", tags.join(", ")));
+    }
+    yaml.push_str("steps:\n  - id: hello\n    action: log\n    config:\n      message: hi\n");
+    yaml
+}
+
+/// A step record.
+pub fn step(id: &str, action: &str, status: StepStatus) -> StepRecord {
+    let mut step = StepRecord::skipped(id, Some(id), action, "not run");
+    step.status = status;
+    step.skip_reason = (status == StepStatus::Skipped).then(|| "an earlier step failed".into());
+    step.attempts = u32::from(status != StepStatus::Skipped);
+    step.duration = Duration::from_millis(12);
+    if status == StepStatus::Failed {
+        step.error = Some(StepError::new(
+            ErrorKind::Assertion,
+            "status == 200 was false",
+        ));
+    }
+    step
+}
+
+/// A run record of `name` with the given top-level steps.
+pub fn record(name: &str, status: FlowStatus, steps: Vec<StepRecord>) -> FlowRecord {
+    FlowRecord {
+        execution_id: uuid::Uuid::new_v4().to_string(),
+        name: name.to_string(),
+        path: Some(format!("flows/{name}.yaml")),
+        suite: Some("checkout".into()),
+        tags: vec!["smoke".into(), "api".into()],
+        status,
+        started_at: Utc::now(),
+        duration: Duration::from_millis(345),
+        steps,
+        error: (status == FlowStatus::Failed)
+            .then(|| "[main] step 'b' (http_request): boom".into()),
+        outputs: IndexMap::new(),
+    }
+}
+
+/// A realistic record: an HTTP step with masked secrets, a loop with two nested iterations (one
+/// with its own child), a failed assertion and a skipped step.
+pub fn rich_record(name: &str) -> FlowRecord {
+    let mut http = step("login", "http_request", StepStatus::Passed);
+    http.request = Some(json!({
+        "method": "POST",
+        "url": "http://127.0.0.1:1/login",
+        "headers": {"Authorization": "********", "X-Trace": "abc"},
+        "body": {"user": "ann", "password": "********"}
+    }));
+    http.response =
+        Some(json!({"status": 200, "headers": {"set-cookie": "********"}, "body": {"ok": true}}));
+    http.result = Some(json!({"status": 200}));
+    http.outputs
+        .insert("token".into(), Value::String("********".into()));
+    http.assertions = vec![AssertionRecord {
+        expression: "status == 200".into(),
+        passed: true,
+        message: None,
+        actual: None,
+        expected: None,
+    }];
+    http.flaky = true;
+    http.attempts = 2;
+    let mut iteration0 = step("each[0]", "log", StepStatus::Passed);
+    iteration0
+        .children
+        .push(step("inner", "log", StepStatus::Passed));
+    let iteration1 = step("each[1]", "log", StepStatus::Passed);
+    let mut each = step("each", "for_each", StepStatus::Passed);
+    each.children = vec![iteration0, iteration1];
+    let mut check = step("check", "assert", StepStatus::Failed);
+    check.assertions = vec![AssertionRecord {
+        expression: "body.count == 3".into(),
+        passed: false,
+        message: Some("count".into()),
+        actual: Some(json!(2)),
+        expected: Some(json!(3)),
+    }];
+    let skipped = step("later", "log", StepStatus::Skipped);
+    let cleanup = step("cleanup", "log", StepStatus::Passed);
+    record(
+        name,
+        FlowStatus::Failed,
+        vec![http, each, check, skipped, cleanup],
+    )
+}
+
+/// YAML whose phases match [`rich_record`]: one setup step, three main steps, one teardown step.
+pub fn rich_yaml(name: &str) -> String {
+    format!(
+        r#"name: {name}
+suite: checkout
+tags: [smoke, api]
+setup:
+  - id: login
+    action: log
+    config: {{message: login}}
+steps:
+  - id: each
+    action: log
+    config: {{message: each}}
+  - id: check
+    action: log
+    config: {{message: check}}
+  - id: later
+    action: log
+    config: {{message: later}}
+teardown:
+  - id: cleanup
+    action: log
+    config: {{message: bye}}
+"#
+    )
+}

@@ -1,0 +1,488 @@
+//! Recorded runs: the round trip of nested steps, masked values, lists with filters, cancellation.
+
+use chrono::{Duration as TimeDelta, Utc};
+use serde_json::json;
+use testmesh_runner::{FlowStatus, StepStatus};
+use testmesh_store::{Error, ExecutionFilter, ExecutionStatus, RunContext, Trigger};
+
+use crate::common::{SQL_LOOKING, TestDb, WS, flow_yaml, record, rich_record, rich_yaml, step};
+
+/// (seq, parent_seq, depth, step_id, phase) of a stored step.
+type StepShape<'a> = (i64, Option<i64>, i64, &'a str, Option<&'a str>);
+
+on_both_backends!(
+    record_run_round_trips_nested_steps,
+    record_run_without_a_stored_flow,
+    large_runs_are_written_in_batches,
+    execution_lists_filter_order_and_paginate,
+    sql_looking_execution_filters_match_nothing,
+    cancelling_pending_and_finished_executions,
+);
+
+async fn record_run_round_trips_nested_steps(db: &TestDb) {
+    let store = db.open().await;
+    let (flow_id, version) = store
+        .upsert_flow_by_name(WS, &rich_yaml("rich"), None)
+        .await
+        .unwrap();
+    let record = rich_record("rich");
+    let context = RunContext {
+        environment: Some("staging".into()),
+        variables: json!({"API_TOKEN": "********", "REGION": "eu"}),
+        ..RunContext::for_flow(WS, &flow_id, Some(version), Trigger::Cli)
+    };
+    let id = store.record_run(&record, &context).await.unwrap();
+    assert_eq!(id, record.execution_id, "the run's id is kept");
+
+    let detail = store.get_execution_detail(WS, &id).await.unwrap();
+    let e = &detail.execution;
+    assert_eq!(e.status, ExecutionStatus::Failed);
+    assert_eq!(e.trigger, Trigger::Cli);
+    assert_eq!(e.flow_id.as_deref(), Some(flow_id.as_str()));
+    assert_eq!(e.flow_version, Some(1));
+    assert_eq!(e.flow_name, "rich");
+    assert_eq!(e.suite.as_deref(), Some("checkout"));
+    assert_eq!(e.tags, vec!["smoke", "api"]);
+    assert_eq!(e.environment.as_deref(), Some("staging"));
+    assert_eq!(e.variables["API_TOKEN"], "********");
+    assert_eq!(e.duration_ms, Some(345));
+    assert_eq!(
+        e.started_at.map(|t| t.timestamp_millis()),
+        Some(record.started_at.timestamp_millis())
+    );
+    assert_eq!(
+        e.finished_at.map(|t| t.timestamp_millis()),
+        Some(record.started_at.timestamp_millis() + 345)
+    );
+    assert_eq!(
+        (
+            e.total_steps,
+            e.passed_steps,
+            e.failed_steps,
+            e.skipped_steps
+        ),
+        (8, 6, 1, 1)
+    );
+    assert_eq!(
+        e.error.as_deref(),
+        Some("[main] step 'b' (http_request): boom")
+    );
+    assert_eq!(e.attempts, 1);
+
+    // Depth first: every nested step right after its parent.
+    let shape: Vec<StepShape> = detail
+        .steps
+        .iter()
+        .map(|s| {
+            (
+                s.seq,
+                s.parent_seq,
+                s.depth,
+                s.step_id.as_str(),
+                s.phase.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shape,
+        vec![
+            (0, None, 0, "login", Some("setup")),
+            (1, None, 0, "each", Some("main")),
+            (2, Some(1), 1, "each[0]", Some("main")),
+            (3, Some(2), 2, "inner", Some("main")),
+            (4, Some(1), 1, "each[1]", Some("main")),
+            (5, None, 0, "check", Some("main")),
+            (6, None, 0, "later", Some("main")),
+            (7, None, 0, "cleanup", Some("teardown")),
+        ]
+    );
+    let login = &detail.steps[0];
+    assert_eq!(login.action, "http_request");
+    assert_eq!(login.status, "passed");
+    assert_eq!(
+        (login.attempts, login.flaky, login.duration_ms),
+        (2, true, 12)
+    );
+    assert_eq!(
+        login.request.as_ref().unwrap()["headers"]["Authorization"],
+        "********"
+    );
+    assert_eq!(
+        login.request.as_ref().unwrap()["body"]["password"],
+        "********"
+    );
+    assert_eq!(
+        login.response.as_ref().unwrap()["headers"]["set-cookie"],
+        "********"
+    );
+    assert_eq!(login.outputs.as_ref().unwrap()["token"], "********");
+    assert_eq!(login.result, Some(json!({"status": 200})));
+    assert_eq!(
+        login.assertions.as_ref().unwrap()[0]["expression"],
+        "status == 200"
+    );
+    let check = &detail.steps[5];
+    assert_eq!(check.status, "failed");
+    assert_eq!(check.error_kind.as_deref(), Some("assertion"));
+    assert_eq!(
+        check.error_message.as_deref(),
+        Some("status == 200 was false")
+    );
+    assert_eq!(check.assertions.as_ref().unwrap()[0]["actual"], 2);
+    assert_eq!(check.assertions.as_ref().unwrap()[0]["expected"], 3);
+    let later = &detail.steps[6];
+    assert_eq!(later.status, "skipped");
+    assert_eq!(later.skip_reason.as_deref(), Some("an earlier step failed"));
+    assert_eq!(
+        (later.request.as_ref(), later.outputs.as_ref()),
+        (None, None)
+    );
+
+    // No stored text holds anything but the masked values.
+    let raw: Vec<(Option<String>,)> =
+        sqlx::query_as("SELECT request FROM execution_steps WHERE execution_id = $1")
+            .bind(id.as_str())
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    assert!(
+        raw.iter()
+            .flat_map(|r| r.0.as_deref())
+            .any(|t| t.contains("********"))
+    );
+
+    // Recording the same run twice is a conflict, and writes nothing more.
+    assert!(matches!(
+        store.record_run(&record, &context).await,
+        Err(Error::Conflict(_))
+    ));
+    // An unknown flow writes nothing either.
+    let mut other = rich_record("rich");
+    other.execution_id = uuid::Uuid::new_v4().to_string();
+    let unknown = RunContext::for_flow(WS, "missing", None, Trigger::Cli);
+    assert!(matches!(
+        store.record_run(&other, &unknown).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.get_execution(WS, &other.execution_id).await,
+        Err(Error::NotFound { .. })
+    ));
+}
+
+async fn record_run_without_a_stored_flow(db: &TestDb) {
+    let store = db.open().await;
+    let mut run = record(
+        "adhoc",
+        FlowStatus::Passed,
+        vec![step("a", "log", StepStatus::Passed)],
+    );
+    run.execution_id = "not-a-uuid".into();
+    let id = store
+        .record_run(&run, &RunContext::default())
+        .await
+        .unwrap();
+    assert!(
+        uuid::Uuid::parse_str(&id).is_ok(),
+        "a fresh id replaces a non-UUID one"
+    );
+    let detail = store.get_execution_detail(WS, &id).await.unwrap();
+    assert_eq!(detail.execution.status, ExecutionStatus::Completed);
+    assert_eq!(detail.execution.flow_id, None);
+    assert_eq!(detail.steps.len(), 1);
+    assert_eq!(
+        detail.steps[0].phase, None,
+        "no stored definition, no phase"
+    );
+    let nowhere = RunContext {
+        workspace_id: "no-such-workspace".into(),
+        ..RunContext::default()
+    };
+    let mut again = run.clone();
+    again.execution_id = uuid::Uuid::new_v4().to_string();
+    assert!(matches!(
+        store.record_run(&again, &nowhere).await,
+        Err(Error::NotFound {
+            what: "workspace",
+            ..
+        })
+    ));
+}
+
+async fn large_runs_are_written_in_batches(db: &TestDb) {
+    let store = db.open().await;
+    // 3000 steps × 22 columns is more than one statement may bind on SQLite.
+    let steps = (0..3000)
+        .map(|i| step(&format!("s{i}"), "log", StepStatus::Passed))
+        .collect();
+    let run = record("big", FlowStatus::Passed, steps);
+    let id = store
+        .record_run(&run, &RunContext::default())
+        .await
+        .unwrap();
+    let detail = store.get_execution_detail(WS, &id).await.unwrap();
+    assert_eq!(detail.steps.len(), 3000);
+    assert_eq!(detail.execution.total_steps, 3000);
+    assert_eq!(detail.steps[2999].step_id, "s2999");
+    assert_eq!(detail.steps[2999].seq, 2999);
+}
+
+async fn execution_lists_filter_order_and_paginate(db: &TestDb) {
+    let store = db.open().await;
+    let flow_a = store
+        .create_flow(WS, &flow_yaml("a", Some("checkout"), &["smoke"]), None)
+        .await
+        .unwrap();
+    let flow_b = store
+        .create_flow(WS, &flow_yaml("b", Some("search"), &["nightly"]), None)
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let status = if i % 3 == 0 {
+            FlowStatus::Failed
+        } else {
+            FlowStatus::Passed
+        };
+        let mut run = record("a", status, vec![step("hello", "log", StepStatus::Passed)]);
+        run.suite = Some("checkout".into());
+        run.tags = vec!["smoke".into()];
+        let context = RunContext::for_flow(WS, &flow_a.flow.id, None, Trigger::Cli);
+        ids.push(store.record_run(&run, &context).await.unwrap());
+    }
+    for _ in 0..3 {
+        let context = RunContext::for_flow(WS, &flow_b.flow.id, None, Trigger::Api);
+        ids.push(store.enqueue_execution(&context).await.unwrap().id);
+    }
+    let list = |f: ExecutionFilter| {
+        let store = &store;
+        async move { store.list_executions(WS, &f).await.unwrap() }
+    };
+    let all = list(ExecutionFilter::default()).await;
+    assert_eq!(all.total, 9);
+    // Newest first; equal times fall back to id order, so pages never overlap or skip rows.
+    let order: Vec<(i64, String)> = all
+        .items
+        .iter()
+        .map(|e| (e.created_at.timestamp_millis(), e.id.clone()))
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(order, sorted);
+    let mut paged = Vec::new();
+    for offset in (0..9).step_by(4) {
+        let page = list(ExecutionFilter {
+            limit: Some(4),
+            offset: Some(offset),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(page.total, 9);
+        paged.extend(page.items.into_iter().map(|e| e.id));
+    }
+    assert_eq!(
+        paged,
+        all.items.iter().map(|e| e.id.clone()).collect::<Vec<_>>()
+    );
+
+    let by_flow = list(ExecutionFilter {
+        flow_id: Some(flow_b.flow.id.clone()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(by_flow.total, 3);
+    assert!(
+        by_flow
+            .items
+            .iter()
+            .all(|e| e.status == ExecutionStatus::Pending)
+    );
+    assert_eq!(by_flow.items[0].suite.as_deref(), Some("search"));
+    assert_eq!(by_flow.items[0].tags, vec!["nightly"]);
+    let failed = list(ExecutionFilter {
+        status: Some(ExecutionStatus::Failed),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(failed.total, 2);
+    let suite = list(ExecutionFilter {
+        suite: Some("checkout".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(suite.total, 6);
+    let tagged = list(ExecutionFilter {
+        tags: vec!["nightly".into()],
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(tagged.total, 3);
+    let api = list(ExecutionFilter {
+        trigger: Some(Trigger::Api),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(api.total, 3);
+    let completed_checkout = list(ExecutionFilter {
+        suite: Some("checkout".into()),
+        status: Some(ExecutionStatus::Completed),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(completed_checkout.total, 4);
+    let now = Utc::now();
+    let recent = list(ExecutionFilter {
+        created_after: Some(now - TimeDelta::minutes(5)),
+        created_before: Some(now + TimeDelta::minutes(5)),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(recent.total, 9);
+    let future = list(ExecutionFilter {
+        created_after: Some(now + TimeDelta::hours(1)),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(future.total, 0);
+    let past = list(ExecutionFilter {
+        created_before: Some(now - TimeDelta::hours(1)),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(past.total, 0);
+
+    // Counts for /metrics and the queue depth.
+    let counts = store.execution_counts(Some(WS)).await.unwrap();
+    let count = |s| counts.iter().find(|c| c.status == s).unwrap().count;
+    assert_eq!(
+        (
+            count(ExecutionStatus::Completed),
+            count(ExecutionStatus::Failed),
+            count(ExecutionStatus::Pending),
+            count(ExecutionStatus::Running)
+        ),
+        (4, 2, 3, 0)
+    );
+    assert_eq!(store.queue_depth().await.unwrap(), 3);
+    // Other workspaces see none of it.
+    let team = store.create_workspace("Team", "team").await.unwrap();
+    assert_eq!(
+        store
+            .list_executions(&team.id, &ExecutionFilter::default())
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    assert!(matches!(
+        store.get_execution(&team.id, &ids[0]).await,
+        Err(Error::NotFound { .. })
+    ));
+}
+
+async fn sql_looking_execution_filters_match_nothing(db: &TestDb) {
+    let store = db.open().await;
+    let run = record(
+        "a",
+        FlowStatus::Passed,
+        vec![step("x", "log", StepStatus::Passed)],
+    );
+    store
+        .record_run(&run, &RunContext::default())
+        .await
+        .unwrap();
+    for bad in SQL_LOOKING {
+        let filters = [
+            ExecutionFilter {
+                flow_id: Some(bad.to_string()),
+                ..Default::default()
+            },
+            ExecutionFilter {
+                suite: Some(bad.to_string()),
+                ..Default::default()
+            },
+            ExecutionFilter {
+                tags: vec![bad.to_string()],
+                ..Default::default()
+            },
+        ];
+        for filter in filters {
+            let page = store
+                .list_executions(WS, &filter)
+                .await
+                .unwrap_or_else(|e| panic!("{bad}: {e}"));
+            assert_eq!(page.total, 0, "{bad} in {filter:?}");
+        }
+        assert_eq!(
+            store
+                .list_executions(bad, &ExecutionFilter::default())
+                .await
+                .unwrap()
+                .total,
+            0
+        );
+        assert!(matches!(
+            store.get_execution_detail(WS, bad).await,
+            Err(Error::NotFound { .. })
+        ));
+        assert!(matches!(
+            store.request_cancel(WS, bad).await,
+            Err(Error::NotFound { .. })
+        ));
+    }
+    assert_eq!(
+        store
+            .list_executions(WS, &ExecutionFilter::default())
+            .await
+            .unwrap()
+            .total,
+        1
+    );
+}
+
+async fn cancelling_pending_and_finished_executions(db: &TestDb) {
+    let store = db.open().await;
+    let flow = store
+        .create_flow(WS, &flow_yaml("c", None, &[]), None)
+        .await
+        .unwrap();
+    let context = RunContext::for_flow(WS, &flow.flow.id, None, Trigger::Api);
+    let pending = store.enqueue_execution(&context).await.unwrap();
+    let cancelled = store.request_cancel(WS, &pending.id).await.unwrap();
+    assert_eq!(cancelled.status, ExecutionStatus::Cancelled);
+    assert!(cancelled.finished_at.is_some());
+    assert!(matches!(
+        store.request_cancel(WS, &pending.id).await,
+        Err(Error::Conflict(_))
+    ));
+    assert_eq!(store.queue_depth().await.unwrap(), 0);
+    assert!(
+        store
+            .claim_next("w", std::time::Duration::from_secs(30))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Enqueueing needs a stored flow of the workspace.
+    assert!(matches!(
+        store.enqueue_execution(&RunContext::default()).await,
+        Err(Error::Invalid { .. })
+    ));
+    assert!(matches!(
+        store
+            .enqueue_execution(&RunContext::for_flow(WS, "missing", None, Trigger::Api))
+            .await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        store
+            .enqueue_execution(&RunContext::for_flow(
+                WS,
+                &flow.flow.id,
+                Some(9),
+                Trigger::Api
+            ))
+            .await,
+        Err(Error::NotFound { .. })
+    ));
+}
