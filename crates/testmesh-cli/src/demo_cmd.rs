@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use testmesh_demo::DemoServer;
 use testmesh_runner::Secrets;
 
+use crate::history::StoreArgs;
 use crate::reports::ReportSpec;
 use crate::run_cmd::{Plan, execute, runtime, variables};
 use crate::{CliError, write_stdout};
@@ -40,6 +41,11 @@ pub(crate) struct Args {
     /// Where to write the flows and the reports.
     #[arg(long, value_name = "DIR", default_value = ".testmesh/demo")]
     out: PathBuf,
+    /// Do not record the demo's runs in the history (`testmesh history`).
+    #[arg(long)]
+    no_store: bool,
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 pub(crate) fn run(args: Args) -> Result<u8, CliError> {
@@ -76,6 +82,11 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
             ReportSpec::Junit(args.out.join("junit.xml")),
             ReportSpec::Json(args.out.join("report.json")),
         ],
+        store: if args.no_store {
+            None
+        } else {
+            Some(args.store.url()?)
+        },
     };
     let code = execute(plan, &runtime);
     drop(server);

@@ -16,6 +16,7 @@ macro_rules! out {
 mod console;
 mod demo_cmd;
 mod files;
+mod history;
 mod init_cmd;
 mod project;
 mod render;
@@ -52,6 +53,7 @@ testmesh init my-tests                 Start a project\n  \
 testmesh run flows/                    Run every flow under flows/\n  \
 testmesh run flows/ --report junit=junit.xml --var BASE_URL=http://localhost:8080\n  \
 testmesh validate flows/               Check every flow under flows/ without running it\n  \
+testmesh history                       List recent runs (every run is recorded)\n  \
 testmesh validate 'flows/**/*.yaml' --strict\n  testmesh schema -o .testmesh/flow.schema.json\n\n\
 Exit codes: 0 success, 1 test failures, 2 invalid input or usage, 3 internal error.",
     propagate_version = true
@@ -68,6 +70,7 @@ enum Command {
     Init(init_cmd::Args),
     Validate(validate_cmd::Args),
     Schema(schema_cmd::Args),
+    History(history::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -90,6 +93,7 @@ pub fn main() -> ExitCode {
         Command::Init(args) => init_cmd::run(args),
         Command::Validate(args) => validate_cmd::run(args),
         Command::Schema(args) => schema_cmd::run(args),
+        Command::History(args) => history::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -9,9 +9,13 @@ use schedule::run_all;
 use serde_json::Value;
 use testmesh_flow::interpolate::VariableSources;
 use testmesh_flow::{Flow, load_str};
-use testmesh_runner::{FlowLibrary, FlowRecord, FlowStatus, RunOptions, Runner, Secrets, actions};
+use testmesh_runner::{
+    EventSink, EventSinks, FlowLibrary, FlowRecord, FlowStatus, RunOptions, Runner, Secrets,
+    actions,
+};
 
 use crate::console::{Console, format_ms};
+use crate::history::{Recorder, StoreArgs};
 use crate::project::ProjectConfig;
 use crate::reports::{self, ReportSpec};
 use crate::{CliError, EXIT_INVALID_INPUT, EXIT_OK, EXIT_TEST_FAILURES, files, render};
@@ -65,6 +69,11 @@ pub(crate) struct Args {
     /// Write a report (repeatable): junit=PATH or json=PATH.
     #[arg(long = "report", value_name = "FORMAT=PATH")]
     reports: Vec<ReportSpec>,
+    /// Do not record this run in the history (`testmesh history`).
+    #[arg(long)]
+    no_store: bool,
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 fn parse_pair(text: &str) -> Result<(String, String), String> {
@@ -81,6 +90,8 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 struct Selected {
     path: PathBuf,
     flow: Arc<Flow>,
+    /// The file's text, stored with the run in the history.
+    text: Arc<str>,
 }
 
 /// Everything a run needs, from the command line, ./testmesh.yaml or `testmesh demo`.
@@ -95,6 +106,8 @@ pub(crate) struct Plan {
     pub(crate) fail_fast: bool,
     pub(crate) timeout: Option<Duration>,
     pub(crate) reports: Vec<ReportSpec>,
+    /// The history database to record the run in; `None` with `--no-store`.
+    pub(crate) store: Option<String>,
 }
 
 pub(crate) fn run(args: Args) -> Result<u8, CliError> {
@@ -137,6 +150,11 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
         fail_fast: args.fail_fast,
         timeout: args.timeout,
         reports,
+        store: if args.no_store {
+            None
+        } else {
+            Some(args.store.url()?)
+        },
     };
     let runtime = runtime()?;
     execute(plan, &runtime)
@@ -185,9 +203,28 @@ pub(crate) fn execute(plan: Plan, runtime: &tokio::runtime::Runtime) -> Result<u
     }
 
     let console = Arc::new(Console::new(chosen.len()));
+    let recorder = plan.store.map(|url| {
+        let sources = chosen
+            .iter()
+            .map(|s| (s.path.display().to_string(), s.text.clone()))
+            .collect();
+        let variables = plan
+            .variables
+            .cli_vars
+            .iter()
+            .map(|(k, v)| {
+                let mut v = v.clone();
+                plan.secrets.mask_value(&mut v);
+                (k.clone(), v)
+            })
+            .collect();
+        Recorder::start(runtime, url, sources, Value::Object(variables))
+    });
+    let mut sinks: Vec<Arc<dyn EventSink>> = vec![console.clone()];
+    sinks.extend(recorder.as_ref().map(Recorder::sink));
     let runner = Arc::new(Runner::new(
         actions::builtin(),
-        console.clone(),
+        Arc::new(EventSinks(sinks)),
         plan.secrets,
         library,
     ));
@@ -205,6 +242,11 @@ pub(crate) fn execute(plan: Plan, runtime: &tokio::runtime::Runtime) -> Result<u
     let mut records = runtime.block_on(run_all(runner, options, chosen, plan.jobs, plan.fail_fast));
     console.finish();
     let duration = started.elapsed();
+    if let Some(recorder) = recorder
+        && let Err(e) = recorder.finish(runtime)
+    {
+        eprintln!("warning: the run is not recorded in the history: {e}");
+    }
 
     records.extend(
         filtered
@@ -277,6 +319,7 @@ fn load(paths: &[PathBuf]) -> (Vec<Selected>, usize) {
                 flows.push(Selected {
                     path: path.clone(),
                     flow: Arc::new(flow),
+                    text: text.into(),
                 });
             }
             _ => invalid += 1,

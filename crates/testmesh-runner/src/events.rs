@@ -1,5 +1,7 @@
 //! Progress events: the one interface through which the CLI, the store and the server follow a run.
 
+use std::sync::Arc;
+
 use crate::record::{FlowRecord, StepRecord};
 
 /// Something that happened during a run.
@@ -52,4 +54,15 @@ pub struct NoEvents;
 
 impl EventSink for NoEvents {
     fn on_event(&self, _: Event<'_>) {}
+}
+
+/// Passes every event to each of several sinks, in order (the console and the store, say).
+pub struct EventSinks(pub Vec<Arc<dyn EventSink>>);
+
+impl EventSink for EventSinks {
+    fn on_event(&self, event: Event<'_>) {
+        for sink in &self.0 {
+            sink.on_event(event);
+        }
+    }
 }

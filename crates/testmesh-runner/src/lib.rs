@@ -13,7 +13,7 @@ pub mod handler;
 pub mod record;
 pub mod secrets;
 
-pub use events::{Event, EventSink, NoEvents};
+pub use events::{Event, EventSink, EventSinks, NoEvents};
 pub use executor::{FlowLibrary, RunOptions, Runner};
 pub use handler::{
     ActionCx, ActionFuture, Exchange, ExchangeRecords, FlowState, Handler, Outcome, Registry,

@@ -33,10 +33,13 @@ CREATE TABLE flow_versions (
     flow_id TEXT NOT NULL REFERENCES flows (id) ON DELETE CASCADE,
     version BIGINT NOT NULL,
     yaml TEXT NOT NULL,
+    -- SHA-256 of the YAML: a CLI run finds the flow whose current text it is without parsing it.
+    yaml_sha256 TEXT NOT NULL,
     definition TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     PRIMARY KEY (flow_id, version)
 );
+CREATE INDEX flow_versions_yaml_sha256 ON flow_versions (yaml_sha256);
 
 CREATE TABLE executions (
     id TEXT PRIMARY KEY,

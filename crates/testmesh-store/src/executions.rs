@@ -476,7 +476,7 @@ pub(crate) async fn insert_steps(
         .unwrap_or_else(|| vec![None; record.steps.len()]);
     let steps = flatten(record, &phases);
     for chunk in steps.chunks(MAX_BOUND_VALUES / STEP_COLUMN_COUNT) {
-        let mut sql = Sql::new("INSERT INTO execution_steps (");
+        let mut sql = Sql::many("INSERT INTO execution_steps (", conn);
         sql.push(STEP_COLUMNS).push(") VALUES ");
         for (i, step) in chunk.iter().enumerate() {
             let r = step.record;

@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sqlx::any::AnyRow;
 
+use crate::crypto::sha256_hex;
 use crate::db::{RowExt, Sql, new_id, now_ms, page_bounds, push_any_tag, to_json_text};
 use crate::error::{Error, FlowDiagnostic, Result};
 use crate::{Page, Store};
@@ -180,13 +181,15 @@ async fn insert_version(
     now: i64,
 ) -> Result<()> {
     let mut sql = Sql::new(
-        "INSERT INTO flow_versions (flow_id, version, yaml, definition, created_at) VALUES (",
+        "INSERT INTO flow_versions (flow_id, version, yaml, yaml_sha256, definition, created_at) VALUES (",
     );
     sql.bind(flow_id)
         .push(", ")
         .bind(version)
         .push(", ")
         .bind(yaml)
+        .push(", ")
+        .bind(sha256_hex(yaml))
         .push(", ")
         .bind(parsed.definition.as_str())
         .push(", ")
@@ -385,6 +388,18 @@ impl Store {
         yaml: &str,
         source_path: Option<&str>,
     ) -> Result<(String, i64)> {
+        // Runs of an unchanged file are the common case: find its flow by the text, without parsing.
+        let mut sql = Sql::new(
+            "SELECT f.id, f.version, v.yaml FROM flows f JOIN flow_versions v ON v.flow_id = f.id AND v.version = f.version WHERE f.deleted_at IS NULL AND f.workspace_id = ",
+        );
+        sql.bind(workspace_id)
+            .push(" AND v.yaml_sha256 = ")
+            .bind(sha256_hex(yaml));
+        for row in sql.fetch_all(&self.pool).await? {
+            if row.text("yaml")? == yaml {
+                return Ok((row.text("id")?, row.int("version")?));
+            }
+        }
         let parsed = parse(yaml)?;
         self.ensure_workspace(workspace_id).await?;
         // Two concurrent first runs of the same flow race to insert; the loser retries and finds it.

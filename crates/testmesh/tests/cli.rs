@@ -11,6 +11,12 @@ use predicates::str::contains;
 fn testmesh() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_testmesh"));
     cmd.env("NO_COLOR", "1");
+    // Runs record their history; keep it out of the source tree.
+    let history = std::env::temp_dir().join(format!("testmesh-cli-{}", std::process::id()));
+    cmd.env(
+        "TESTMESH_DATABASE_URL",
+        format!("sqlite://{}", history.join("history.db").display()),
+    );
     cmd
 }
 
@@ -590,4 +596,110 @@ fn run_timeout_caps_each_flow() {
         .assert()
         .code(2)
         .stderr(contains("invalid duration"));
+}
+
+#[test]
+fn runs_are_recorded_and_listed_by_history() {
+    let dir = flows_dir();
+    let project = tempfile::tempdir().unwrap();
+    let history = |args: &[&str]| {
+        testmesh()
+            .current_dir(project.path())
+            .env_remove("TESTMESH_DATABASE_URL")
+            .arg("history")
+            .args(args)
+            .assert()
+    };
+    history(&[])
+        .code(0)
+        .stdout(contains("No runs recorded yet"));
+    // The default history is .testmesh/testmesh.db in the current directory.
+    testmesh()
+        .current_dir(project.path())
+        .env_remove("TESTMESH_DATABASE_URL")
+        .arg("run")
+        .arg(dir.path())
+        .args(["--secret", "TOKEN=s3cr3t-value"])
+        .assert()
+        .code(1);
+    assert!(project.path().join(".testmesh/testmesh.db").is_file());
+    let table = history(&[]).code(0).get_output().stdout.clone();
+    let table = String::from_utf8(table).unwrap();
+    assert!(
+        predicates::str::is_match(r"(?m)^STARTED +STATUS +FLOW +STEPS +DURATION +ID$")
+            .unwrap()
+            .eval(&table),
+        "{table}"
+    );
+    assert!(
+        table.contains("failed  Failing") && table.contains("0/1 passed"),
+        "{table}"
+    );
+    assert!(table.contains("passed  Passing"), "{table}");
+    history(&["--failed"])
+        .code(0)
+        .stdout(contains("Failing").and(contains("Passing").not()));
+    history(&["--flow", "Nope"])
+        .code(2)
+        .stderr(contains("no flow named `Nope` has been run yet"));
+    let json = history(&["--format", "json", "--limit", "1"])
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let runs: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(runs.as_array().map(Vec::len), Some(1));
+    // Secrets given on the command line are masked in the stored variables.
+    let all = history(&["--format", "json"]).get_output().stdout.clone();
+    let all = String::from_utf8(all).unwrap();
+    assert!(
+        all.contains("\"TOKEN\": \"****\"") && !all.contains("s3cr3t-value"),
+        "{all}"
+    );
+
+    // --no-store leaves the history as it was.
+    testmesh()
+        .current_dir(project.path())
+        .env_remove("TESTMESH_DATABASE_URL")
+        .arg("run")
+        .arg(dir.path())
+        .arg("--no-store")
+        .assert()
+        .code(1);
+    let again = history(&["--format", "json"]).get_output().stdout.clone();
+    let again: serde_json::Value = serde_json::from_slice(&again).unwrap();
+    assert_eq!(again.as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn an_unusable_history_warns_but_keeps_the_run_result() {
+    let dir = flows_dir();
+    let blocker = tempfile::NamedTempFile::new().unwrap();
+    // A database path under a regular file cannot be created.
+    let url = format!("sqlite://{}/history.db", blocker.path().display());
+    testmesh()
+        .env("TESTMESH_DATABASE_URL", &url)
+        .arg("run")
+        .arg(dir.path())
+        .args(["--var", "TOKEN=t"])
+        .assert()
+        .code(1)
+        .stdout(predicates::str::is_match(r"(?m)^2 flows: 1 passed, 1 failed in ").unwrap())
+        .stderr(contains(
+            "warning: the run is not recorded in the history: cannot open",
+        ));
+    testmesh()
+        .args(["history", "--database-url", &url])
+        .assert()
+        .code(2)
+        .stderr(contains("cannot open"));
+    testmesh()
+        .args(["history", "--database-url", "mysql://nope/db"])
+        .assert()
+        .code(2);
+    testmesh()
+        .args(["history", "--limit", "0"])
+        .assert()
+        .code(2)
+        .stderr(contains("--limit must be at least 1"));
 }

@@ -1,0 +1,332 @@
+//! Run history: `testmesh run` records every flow it runs into the store (a SQLite file under
+//! `.testmesh/` unless `--database-url` names another), and `testmesh history` lists the runs.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use chrono::Local;
+use serde_json::Value;
+use testmesh_runner::{Event, EventSink, FlowRecord};
+use testmesh_store::{
+    DEFAULT_WORKSPACE_ID, Execution, ExecutionFilter, ExecutionStatus, RunContext, Store, Trigger,
+};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+use crate::CliError;
+use crate::console::format_ms;
+use crate::render::use_color;
+
+/// Where history is kept; shared by `run`, `demo` and `history`.
+#[derive(clap::Args, Clone, Default)]
+pub(crate) struct StoreArgs {
+    /// History database: sqlite://PATH or postgres://USER@HOST/DB [default: sqlite://.testmesh/testmesh.db]
+    #[arg(long, env = "TESTMESH_DATABASE_URL", value_name = "URL")]
+    pub(crate) database_url: Option<String>,
+}
+
+impl StoreArgs {
+    /// The database URL: the option, or the SQLite file of the project in the current directory.
+    pub(crate) fn url(&self) -> Result<String, CliError> {
+        match &self.database_url {
+            Some(url) => Ok(url.clone()),
+            None => {
+                let dir = std::env::current_dir().map_err(|e| {
+                    CliError::Internal(format!("cannot read the current directory: {e}"))
+                })?;
+                Ok(Store::default_url(&dir))
+            }
+        }
+    }
+}
+
+/// Records finished flows into the store while the run goes on, from the run's events.
+pub(crate) struct Recorder {
+    sink: Arc<RecorderSink>,
+    task: tokio::task::JoinHandle<Result<usize, String>>,
+}
+
+struct RecorderSink {
+    tx: Mutex<Option<UnboundedSender<FlowRecord>>>,
+}
+
+impl EventSink for RecorderSink {
+    fn on_event(&self, event: Event<'_>) {
+        if let Event::FlowFinished { record } = event
+            && let Some(tx) = self.tx.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
+        {
+            // A closed channel means recording stopped on an error, which `finish` reports.
+            let _ = tx.send(record.clone());
+        }
+    }
+}
+
+impl Recorder {
+    /// Starts recording on `runtime` into the store at `url`. `sources` maps each flow file (as
+    /// records show its path) to its text, so the flow is stored with the run; `variables` are the
+    /// run's command-line variables, secrets already masked.
+    pub(crate) fn start(
+        runtime: &tokio::runtime::Runtime,
+        url: String,
+        sources: HashMap<String, Arc<str>>,
+        variables: Value,
+    ) -> Recorder {
+        let (tx, rx) = unbounded_channel();
+        let task = runtime.spawn(record_all(url, sources, variables, rx));
+        Recorder {
+            sink: Arc::new(RecorderSink {
+                tx: Mutex::new(Some(tx)),
+            }),
+            task,
+        }
+    }
+
+    /// The event sink that feeds this recorder.
+    pub(crate) fn sink(&self) -> Arc<dyn EventSink> {
+        self.sink.clone()
+    }
+
+    /// Waits until every finished flow is written; returns how many were, or why recording stopped.
+    pub(crate) fn finish(self, runtime: &tokio::runtime::Runtime) -> Result<usize, String> {
+        drop(
+            self.sink
+                .tx
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
+        );
+        runtime
+            .block_on(self.task)
+            .unwrap_or_else(|e| Err(format!("the history writer stopped: {e}")))
+    }
+}
+
+async fn record_all(
+    url: String,
+    sources: HashMap<String, Arc<str>>,
+    variables: Value,
+    mut rx: UnboundedReceiver<FlowRecord>,
+) -> Result<usize, String> {
+    let store = Store::open(&url)
+        .await
+        .map_err(|e| format!("cannot open {}: {e}", shown_url(&url)))?;
+    let mut recorded = 0;
+    while let Some(record) = rx.recv().await {
+        // The run is recorded even when its flow cannot be stored (a flow without a name, say).
+        let stored = match record.path.as_ref().and_then(|p| sources.get(p)) {
+            Some(yaml) => store
+                .upsert_flow_by_name(DEFAULT_WORKSPACE_ID, yaml, record.path.as_deref())
+                .await
+                .ok(),
+            None => None,
+        };
+        let context = match &stored {
+            Some((flow_id, version)) => {
+                RunContext::for_flow(DEFAULT_WORKSPACE_ID, flow_id, Some(*version), Trigger::Cli)
+            }
+            None => RunContext::default(),
+        };
+        let context = RunContext {
+            variables: variables.clone(),
+            ..context
+        };
+        store
+            .record_run(&record, &context)
+            .await
+            .map_err(|e| format!("cannot write to {}: {e}", shown_url(&url)))?;
+        recorded += 1;
+    }
+    store.close().await;
+    Ok(recorded)
+}
+
+/// A URL as messages show it: without a password, and SQLite files relative to the current
+/// directory when they are inside it.
+fn shown_url(url: &str) -> String {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let path = Path::new(path);
+        let relative = std::env::current_dir()
+            .ok()
+            .and_then(|dir| path.strip_prefix(dir).ok().map(Path::to_path_buf));
+        return relative
+            .unwrap_or_else(|| path.to_path_buf())
+            .display()
+            .to_string();
+    }
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("****"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// List recent runs, newest first, from the history that `testmesh run` records.
+///
+/// Every `testmesh run` and `testmesh demo` records its flows (unless `--no-store`): status, step
+/// counts, timings, and for failed steps the request, response and error. The history lives in
+/// .testmesh/testmesh.db, or in the database of --database-url / TESTMESH_DATABASE_URL.
+#[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  testmesh history\n  testmesh history --failed --limit 50\n  \
+testmesh history --flow 'Create user' --format json\n  \
+testmesh history --database-url postgres://testmesh@db/testmesh"
+)]
+pub(crate) struct Args {
+    /// Runs to show.
+    #[arg(short = 'n', long, value_name = "N", default_value_t = 20)]
+    limit: i64,
+    /// Only runs of the flow with this name.
+    #[arg(long, value_name = "NAME")]
+    flow: Option<String>,
+    /// Only failed runs.
+    #[arg(long)]
+    failed: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    /// Aligned columns for people.
+    Table,
+    /// The runs as a JSON array, for scripts.
+    Json,
+}
+
+pub(crate) fn run(args: Args) -> Result<u8, CliError> {
+    if args.limit < 1 {
+        return Err(CliError::Input("--limit must be at least 1".into()));
+    }
+    let url = args.store.url()?;
+    let runtime = crate::run_cmd::runtime()?;
+    let page = runtime.block_on(async {
+        let store = Store::open(&url)
+            .await
+            .map_err(|e| CliError::Input(format!("cannot open {}: {e}", shown_url(&url))))?;
+        let flow_id = match &args.flow {
+            Some(name) => match store.get_flow_by_name(DEFAULT_WORKSPACE_ID, name).await {
+                Ok(flow) => Some(flow.flow.id),
+                Err(testmesh_store::Error::NotFound { .. }) => {
+                    return Err(CliError::Input(format!(
+                        "no flow named `{name}` has been run yet"
+                    )));
+                }
+                Err(e) => return Err(CliError::Internal(e.to_string())),
+            },
+            None => None,
+        };
+        let filter = ExecutionFilter {
+            flow_id,
+            status: args.failed.then_some(ExecutionStatus::Failed),
+            limit: Some(args.limit),
+            ..ExecutionFilter::default()
+        };
+        let page = store
+            .list_executions(DEFAULT_WORKSPACE_ID, &filter)
+            .await
+            .map_err(|e| CliError::Internal(e.to_string()));
+        store.close().await;
+        page
+    })?;
+    match args.format {
+        Format::Json => {
+            let text = serde_json::to_string_pretty(&page.items)
+                .map_err(|e| CliError::Internal(e.to_string()))?;
+            outln!("{text}");
+        }
+        Format::Table if page.items.is_empty() && (args.flow.is_some() || args.failed) => {
+            outln!("No recorded run matches.");
+        }
+        Format::Table => print_table(&page.items, page.total),
+    }
+    Ok(crate::EXIT_OK)
+}
+
+fn print_table(runs: &[Execution], total: i64) {
+    if runs.is_empty() {
+        outln!("No runs recorded yet. `testmesh run` records every run here.");
+        return;
+    }
+    let color = use_color(std::io::stdout().is_terminal());
+    let paint = |text: &str, code: &str| {
+        if color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    };
+    let rows: Vec<[String; 6]> = runs
+        .iter()
+        .map(|run| {
+            let started = run.started_at.unwrap_or(run.created_at);
+            [
+                started
+                    .with_timezone(&Local)
+                    .format("%Y-%m-%d %H:%M:%S")
+                    .to_string(),
+                status_text(run.status).to_string(),
+                run.flow_name.clone(),
+                format!(
+                    "{}/{} passed",
+                    run.passed_steps,
+                    run.total_steps - run.skipped_steps
+                ),
+                run.duration_ms
+                    .map(|ms| format_ms(std::time::Duration::from_millis(ms.max(0).unsigned_abs())))
+                    .unwrap_or_else(|| "-".into()),
+                run.id.chars().take(8).collect(),
+            ]
+        })
+        .collect();
+    let headers = ["STARTED", "STATUS", "FLOW", "STEPS", "DURATION", "ID"];
+    let widths: Vec<usize> = (0..headers.len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([headers[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: Vec<String>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c}{}", " ".repeat(w.saturating_sub(c.chars().count()))))
+            .collect();
+        padded.join("  ").trim_end().to_string()
+    };
+    outln!("{}", paint(&line(headers.map(String::from).to_vec()), "1"));
+    for (row, run) in rows.into_iter().zip(runs) {
+        let mut cells = row.to_vec();
+        let code = match run.status {
+            ExecutionStatus::Completed => "32",
+            ExecutionStatus::Failed => "31",
+            _ => "33",
+        };
+        let text = line(cells.clone());
+        // Colour only the status cell, after padding (escape codes have no width).
+        let status = cells.remove(1);
+        outln!("{}", text.replacen(&status, &paint(&status, code), 1));
+    }
+    if total > runs.len() as i64 {
+        outln!("{} of {total} runs; --limit shows more", runs.len());
+    }
+}
+
+/// The status as people read it: the store's `completed` is a passed run.
+fn status_text(status: ExecutionStatus) -> &'static str {
+    match status {
+        ExecutionStatus::Completed => "passed",
+        ExecutionStatus::Failed => "failed",
+        ExecutionStatus::Cancelled => "cancelled",
+        ExecutionStatus::Pending => "queued",
+        ExecutionStatus::Running => "running",
+    }
+}
