@@ -80,11 +80,18 @@ report() { # name requests tm_s tm_kib hu_s hu_kib
       name, n/ts, ts, tk, n/hs, hs, hk, (ts > 0 ? hs/ts : 0), (hk > 0 ? tk/hk : 0) }'
 }
 
+# TestMesh records every run in its history (a SQLite file here); Hurl keeps none. Both are
+# measured: the default, and with --no-store (the same work as Hurl).
+export TESTMESH_DATABASE_URL="sqlite://$out/history.db"
 # Both tools build every URL from a variable, as real suites do.
 read -r ta ka < <(measure "$testmesh" run "$out/a/flow.yaml" --jobs 1 --var "BASE=$base")
+read -r tan kan < <(measure "$testmesh" run "$out/a/flow.yaml" --jobs 1 --var "BASE=$base" --no-store)
 read -r ha hka < <(measure "$hurl" --test --variable "base=$base" "$out/a/flow.hurl")
 read -r tb kb < <(measure "$testmesh" run "$out/b/flows" --jobs 2 --var "BASE=$base")
+read -r tbn kbn < <(measure "$testmesh" run "$out/b/flows" --jobs 2 --var "BASE=$base" --no-store)
 read -r hb hkb < <(measure "$hurl" --test --jobs 2 --variable "base=$base" "$out"/b/hurl/*.hurl)
 echo
 report "(a) 1 flow x 5,000 GETs" 5000 "$ta" "$ka" "$ha" "$hka"
+report "(a) the same, --no-store" 5000 "$tan" "$kan" "$ha" "$hka"
 report "(b) 200 files x 25 GETs, 2 jobs" 5000 "$tb" "$kb" "$hb" "$hkb"
+report "(b) the same, --no-store" 5000 "$tbn" "$kbn" "$hb" "$hkb"

@@ -69,6 +69,17 @@ CREATE TABLE executions (
     cancel_requested BIGINT NOT NULL DEFAULT 0
 );
 
+-- What happened during a run, in order: the live view (SSE) of the server tails it, whichever
+-- process runs the execution. `seq` counts from 1 per execution.
+CREATE TABLE execution_events (
+    execution_id TEXT NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
+    seq BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (execution_id, seq)
+);
+
 -- Lists are newest first with an id tiebreak, filtered by flow, suite or status.
 CREATE INDEX executions_created ON executions (workspace_id, created_at, id);
 CREATE INDEX executions_flow ON executions (workspace_id, flow_id, created_at);

@@ -23,6 +23,7 @@ mod crypto;
 mod db;
 mod environments;
 mod error;
+mod events;
 mod executions;
 mod flows;
 mod migrate;
@@ -41,6 +42,7 @@ pub use crypto::{KEY_ENV, KEY_FILE_ENV, KEY_FILE_NAME, parse_hex_key};
 pub use db::Backend;
 pub use environments::{Environment, EnvironmentInput, MASK, Variable};
 pub use error::{Error, FlowDiagnostic, Result};
+pub use events::{ExecutionEvent, MAX_EVENTS_PER_READ};
 pub use executions::{
     Execution, ExecutionDetail, ExecutionFilter, ExecutionStatus, ExecutionStep, RunContext,
     StatusCount, Trigger,

@@ -17,6 +17,7 @@ on_both_backends!(
     execution_lists_filter_order_and_paginate,
     sql_looking_execution_filters_match_nothing,
     cancelling_pending_and_finished_executions,
+    events_are_appended_in_order_and_read_after_a_position,
 );
 
 async fn record_run_round_trips_nested_steps(db: &TestDb) {
@@ -485,4 +486,56 @@ async fn cancelling_pending_and_finished_executions(db: &TestDb) {
             .await,
         Err(Error::NotFound { .. })
     ));
+}
+
+async fn events_are_appended_in_order_and_read_after_a_position(db: &TestDb) {
+    let store = db.open().await;
+    let flow = store
+        .create_flow(WS, &flow_yaml("events", None, &[]), None)
+        .await
+        .unwrap();
+    let context = RunContext::for_flow(WS, &flow.flow.id, None, Trigger::Api);
+    let execution = store.enqueue_execution(&context).await.unwrap();
+    let id = execution.id.as_str();
+    assert_eq!(store.append_events(id, &[]).await.unwrap(), 0);
+    let last = store
+        .append_events(
+            id,
+            &[
+                ("execution.started", json!({"flow_name": "events"})),
+                ("step.started", json!({"step_id": "a"})),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(last, 2);
+    let last = store
+        .append_events(id, &[("step.completed", json!({"step_id": "a"}))])
+        .await
+        .unwrap();
+    assert_eq!(last, 3);
+    let all = store.events_after(id, 0, 100).await.unwrap();
+    let kinds: Vec<(i64, &str)> = all.iter().map(|e| (e.seq, e.kind.as_str())).collect();
+    assert_eq!(
+        kinds,
+        [
+            (1, "execution.started"),
+            (2, "step.started"),
+            (3, "step.completed")
+        ]
+    );
+    assert_eq!(all[0].data, json!({"flow_name": "events"}));
+    let later = store.events_after(id, 2, 100).await.unwrap();
+    assert_eq!(later.len(), 1);
+    assert_eq!(store.events_after(id, 0, 1).await.unwrap().len(), 1);
+    for text in SQL_LOOKING {
+        assert!(store.events_after(text, 0, 10).await.unwrap().is_empty());
+    }
+    // Events belong to an execution that exists.
+    assert!(
+        store
+            .append_events("no-such-execution", &[("x", json!({}))])
+            .await
+            .is_err()
+    );
 }
