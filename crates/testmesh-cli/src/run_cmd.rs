@@ -237,6 +237,7 @@ pub(crate) fn execute(plan: Plan, runtime: &tokio::runtime::Runtime) -> Result<u
             .reports
             .iter()
             .any(|r| matches!(r, ReportSpec::Json(_))),
+        ..RunOptions::default()
     });
     let started = Instant::now();
     let mut records = runtime.block_on(run_all(runner, options, chosen, plan.jobs, plan.fail_fast));
@@ -381,6 +382,7 @@ fn skipped_record(selected: &Selected, reason: &str) -> FlowRecord {
         duration: Duration::ZERO,
         steps: Vec::new(),
         error: Some(reason.to_string()),
+        cancelled: false,
         outputs: IndexMap::new(),
     }
 }

@@ -22,6 +22,8 @@ pub enum Event<'a> {
         execution_id: &'a str,
         /// Step id.
         step_id: &'a str,
+        /// Display name.
+        name: Option<&'a str>,
         /// Action name.
         action: &'a str,
         /// Nesting depth.

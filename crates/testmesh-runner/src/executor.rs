@@ -24,6 +24,7 @@ use testmesh_flow::model::step::{Assertion, Backoff, OnFailure, Retry};
 use testmesh_flow::validate::normalize_path;
 use testmesh_flow::yaml::{Entry, Node, NodeKind};
 use testmesh_flow::{Action, ActionKind, Flow, Step};
+use tokio_util::sync::CancellationToken;
 
 use crate::env::StepEnv;
 use crate::events::{Event, EventSink};
@@ -76,6 +77,16 @@ pub struct RunOptions {
     /// from their records; failed steps keep theirs. What a run without a JSON report needs, at a
     /// fraction of the memory.
     pub lean_records: bool,
+    /// Cancels the run when triggered: the step running finishes, every step left (setup, main and
+    /// `on_error`, nested steps included) is recorded as skipped with the reason `cancelled`, no
+    /// retry or `wait_until` check starts, teardown still runs, and the record is `cancelled`.
+    pub cancel: Option<CancellationToken>,
+    /// The id for the run's record and events (a queued execution's id, say); a new UUID when
+    /// `None`. Flows called with `run_flow` always get their own.
+    pub execution_id: Option<String>,
+    /// Values masked in this run's records besides the runner's own secrets (an environment's
+    /// secret values, say).
+    pub secrets: Secrets,
 }
 
 /// Runs flows. Cheap to share: clone the `Arc`s.
@@ -122,7 +133,10 @@ impl Runner {
     /// Runs one flow to completion and returns its record. Never panics on flow content; every
     /// problem becomes a failed step or a failed flow.
     pub async fn run(&self, flow: &Flow, path: Option<&Path>, options: &RunOptions) -> FlowRecord {
-        let execution_id = uuid::Uuid::new_v4().to_string();
+        let execution_id = options
+            .execution_id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let scope = flow_scope(flow, &execution_id, options.variables.clone());
         let stack = path.map(normalize_path).into_iter().collect();
         self.run_with(flow, path, options, scope, execution_id, stack)
@@ -147,6 +161,8 @@ impl Runner {
                 .or(options.timeout);
             let run = FlowRun {
                 runner: self,
+                secrets: self.secrets.with(&options.secrets),
+                cancellable: true,
                 execution_id: execution_id.clone(),
                 flow_dir: path
                     .and_then(Path::parent)
@@ -219,9 +235,11 @@ impl Runner {
                     &mut records,
                 );
             }
-            // Teardown always runs, even after a timeout.
+            // Teardown always runs, even after a timeout or a cancellation.
+            let cancelled = run.cancelled();
             let teardown_run = FlowRun {
                 deadline: None,
+                cancellable: false,
                 ..run
             };
             let teardown = teardown_run
@@ -238,8 +256,12 @@ impl Runner {
                 first_error = Some(err);
             }
 
+            if cancelled {
+                failed = true;
+                first_error.get_or_insert_with(|| "cancelled".to_string());
+            }
             let scope = scope.into_inner().unwrap_or_else(|e| e.into_inner());
-            let secrets = &self.secrets;
+            let secrets = &teardown_run.secrets;
             let outputs = flow_outputs(flow, &scope)
                 .into_iter()
                 .map(|(k, v)| (k, masked(secrets, v)))
@@ -260,6 +282,7 @@ impl Runner {
                 duration: started.elapsed(),
                 steps: records,
                 error: first_error,
+                cancelled,
                 outputs,
             };
             self.events
@@ -387,6 +410,10 @@ fn literal<T: Copy>(value: Option<&Tpl<T>>) -> Option<T> {
 /// One flow execution in progress.
 struct FlowRun<'r> {
     runner: &'r Runner,
+    /// The runner's secrets and the run's.
+    secrets: Secrets,
+    /// False for teardown, which runs even when the run is cancelled.
+    cancellable: bool,
     execution_id: String,
     flow_dir: PathBuf,
     deadline: Option<Instant>,
@@ -411,6 +438,32 @@ struct StepsOutcome {
 }
 
 impl FlowRun<'_> {
+    /// True once the run was cancelled (never during teardown).
+    fn cancelled(&self) -> bool {
+        self.cancellable
+            && self
+                .options
+                .cancel
+                .as_ref()
+                .is_some_and(CancellationToken::is_cancelled)
+    }
+
+    /// Sleeps for `duration`, cut short by a cancellation; false when the run was cancelled.
+    async fn pause(&self, duration: Duration) -> bool {
+        match self.options.cancel.as_ref().filter(|_| self.cancellable) {
+            Some(cancel) => {
+                tokio::select! {
+                    () = cancel.cancelled() => false,
+                    () = tokio::time::sleep(duration) => true,
+                }
+            }
+            None => {
+                tokio::time::sleep(duration).await;
+                true
+            }
+        }
+    }
+
     /// Runs a phase; returns the flow error when a step failed.
     async fn phase(
         &self,
@@ -445,6 +498,15 @@ impl FlowRun<'_> {
                         step.name.as_deref(),
                         &step.action_name,
                         "an earlier step failed",
+                    ));
+                    continue;
+                }
+                if self.cancelled() {
+                    records.push(StepRecord::skipped(
+                        &step.id,
+                        step.name.as_deref(),
+                        &step.action_name,
+                        "cancelled",
                     ));
                     continue;
                 }
@@ -490,6 +552,7 @@ impl FlowRun<'_> {
             events.on_event(Event::StepStarted {
                 execution_id: &self.execution_id,
                 step_id: &step.id,
+                name: step.name.as_deref(),
                 action: &step.action_name,
                 depth,
             });
@@ -567,8 +630,14 @@ impl FlowRun<'_> {
                 && result.error.as_ref().is_some_and(|e| {
                     e.kind != ErrorKind::Config && e.kind != ErrorKind::Unsupported
                 })
-                && policy.should_retry(retry, &result, &lock(scope));
-            if !retry_allowed {
+                && policy.should_retry(retry, &result, &lock(scope))
+                && !self.cancelled();
+            let wait = match self.deadline {
+                Some(d) => delay.min(d.saturating_duration_since(Instant::now())),
+                None => delay,
+            };
+            // (A cancellation during the wait ends the step with the failure it had.)
+            if !retry_allowed || !self.pause(wait).await {
                 break (
                     result.outcome,
                     result.assertions,
@@ -577,11 +646,6 @@ impl FlowRun<'_> {
                 );
             }
             had_failure = true;
-            let wait = match self.deadline {
-                Some(d) => delay.min(d.saturating_duration_since(Instant::now())),
-                None => delay,
-            };
-            tokio::time::sleep(wait).await;
             delay = policy.next_delay(delay, attempt);
         };
 
@@ -597,7 +661,7 @@ impl FlowRun<'_> {
                 format!("needs `{needed}`, which did not pass"),
             );
         }
-        let secrets = &self.runner.secrets;
+        let secrets = &self.secrets;
         // Lean records drop a passed step's exchange, so do not copy and mask it only to drop it; a
         // result without a response (a log message, a transform) is small and is what the console
         // shows, so it stays.
@@ -987,7 +1051,7 @@ impl FlowRun<'_> {
                 let record = iteration_record(index, outcome);
                 let failed = record.status == StepStatus::Failed;
                 iterations.push(record);
-                if failed && !continue_on_error {
+                if (failed && !continue_on_error) || self.cancelled() {
                     break;
                 }
             }
@@ -1197,7 +1261,15 @@ impl FlowRun<'_> {
             if started.elapsed() + interval > max {
                 break records;
             }
-            tokio::time::sleep(interval).await;
+            if self.cancelled() || !self.pause(interval).await {
+                return (
+                    Err(StepError::action(format!(
+                        "cancelled while waiting for `{}` ({checks} checks)",
+                        config.condition.expr.source()
+                    ))),
+                    records,
+                );
+            }
         };
         let result = json!({"satisfied": false, "checks": checks, "duration_ms": started.elapsed().as_millis() as u64});
         if config.on_timeout == Some(OnFailure::Continue) {

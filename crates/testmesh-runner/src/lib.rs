@@ -22,3 +22,5 @@ pub use record::{
     AssertionRecord, ErrorKind, FlowRecord, FlowStatus, StepError, StepRecord, StepStatus,
 };
 pub use secrets::Secrets;
+/// Cancels a run: see [`RunOptions::cancel`].
+pub use tokio_util::sync::CancellationToken;

@@ -205,9 +205,13 @@ pub struct FlowRecord {
     pub duration: Duration,
     /// Step records of every phase in run order.
     pub steps: Vec<StepRecord>,
-    /// Why the flow failed, e.g. `[main] step 'pay' (http_request): …`.
+    /// Why the flow failed, e.g. `[main] step 'pay' (http_request): …`, or `cancelled`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The run was cancelled ([`crate::RunOptions::cancel`]): the steps left were skipped and
+    /// teardown ran. A cancelled flow has the status `failed`: it did not pass.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub cancelled: bool,
     /// The flow's outputs: every named step output, by name (what `run_flow` callers see).
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub outputs: IndexMap<String, Value>,

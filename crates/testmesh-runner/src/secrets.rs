@@ -26,10 +26,24 @@ impl Secrets {
     /// would destroy every record).
     pub fn new(values: impl IntoIterator<Item = String>) -> Self {
         let mut values: Vec<String> = values.into_iter().filter(|v| v.len() >= 3).collect();
-        // Longest first, so a secret containing another is masked whole.
-        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        // Longest first, so a secret containing another is masked whole; equal values end up
+        // next to each other for `dedup`.
+        values.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         values.dedup();
         Secrets { values }
+    }
+
+    /// These secrets and `more` together (a runner's own and one run's, say).
+    pub fn with(&self, more: &Secrets) -> Secrets {
+        if more.values.is_empty() {
+            return self.clone();
+        }
+        Secrets::new(self.values.iter().chain(&more.values).cloned())
+    }
+
+    /// True when nothing but credential headers is masked.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
     }
 
     /// Masks secret values inside a string.
@@ -93,5 +107,16 @@ mod tests {
                 "body": {"nested": ["****", 1]}
             })
         );
+    }
+
+    #[test]
+    fn merged_secrets_mask_both_sets_longest_first() {
+        let runner = Secrets::new(["token-1".to_string(), "abc".to_string()]);
+        let run = Secrets::new(["abc".to_string(), "abcdef".to_string()]);
+        let merged = runner.with(&run);
+        assert_eq!(merged.mask_str("token-1 abcdef abc"), "**** **** ****");
+        assert!(!merged.is_empty());
+        assert!(Secrets::default().is_empty());
+        assert_eq!(runner.with(&Secrets::default()).mask_str("abc"), "****");
     }
 }

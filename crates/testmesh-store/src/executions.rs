@@ -64,8 +64,11 @@ impl ExecutionStatus {
     }
 
     /// The final status of a run's record. A flow the runner skipped is stored as cancelled: it did
-    /// not run, and the original's statuses have no "skipped".
+    /// not run, and the original's statuses have no "skipped". A cancelled run is cancelled.
     pub fn of_record(record: &FlowRecord) -> ExecutionStatus {
+        if record.cancelled {
+            return ExecutionStatus::Cancelled;
+        }
         match record.status {
             FlowStatus::Passed => ExecutionStatus::Completed,
             FlowStatus::Failed => ExecutionStatus::Failed,

@@ -140,6 +140,7 @@ pub fn record(name: &str, status: FlowStatus, steps: Vec<StepRecord>) -> FlowRec
         steps,
         error: (status == FlowStatus::Failed)
             .then(|| "[main] step 'b' (http_request): boom".into()),
+        cancelled: false,
         outputs: IndexMap::new(),
     }
 }
