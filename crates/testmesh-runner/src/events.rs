@@ -29,7 +29,8 @@ pub enum Event<'a> {
         /// Nesting depth.
         depth: usize,
     },
-    /// A step finished (passed, failed or skipped).
+    /// A step finished (passed, failed or skipped). A step skipped without starting (after an
+    /// earlier failure, a timeout or a cancellation) gets only this event, no `StepStarted`.
     StepFinished {
         /// Execution id.
         execution_id: &'a str,

@@ -204,7 +204,7 @@ impl Runner {
             let mut failed = setup.is_some();
             first_error = first_error.or(setup);
             if failed {
-                skip_all(flow.phase(Phase::Main), "setup failed", &mut records);
+                run.skip_all(flow.phase(Phase::Main), "setup failed", &mut records);
             } else {
                 let main = run
                     .phase(
@@ -229,7 +229,7 @@ impl Runner {
                 )
                 .await;
             } else {
-                skip_all(
+                run.skip_all(
                     flow.phase(Phase::OnError),
                     "the flow did not fail",
                     &mut records,
@@ -392,17 +392,6 @@ fn flow_outputs(flow: &Flow, scope: &Scope) -> IndexMap<String, Value> {
     out
 }
 
-fn skip_all(steps: &[Step], reason: &str, records: &mut Vec<StepRecord>) {
-    for step in steps {
-        records.push(StepRecord::skipped(
-            &step.id,
-            step.name.as_deref(),
-            &step.action_name,
-            reason,
-        ));
-    }
-}
-
 fn literal<T: Copy>(value: Option<&Tpl<T>>) -> Option<T> {
     value.and_then(|v| v.literal()).copied()
 }
@@ -464,6 +453,22 @@ impl FlowRun<'_> {
         }
     }
 
+    /// The record of a step skipped without running, reported like a finished step.
+    fn skip(&self, step: &Step, reason: &str, depth: usize) -> StepRecord {
+        let record = StepRecord::skipped(&step.id, step.name.as_deref(), &step.action_name, reason);
+        self.runner.events.on_event(Event::StepFinished {
+            execution_id: &self.execution_id,
+            record: &record,
+            depth,
+        });
+        record
+    }
+
+    /// Records every step of a phase that does not run as skipped.
+    fn skip_all(&self, steps: &[Step], reason: &str, records: &mut Vec<StepRecord>) {
+        records.extend(steps.iter().map(|step| self.skip(step, reason, 0)));
+    }
+
     /// Runs a phase; returns the flow error when a step failed.
     async fn phase(
         &self,
@@ -493,30 +498,15 @@ impl FlowRun<'_> {
             let mut failure = None;
             for step in steps {
                 if failure.is_some() && stop_on_failure {
-                    records.push(StepRecord::skipped(
-                        &step.id,
-                        step.name.as_deref(),
-                        &step.action_name,
-                        "an earlier step failed",
-                    ));
+                    records.push(self.skip(step, "an earlier step failed", depth));
                     continue;
                 }
                 if self.cancelled() {
-                    records.push(StepRecord::skipped(
-                        &step.id,
-                        step.name.as_deref(),
-                        &step.action_name,
-                        "cancelled",
-                    ));
+                    records.push(self.skip(step, "cancelled", depth));
                     continue;
                 }
                 if self.deadline.is_some_and(|d| Instant::now() >= d) {
-                    records.push(StepRecord::skipped(
-                        &step.id,
-                        step.name.as_deref(),
-                        &step.action_name,
-                        "the flow timed out",
-                    ));
+                    records.push(self.skip(step, "the flow timed out", depth));
                     failure.get_or_insert((
                         step.id.clone(),
                         step.action_name.clone(),
@@ -1190,15 +1180,7 @@ impl FlowRun<'_> {
                 } else {
                     "cancelled: another parallel step finished first"
                 };
-                done.push((
-                    index,
-                    StepRecord::skipped(
-                        &child.id,
-                        child.name.as_deref(),
-                        &child.action_name,
-                        reason,
-                    ),
-                ));
+                done.push((index, self.skip(child, reason, depth + 1)));
             }
         }
         done.sort_by_key(|(i, _)| *i);

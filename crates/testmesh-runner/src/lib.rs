@@ -19,7 +19,8 @@ pub use handler::{
     ActionCx, ActionFuture, Exchange, ExchangeRecords, FlowState, Handler, Outcome, Registry,
 };
 pub use record::{
-    AssertionRecord, ErrorKind, FlowRecord, FlowStatus, StepError, StepRecord, StepStatus,
+    AssertionRecord, ErrorKind, FlowRecord, FlowStatus, StepCounts, StepError, StepRecord,
+    StepStatus,
 };
 pub use secrets::Secrets;
 /// Cancels a run: see [`RunOptions::cancel`].

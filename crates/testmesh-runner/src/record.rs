@@ -222,6 +222,33 @@ impl FlowRecord {
     pub fn all_steps(&self) -> Vec<&StepRecord> {
         self.steps.iter().flat_map(StepRecord::walk).collect()
     }
+
+    /// How many step records there are of each status, nested ones included.
+    pub fn step_counts(&self) -> StepCounts {
+        let mut counts = StepCounts::default();
+        for step in self.all_steps() {
+            counts.total += 1;
+            match step.status {
+                StepStatus::Passed => counts.passed += 1,
+                StepStatus::Failed => counts.failed += 1,
+                StepStatus::Skipped => counts.skipped += 1,
+            }
+        }
+        counts
+    }
+}
+
+/// Step records by status (see [`FlowRecord::step_counts`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct StepCounts {
+    /// Every step record.
+    pub total: u64,
+    /// Passed.
+    pub passed: u64,
+    /// Failed.
+    pub failed: u64,
+    /// Skipped.
+    pub skipped: u64,
 }
 
 fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

@@ -669,6 +669,35 @@ async fn events_report_every_step_in_order() {
 }
 
 #[tokio::test]
+async fn steps_skipped_without_running_get_a_finished_event() {
+    let events = Arc::new(Collect::default());
+    let runner = Runner::new(
+        actions::builtin(),
+        events.clone(),
+        Secrets::default(),
+        FlowLibrary::default(),
+    );
+    run_with(
+        &runner,
+        "name: f\nsetup:\n  - {id: s, action: assert, config: {data: {x: 1}, assertions: [\"x == 2\"]}}\nsteps:\n  - {id: m, action: log, config: {message: x}}\nteardown:\n  - {id: t, action: log, config: {message: bye}}\n",
+        &RunOptions::default(),
+    )
+    .await;
+    assert_eq!(
+        *events.0.lock().unwrap(),
+        vec![
+            "flow f 3",
+            "start s 0",
+            "end s 0 Failed",
+            "end m 0 Skipped",
+            "start t 0",
+            "end t 0 Passed",
+            "done Failed",
+        ]
+    );
+}
+
+#[tokio::test]
 async fn unsupported_actions_fail_clearly() {
     let record = run(
         "name: u\nsteps:\n  - {id: k, action: kafka_consumer, config: {brokers: [x], topic: t}}\n",

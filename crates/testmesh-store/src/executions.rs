@@ -376,16 +376,9 @@ pub struct StatusCount {
 
 /// Step counts of a record: total, passed, failed, skipped (nested steps included).
 pub(crate) fn step_counts(record: &FlowRecord) -> [i64; 4] {
-    let mut counts = [0i64; 4];
-    for step in record.all_steps() {
-        counts[0] += 1;
-        match step.status {
-            StepStatus::Passed => counts[1] += 1,
-            StepStatus::Failed => counts[2] += 1,
-            StepStatus::Skipped => counts[3] += 1,
-        }
-    }
-    counts
+    let counts = record.step_counts();
+    [counts.total, counts.passed, counts.failed, counts.skipped]
+        .map(|n| i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 fn duration_ms(d: std::time::Duration) -> i64 {
