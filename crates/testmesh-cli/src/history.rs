@@ -21,7 +21,7 @@ use crate::render::use_color;
 /// Where history is kept; shared by `run`, `demo` and `history`.
 #[derive(clap::Args, Clone, Default)]
 pub(crate) struct StoreArgs {
-    /// History database: sqlite://PATH or postgres://USER@HOST/DB [default: sqlite://.testmesh/testmesh.db]
+    /// Database of the history and the queue: sqlite://PATH or postgres://USER@HOST/DB [default: sqlite://.testmesh/testmesh.db]
     #[arg(long, env = "TESTMESH_DATABASE_URL", value_name = "URL")]
     pub(crate) database_url: Option<String>,
 }
@@ -143,7 +143,7 @@ async fn record_all(
 
 /// A URL as messages show it: without a password, and SQLite files relative to the current
 /// directory when they are inside it.
-fn shown_url(url: &str) -> String {
+pub(crate) fn shown_url(url: &str) -> String {
     if let Some(path) = url.strip_prefix("sqlite://") {
         let path = Path::new(path);
         let relative = std::env::current_dir()

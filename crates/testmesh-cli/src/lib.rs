@@ -24,6 +24,7 @@ mod reports;
 mod run_cmd;
 mod schema_cmd;
 mod validate_cmd;
+mod worker_cmd;
 
 use std::process::ExitCode;
 
@@ -54,6 +55,7 @@ testmesh run flows/                    Run every flow under flows/\n  \
 testmesh run flows/ --report junit=junit.xml --var BASE_URL=http://localhost:8080\n  \
 testmesh validate flows/               Check every flow under flows/ without running it\n  \
 testmesh history                       List recent runs (every run is recorded)\n  \
+testmesh worker --database-url postgres://testmesh@db/testmesh   Run queued executions\n  \
 testmesh validate 'flows/**/*.yaml' --strict\n  testmesh schema -o .testmesh/flow.schema.json\n\n\
 Exit codes: 0 success, 1 test failures, 2 invalid input or usage, 3 internal error.",
     propagate_version = true
@@ -71,6 +73,7 @@ enum Command {
     Validate(validate_cmd::Args),
     Schema(schema_cmd::Args),
     History(history::Args),
+    Worker(worker_cmd::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -94,6 +97,7 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate_cmd::run(args),
         Command::Schema(args) => schema_cmd::run(args),
         Command::History(args) => history::run(args),
+        Command::Worker(args) => worker_cmd::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

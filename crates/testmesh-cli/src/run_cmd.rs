@@ -83,7 +83,7 @@ fn parse_pair(text: &str) -> Result<(String, String), String> {
     }
 }
 
-fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     testmesh_flow::duration::parse_duration(text).map_err(|e| e.to_string())
 }
 

@@ -91,16 +91,17 @@ pub(crate) async fn execute(shared: Arc<Shared>, claimed: ClaimedExecution) -> E
             )));
             return release(&shared, id).await;
         }
-        Err(NotRunnable::Invalid(message)) => {
-            let record = unrunnable_record(&execution, message);
-            let (kind, data) = finished(&record);
-            shared.live.send(&id, kind, data);
-            record
-        }
+        Err(NotRunnable::Invalid(message)) => unrunnable_record(&execution, message),
     };
+    // The run's events are stored before its outcome, and the final event after it.
     shared.live.flush().await;
     let ending = complete(&shared, &id, &record, &lost).await;
     drop(beats);
+    if let Ending::Finished(stored) = &ending {
+        let (kind, data) = finished(stored.status, &record);
+        shared.live.send(&id, kind, data);
+        shared.live.flush().await;
+    }
     drop(registration);
     ending
 }

@@ -3,7 +3,9 @@
 //! batches, so a running flow never waits on the database.
 //!
 //! Only executions registered here get events: a `run_flow` sub-flow's own events, and events of
-//! an execution whose lease was lost, are dropped.
+//! an execution whose lease was lost, are dropped. The final event (`execution.completed`,
+//! `.failed`, `.cancelled`) is not taken from the runner but sent once the outcome is stored, so a
+//! run whose worker died before storing it never announces an end that did not happen.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 use testmesh_runner::{CancellationToken, Event, EventSink, FlowRecord, StepStatus};
-use testmesh_store::Store;
+use testmesh_store::{ExecutionStatus, Store};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::worker::{Notice, Notices};
@@ -141,14 +143,16 @@ impl Live {
 
 impl EventSink for Live {
     fn on_event(&self, event: Event<'_>) {
-        let (execution_id, kind, data) = describe(event);
-        self.send(execution_id, kind, data);
+        if let Some((execution_id, kind, data)) = describe(event) {
+            self.send(execution_id, kind, data);
+        }
     }
 }
 
-/// The execution id, store kind and data of a runner event.
-fn describe(event: Event<'_>) -> (&str, &'static str, Value) {
-    match event {
+/// The execution id, store kind and data of a runner event; `None` for the end of the flow (see
+/// the module docs).
+fn describe(event: Event<'_>) -> Option<(&str, &'static str, Value)> {
+    Some(match event {
         Event::FlowStarted {
             execution_id,
             name,
@@ -202,20 +206,19 @@ fn describe(event: Event<'_>) -> (&str, &'static str, Value) {
             }
             (execution_id, kind, data)
         }
-        Event::FlowFinished { record } => {
-            let (kind, data) = finished(record);
-            (record.execution_id.as_str(), kind, data)
-        }
-    }
+        Event::FlowFinished { .. } => return None,
+    })
 }
 
-/// The kind and data of a finished run: `execution.completed`, `.failed` or `.cancelled`.
-pub(crate) fn finished(record: &FlowRecord) -> (&'static str, Value) {
+/// The final event of a stored execution: `execution.completed`, `.failed` or `.cancelled` (as
+/// stored: a cancellation requested at the last moment wins over the run's own outcome), with the
+/// record's counts, duration and error.
+pub(crate) fn finished(status: ExecutionStatus, record: &FlowRecord) -> (&'static str, Value) {
     let counts = record.step_counts();
-    let kind = match (record.cancelled, record.status) {
-        (true, _) | (false, testmesh_runner::FlowStatus::Skipped) => "execution.cancelled",
-        (false, testmesh_runner::FlowStatus::Failed) => "execution.failed",
-        (false, testmesh_runner::FlowStatus::Passed) => "execution.completed",
+    let kind = match status {
+        ExecutionStatus::Cancelled => "execution.cancelled",
+        ExecutionStatus::Failed => "execution.failed",
+        _ => "execution.completed",
     };
     let data = json!({
         "passed_steps": counts.passed,
@@ -299,7 +302,8 @@ mod tests {
             execution_id: "e1",
             record: &record,
             depth: 1,
-        });
+        })
+        .unwrap();
         assert_eq!((id, kind), ("e1", "step.failed"));
         assert_eq!(
             data,
@@ -312,7 +316,8 @@ mod tests {
             name: None,
             action: "http_request",
             depth: 0,
-        });
+        })
+        .unwrap();
         assert_eq!(kind, "step.started");
         assert_eq!(
             data,

@@ -108,9 +108,30 @@ pub async fn wait_final(store: &Store, id: &str) -> Execution {
         .expect("the execution finishes within 30 s")
 }
 
-/// Every event of an execution.
-pub async fn events(store: &Store, id: &str) -> Vec<ExecutionEvent> {
+/// Every event of an execution as stored now.
+pub async fn events_now(store: &Store, id: &str) -> Vec<ExecutionEvent> {
     store.events_after(id, 0, 1000).await.unwrap()
+}
+
+/// Every event of a finished execution: waits (up to 10 s) for the final event, which the worker
+/// appends just after storing the outcome.
+pub async fn events(store: &Store, id: &str) -> Vec<ExecutionEvent> {
+    let wait = async {
+        loop {
+            let events = events_now(store, id).await;
+            let last = events.last().map(|e| e.kind.as_str()).unwrap_or_default();
+            if matches!(
+                last,
+                "execution.completed" | "execution.failed" | "execution.cancelled"
+            ) {
+                return events;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), wait)
+        .await
+        .expect("the final event is stored")
 }
 
 /// `kind` or `kind:step_id` for each event.

@@ -8,7 +8,9 @@ use testmesh_store::ExecutionStatus;
 use testmesh_test::{Target, TargetOptions, TestDb};
 use testmesh_worker::Notice;
 
-use crate::common::{Running, WS, create_flow, enqueue, event_names, events, options, wait_final};
+use crate::common::{
+    Running, WS, create_flow, enqueue, event_names, events, events_now, options, wait_final,
+};
 
 on_both_backends!(
     cancelling_a_running_execution_skips_the_rest_and_runs_teardown,
@@ -113,7 +115,7 @@ async fn a_worker_that_lost_its_lease_writes_nothing(db: &TestDb) {
         })
         .await;
     assert_eq!(lost, id);
-    let events_then = events(&store, &id).await.len();
+    let events_then = events_now(&store, &id).await.len();
     // The other worker completes it; the first wrote no steps, no outcome and no more events.
     let record = FlowRecord {
         execution_id: id.clone(),
@@ -141,7 +143,7 @@ async fn a_worker_that_lost_its_lease_writes_nothing(db: &TestDb) {
     assert_eq!(detail.execution.worker_id.as_deref(), Some("other-worker"));
     assert!(detail.steps.is_empty(), "{:?}", detail.steps);
     assert_eq!(target.hits("after") + target.hits("teardown"), 0);
-    let names = event_names(&events(&store, &id).await);
+    let names = event_names(&events_now(&store, &id).await);
     assert_eq!(names.len(), events_then, "{names:?}");
     assert_eq!(names, ["execution.started", "step.started:slow"]);
 }
