@@ -481,7 +481,7 @@ impl FlowRun<'_> {
         let outcome = self.run_steps(steps, scope, 0, stop_on_failure).await;
         records.extend(outcome.records);
         outcome.failure.map(|(id, action, message)| {
-            format!("[{}] step '{id}' ({action}): {message}", phase_name(phase))
+            format!("[{}] step '{id}' ({action}): {message}", phase.name())
         })
     }
 
@@ -1638,13 +1638,4 @@ fn masked(secrets: &Secrets, mut value: Value) -> Value {
 
 fn lock(scope: &Mutex<Scope>) -> std::sync::MutexGuard<'_, Scope> {
     scope.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn phase_name(phase: Phase) -> &'static str {
-    match phase {
-        Phase::Setup => "setup",
-        Phase::Main => "main",
-        Phase::OnError => "on_error",
-        Phase::Teardown => "teardown",
-    }
 }

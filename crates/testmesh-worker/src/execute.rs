@@ -2,14 +2,15 @@
 //! it while heartbeats keep the lease (and pick up cancellation), then complete it — or write
 //! nothing when the lease was lost, or give it back when the worker shuts down.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use indexmap::IndexMap;
 use serde_json::Value;
-use testmesh_flow::Flow;
 use testmesh_flow::interpolate::VariableSources;
+use testmesh_flow::{Flow, Step};
 use testmesh_runner::{CancellationToken, FlowRecord, FlowStatus, RunOptions, Runner, Secrets};
 use testmesh_store::{ClaimedExecution, Error as StoreError, Execution, Store};
 
@@ -51,6 +52,17 @@ struct Prepared {
     options: RunOptions,
 }
 
+/// The phase of every step id of a flow, nested steps included.
+fn step_phases(flow: &Flow) -> HashMap<String, &'static str> {
+    let mut phases = HashMap::new();
+    for (phase, steps) in flow.phases() {
+        Step::walk(steps, &mut |step| {
+            phases.insert(step.id.clone(), phase.name());
+        });
+    }
+    phases
+}
+
 /// Why a run cannot start.
 enum NotRunnable {
     /// Fails the execution: the flow no longer loads, the environment is gone, a secret cannot be
@@ -64,10 +76,15 @@ enum NotRunnable {
 pub(crate) async fn execute(shared: Arc<Shared>, claimed: ClaimedExecution) -> Ending {
     let execution = claimed.execution;
     let id = execution.id.clone();
-    let registration = shared.live.register(&id, execution.attempts);
+    let cancel = CancellationToken::new();
+    let prepared = prepare(&shared.store, &execution, &claimed.yaml, cancel.clone()).await;
+    let phases = match &prepared {
+        Ok(p) => step_phases(&p.flow),
+        Err(_) => HashMap::new(),
+    };
+    let registration = shared.live.register(&id, execution.attempts, phases);
     // Heartbeats run beside the flow (and through its completion) so a slow step or a slow
     // database never lets the lease lapse; they stop when this function returns.
-    let cancel = CancellationToken::new();
     let lost = registration.superseded.clone();
     let beats = AbortOnDrop(tokio::spawn(heartbeats(
         shared.clone(),
@@ -76,7 +93,7 @@ pub(crate) async fn execute(shared: Arc<Shared>, claimed: ClaimedExecution) -> E
         lost.clone(),
     )));
 
-    let record = match prepare(&shared.store, &execution, &claimed.yaml, cancel).await {
+    let record = match prepared {
         Ok(prepared) => {
             let run = shared.runner.run(&prepared.flow, None, &prepared.options);
             tokio::select! {
@@ -178,9 +195,10 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Loads the flow and builds the run's options: the environment's enabled variables below the
-/// execution's own, the environment's secret values masked, the execution's id on records and
-/// events. The worker's process environment is deliberately not visible to stored flows.
+/// Loads the flow and builds the run's options: the flow's `env:` below the environment's enabled
+/// variables below the execution's own, the environment's secret values masked, the execution's
+/// id on records and events. The worker's process environment is deliberately not visible to
+/// stored flows: it may hold the worker's own credentials.
 async fn prepare(
     store: &Store,
     execution: &Execution,
@@ -205,7 +223,9 @@ async fn prepare(
             )));
         }
     };
-    let mut variables = VariableSources::default();
+    // The flow's `env:` holds its defaults; the environment chosen for the run overrides them, and
+    // the run's own variables override both (the original let `env:` win: a quirk).
+    let mut overrides = IndexMap::new();
     let mut secrets = Vec::new();
     if let Some(name) = &execution.environment {
         let environment = store
@@ -222,17 +242,16 @@ async fn prepare(
             if variable.is_secret {
                 secrets.push(variable.value.clone());
             }
-            variables
-                .env_file
-                .insert(variable.key, Value::String(variable.value));
+            overrides.insert(variable.key, Value::String(variable.value));
         }
     }
     if let Value::Object(map) = &execution.variables {
-        variables.cli_vars = map
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect::<IndexMap<_, _>>();
+        overrides.extend(map.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
+    let variables = VariableSources {
+        cli_vars: overrides,
+        ..VariableSources::default()
+    };
     Ok(Prepared {
         flow,
         options: RunOptions {

@@ -35,6 +35,8 @@ enum Message {
 struct Active {
     generation: u64,
     attempt: i64,
+    /// The phase of each step id of its flow (nested steps included).
+    phases: Arc<HashMap<String, &'static str>>,
     lost: CancellationToken,
 }
 
@@ -88,10 +90,16 @@ impl Live {
         (live, writer)
     }
 
-    /// Starts passing on the events of `execution_id` (claimed for the `attempt`th time). A holder
-    /// registered before under the same id is told through its `superseded` token: the execution
-    /// was reclaimed and claimed again while that holder still ran it.
-    pub(crate) fn register(&self, execution_id: &str, attempt: i64) -> Registration {
+    /// Starts passing on the events of `execution_id` (claimed for the `attempt`th time) whose
+    /// flow has the steps of `phases`. A holder registered before under the same id is told
+    /// through its `superseded` token: the execution was reclaimed and claimed again while that
+    /// holder still ran it.
+    pub(crate) fn register(
+        &self,
+        execution_id: &str,
+        attempt: i64,
+        phases: HashMap<String, &'static str>,
+    ) -> Registration {
         let generation = self.generations.fetch_add(1, Ordering::Relaxed);
         let superseded = CancellationToken::new();
         let previous = lock(&self.active).insert(
@@ -99,6 +107,7 @@ impl Live {
             Active {
                 generation,
                 attempt,
+                phases: Arc::new(phases),
                 lost: superseded.clone(),
             },
         );
@@ -113,16 +122,21 @@ impl Live {
         }
     }
 
-    /// Queues an event of a registered execution for the store.
+    /// Queues an event of a registered execution for the store, adding the attempt to
+    /// `execution.started` and the phase to step events.
     pub(crate) fn send(&self, execution_id: &str, kind: &'static str, mut data: Value) {
-        let attempt = match lock(&self.active).get(execution_id) {
-            Some(active) => active.attempt,
+        let (attempt, phases) = match lock(&self.active).get(execution_id) {
+            Some(active) => (active.attempt, active.phases.clone()),
             None => return,
         };
-        if kind == "execution.started"
-            && let Value::Object(map) = &mut data
-        {
-            map.insert("attempt".into(), json!(attempt));
+        if let Value::Object(map) = &mut data {
+            if kind == "execution.started" {
+                map.insert("attempt".into(), json!(attempt));
+            }
+            if let Some(step_id) = map.get("step_id").and_then(Value::as_str) {
+                let phase = phases.get(step_id).copied();
+                map.insert("phase".into(), json!(phase));
+            }
         }
         // The writer only stops once every sender is gone, so this cannot fail while `self` lives.
         let _ = self.tx.send(Message::Event {

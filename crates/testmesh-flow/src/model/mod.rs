@@ -138,14 +138,19 @@ impl Phase {
         }
     }
 
-    /// The prefix of generated step ids (`main_3`), as in the original.
-    pub fn id_prefix(self) -> &'static str {
+    /// The phase's name in records, events and the store: `setup`, `main`, `on_error`, `teardown`.
+    pub fn name(self) -> &'static str {
         match self {
             Phase::Setup => "setup",
             Phase::Main => "main",
             Phase::OnError => "on_error",
             Phase::Teardown => "teardown",
         }
+    }
+
+    /// The prefix of generated step ids (`main_3`), as in the original: the phase's name.
+    pub fn id_prefix(self) -> &'static str {
+        self.name()
     }
 }
 

@@ -92,6 +92,7 @@ steps:
             json!({"flow_name": "two calls", "total_steps": 2, "attempt": 1})
         );
         assert_eq!(events[1].data["step_name"], "First call");
+        assert_eq!(events[1].data["phase"], "main");
         assert_eq!(events[1].data["action"], "http_request");
         assert_eq!(events[2].data["status"], "passed");
         assert!(events[2].data["duration_ms"].is_u64());
@@ -111,6 +112,8 @@ steps:
     assert_eq!(store.queue_depth().await.unwrap(), 0);
 }
 
+/// Variables, lowest first: the flow's `env:`, the environment (enabled variables only), the run's
+/// own. Secret values reach the target and are masked in everything stored.
 async fn environment_secrets_are_used_and_masked(db: &TestDb) {
     let store = db.open().await;
     let target = Target::start(TargetOptions::default()).await;
@@ -131,6 +134,7 @@ async fn environment_secrets_are_used_and_masked(db: &TestDb) {
                     variable("BASE", &target.base_url, false, true),
                     variable("TOKEN", secret, true, true),
                     variable("GREETING", "from the environment", false, true),
+                    variable("COLOR", "blue", false, true),
                     variable("OFF", "should not be used", false, false),
                 ],
                 ..EnvironmentInput::default()
@@ -141,6 +145,7 @@ async fn environment_secrets_are_used_and_masked(db: &TestDb) {
     let flow = create_flow(
         &store,
         r#"name: uses secrets
+env: {GREETING: from the flow, COLOR: red, SHAPE: round}
 steps:
   - id: send
     action: http_request
@@ -148,10 +153,12 @@ steps:
       method: POST
       url: ${BASE}/echo
       headers: {X-Token: "${TOKEN}"}
-      body: {token: "${TOKEN}", greeting: "${GREETING}", off: "${OFF:unset}"}
+      body: {token: "${TOKEN}", greeting: "${GREETING}", color: "${COLOR}", shape: "${SHAPE}", off: "${OFF:unset}"}
     assert:
       - status == 200
       - body.body.greeting == 'from the run'
+      - body.body.color == 'blue'
+      - body.body.shape == 'round'
       - body.body.off == 'unset'
     output:
       token: body.body.token
