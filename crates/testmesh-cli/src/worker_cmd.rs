@@ -189,7 +189,7 @@ async fn print_notices(mut notices: broadcast::Receiver<Notice>) {
                     eprintln!("warning: schedule {:?}: {problem}", fired.schedule_name);
                 }
             }
-            Notice::Problem(message) => eprintln!("warning: {message}"),
+            Notice::Problem { message } => eprintln!("warning: {message}"),
             Notice::Claimed { .. } => {}
         }
     }

@@ -103,7 +103,7 @@ pub(crate) async fn execute(shared: Arc<Shared>, claimed: ClaimedExecution) -> E
             }
         }
         Err(NotRunnable::Transient(e)) => {
-            shared.notices.send(Notice::Problem(format!(
+            shared.notices.send(Notice::problem(format!(
                 "cannot prepare execution {id}: {e}; giving it back to the queue"
             )));
             return release(&shared, id).await;
@@ -179,7 +179,7 @@ async fn heartbeats(
                 lost.cancel();
                 return;
             }
-            Err(e) => shared.notices.send(Notice::Problem(format!(
+            Err(e) => shared.notices.send(Notice::problem(format!(
                 "heartbeat of execution {id} failed: {e}"
             ))),
         }

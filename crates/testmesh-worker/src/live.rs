@@ -287,7 +287,7 @@ async fn write(
                 continue;
             };
             if let Err(e) = store.append_events(&execution_id, &list).await {
-                notices.send(Notice::Problem(format!(
+                notices.send(Notice::problem(format!(
                     "cannot store {} live events of execution {execution_id}: {e}",
                     list.len()
                 )));

@@ -55,8 +55,17 @@ pub enum Notice {
     },
     /// A schedule fired.
     Scheduled(Fired),
-    /// Something failed and was survived (a database error, say); the message says what.
-    Problem(String),
+    /// Something failed and was survived (a database error, say).
+    Problem {
+        /// What failed.
+        message: String,
+    },
+}
+
+impl Notice {
+    pub(crate) fn problem(message: String) -> Notice {
+        Notice::Problem { message }
+    }
 }
 
 /// Clears the running flag when `run` ends, or when its future is dropped.
@@ -194,7 +203,7 @@ impl Worker {
                         Ok(None) => Instant::now() + options.poll,
                         Err(e) => {
                             self.notices
-                                .send(Notice::Problem(format!("cannot claim an execution: {e}")));
+                                .send(Notice::problem(format!("cannot claim an execution: {e}")));
                             Instant::now() + options.poll
                         }
                     };
@@ -228,11 +237,11 @@ impl Worker {
             Ok(Ending::Finished(execution)) => Notice::Finished(Box::new(execution)),
             Ok(Ending::LeaseLost(execution_id)) => Notice::LeaseLost { execution_id },
             Ok(Ending::Released(execution_id)) => Notice::Released { execution_id },
-            Ok(Ending::Abandoned(execution_id, e)) => Notice::Problem(format!(
+            Ok(Ending::Abandoned(execution_id, e)) => Notice::problem(format!(
                 "cannot store execution {execution_id}: {e}; it runs again once its lease expires"
             )),
             // Its lease expires and another claim runs it again.
-            Err(e) => Notice::Problem(format!("an execution task stopped: {e}")),
+            Err(e) => Notice::problem(format!("an execution task stopped: {e}")),
         });
     }
 
@@ -240,7 +249,7 @@ impl Worker {
         match self.store.reclaim_expired(Utc::now()).await {
             Ok(0) => {}
             Ok(count) => self.notices.send(Notice::Reclaimed { count }),
-            Err(e) => self.notices.send(Notice::Problem(format!(
+            Err(e) => self.notices.send(Notice::problem(format!(
                 "cannot reclaim expired leases: {e}"
             ))),
         }
@@ -255,7 +264,40 @@ impl Worker {
             }
             Err(e) => self
                 .notices
-                .send(Notice::Problem(format!("cannot fire schedules: {e}"))),
+                .send(Notice::problem(format!("cannot fire schedules: {e}"))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notices_serialize_with_their_kind() {
+        let notices = [
+            Notice::problem("database down".into()),
+            Notice::LeaseLost {
+                execution_id: "e1".into(),
+            },
+            Notice::Reclaimed { count: 2 },
+            Notice::Scheduled(Fired {
+                schedule_id: "s1".into(),
+                schedule_name: "nightly".into(),
+                tick: None,
+                execution_ids: vec!["e2".into()],
+                problems: Vec::new(),
+            }),
+        ];
+        let json: Vec<serde_json::Value> = notices
+            .iter()
+            .map(|n| serde_json::to_value(n).unwrap_or_default())
+            .collect();
+        assert_eq!(json[0]["kind"], "problem");
+        assert_eq!(json[0]["message"], "database down");
+        assert_eq!(json[1]["kind"], "lease_lost");
+        assert_eq!(json[2]["count"], 2);
+        assert_eq!(json[3]["kind"], "scheduled");
+        assert_eq!(json[3]["schedule_name"], "nightly");
     }
 }

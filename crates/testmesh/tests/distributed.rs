@@ -1,10 +1,12 @@
-//! Scale-out on PostgreSQL with real `testmesh worker` processes: 300 queued executions of a flow
-//! calling a loopback HTTP target, three workers, one killed with SIGKILL mid-run. Every execution
-//! must end completed exactly once — one set of steps, one completion — and the killed worker's
-//! executions must be reclaimed and re-run. The survivors stop gracefully on SIGTERM.
+//! Real `testmesh worker` processes on a shared database.
 //!
-//! Needs PostgreSQL (`TESTMESH_TEST_POSTGRES_URL`, started by `scripts/services.sh`): fails under
-//! `CI` without it, skips otherwise.
+//! Scale-out on PostgreSQL: 300 queued executions of a flow calling a loopback HTTP target, three
+//! workers, one killed with SIGKILL mid-run. Every execution must end completed exactly once — one
+//! set of steps, one completion — and the killed worker's executions must be reclaimed and re-run.
+//! The survivors stop gracefully on SIGTERM. Needs PostgreSQL (`TESTMESH_TEST_POSTGRES_URL`,
+//! started by `scripts/services.sh`): fails under `CI` without it, skips otherwise.
+//!
+//! Also: a worker on SQLite, its output, Ctrl-C, and invalid options.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
@@ -31,6 +33,10 @@ struct WorkerProcess {
 
 impl WorkerProcess {
     fn start(id: &str, url: &str, dir: &tempfile::TempDir) -> WorkerProcess {
+        WorkerProcess::start_with(id, url, dir, &["--lease", "2s", "--no-scheduler"])
+    }
+
+    fn start_with(id: &str, url: &str, dir: &tempfile::TempDir, extra: &[&str]) -> WorkerProcess {
         let log = dir.path().join(format!("{id}.log"));
         let err = dir.path().join(format!("{id}.err"));
         let child = Command::new(env!("CARGO_BIN_EXE_testmesh"))
@@ -40,14 +46,12 @@ impl WorkerProcess {
                 id,
                 "--concurrency",
                 "4",
-                "--lease",
-                "2s",
                 "--poll",
                 "100ms",
                 "--shutdown-grace",
                 "20s",
-                "--no-scheduler",
             ])
+            .args(extra)
             .env("TESTMESH_DATABASE_URL", url)
             .env("TESTMESH_ENCRYPTION_KEY", test_key_hex())
             .env("NO_COLOR", "1")
@@ -101,6 +105,52 @@ impl Drop for WorkerProcess {
     }
 }
 
+/// Queues `n` runs of a flow with three HTTP steps against `base`; returns their ids.
+async fn enqueue_three_step_runs(store: &Store, base: &str, n: usize) -> Vec<String> {
+    let flow = store
+        .create_flow(
+            WS,
+            &format!(
+                r#"name: distributed
+steps:
+  - {{id: a, action: http_request, config: {{method: GET, url: "{base}/hit/a"}}, assert: [status == 200]}}
+  - {{id: b, action: http_request, config: {{method: GET, url: "{base}/hit/b"}}, assert: [status == 200]}}
+  - {{id: c, action: http_request, config: {{method: GET, url: "{base}/hit/c"}}, assert: [status == 200]}}
+"#
+            ),
+            None,
+        )
+        .await
+        .unwrap()
+        .flow
+        .id;
+    let mut ids = Vec::with_capacity(n);
+    for _ in 0..n {
+        let context = RunContext::for_flow(WS, &flow, None, Trigger::Api);
+        ids.push(store.enqueue_execution(&context).await.unwrap().id);
+    }
+    ids
+}
+
+/// Waits until `n` executions are final, within `limit`.
+async fn wait_drained(store: &Store, n: usize, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let done = count(store, ExecutionStatus::Completed).await
+            + count(store, ExecutionStatus::Failed).await
+            + count(store, ExecutionStatus::Cancelled).await;
+        if done == n as i64 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the queue did not drain within {limit:?}: {done} of {n} done; {:?}",
+            store.execution_counts(Some(WS)).await.unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn count(store: &Store, status: ExecutionStatus) -> i64 {
     store
         .execution_counts(Some(WS))
@@ -140,29 +190,7 @@ async fn workers_survive_a_killed_peer_and_complete_every_execution_once() {
     };
     let store = db.open().await;
     let target = Target::start(TargetOptions { delay_ms: 0..15 }).await;
-    let flow = store
-        .create_flow(
-            WS,
-            &format!(
-                r#"name: distributed
-steps:
-  - {{id: a, action: http_request, config: {{method: GET, url: "{base}/hit/a"}}, assert: [status == 200]}}
-  - {{id: b, action: http_request, config: {{method: GET, url: "{base}/hit/b"}}, assert: [status == 200]}}
-  - {{id: c, action: http_request, config: {{method: GET, url: "{base}/hit/c"}}, assert: [status == 200]}}
-"#,
-                base = target.base_url
-            ),
-            None,
-        )
-        .await
-        .unwrap()
-        .flow
-        .id;
-    let mut ids = Vec::with_capacity(EXECUTIONS);
-    for _ in 0..EXECUTIONS {
-        let context = RunContext::for_flow(WS, &flow, None, Trigger::Api);
-        ids.push(store.enqueue_execution(&context).await.unwrap().id);
-    }
+    let ids = enqueue_three_step_runs(&store, &target.base_url, EXECUTIONS).await;
 
     let logs = tempfile::tempdir().unwrap();
     let started = Instant::now();
@@ -190,20 +218,12 @@ steps:
     assert!(!victim_status.success(), "killed: {victim_status:?}");
 
     // The queue drains: nothing pending, nothing running.
-    loop {
-        let done = count(&store, ExecutionStatus::Completed).await
-            + count(&store, ExecutionStatus::Failed).await
-            + count(&store, ExecutionStatus::Cancelled).await;
-        if done == EXECUTIONS as i64 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the queue did not drain within 120 s: {done} of {EXECUTIONS} done; {:?}",
-            store.execution_counts(Some(WS)).await.unwrap()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_drained(
+        &store,
+        EXECUTIONS,
+        deadline.saturating_duration_since(Instant::now()),
+    )
+    .await;
     let drained = started.elapsed();
 
     // Every execution completed exactly once: one set of steps, one completion event.
@@ -300,4 +320,78 @@ steps:
         held_at_kill.len(),
         drained.as_secs_f64()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_on_sqlite_logs_each_execution_and_stops_on_ctrl_c() {
+    let db = TestDb::sqlite();
+    let store = db.open().await;
+    let target = Target::start(TargetOptions::default()).await;
+    let ids = enqueue_three_step_runs(&store, &target.base_url, 5).await;
+    let logs = tempfile::tempdir().unwrap();
+    let mut worker = WorkerProcess::start_with("solo", &db.url, &logs, &[]);
+    wait_drained(&store, ids.len(), Duration::from_secs(60)).await;
+    // Each finished execution is logged once by the time it is stored (give the line a moment).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while worker.output().matches(" completed ").count() < ids.len() {
+        assert!(Instant::now() < deadline, "{}", worker.output());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    worker.signal("INT");
+    let status = worker.wait(Duration::from_secs(30));
+    let output = worker.output();
+    assert_eq!(status.code(), Some(0), "{output}");
+    let lines: Vec<&str> = output.lines().collect();
+    assert!(
+        lines[0].starts_with("worker solo started on ") && lines[0].ends_with("scheduler on"),
+        "{output}"
+    );
+    for id in &ids {
+        let line = lines
+            .iter()
+            .find(|l| l.ends_with(id.as_str()))
+            .unwrap_or_else(|| panic!("no line for {id}: {output}"));
+        // e.g. `2026-05-01T09:30:12Z completed 41ms "distributed" <id>`
+        let fields: Vec<&str> = line.split(' ').collect();
+        assert_eq!(fields[1], "completed", "{line}");
+        assert!(
+            fields[2].ends_with("ms") || fields[2].ends_with('s'),
+            "{line}"
+        );
+        assert_eq!(fields[3], "\"distributed\"", "{line}");
+        let execution = store.get_execution(WS, id).await.unwrap();
+        assert_eq!(execution.status, ExecutionStatus::Completed);
+        assert_eq!(execution.worker_id.as_deref(), Some("solo"));
+    }
+    assert!(
+        output.contains("SIGINT: finishing running executions"),
+        "{output}"
+    );
+    assert!(
+        output.trim_end().ends_with("worker solo stopped"),
+        "{output}"
+    );
+    assert_eq!(target.hits("c"), ids.len());
+}
+
+#[test]
+fn invalid_worker_options_exit_with_code_2() {
+    for args in [
+        &["--concurrency", "0"][..],
+        &["--lease", "10ms"][..],
+        &["--lease", "soon"][..],
+        &["--database-url", "mongodb://nope"][..],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_testmesh"))
+            .arg("worker")
+            .args(args)
+            .env("TESTMESH_DATABASE_URL", "sqlite://unused-by-this-test.db")
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+        assert!(
+            !output.stderr.is_empty(),
+            "{args:?}: an error message on stderr"
+        );
+    }
 }
