@@ -36,8 +36,8 @@ pub(crate) struct Shared {
 
 /// How an execution left this worker.
 pub(crate) enum Ending {
-    /// Stored with its outcome.
-    Finished(Execution),
+    /// Stored with its outcome (the row as stored).
+    Finished(Box<Execution>),
     /// Another worker has it now (or nobody may have it); nothing was written.
     LeaseLost(String),
     /// Given back to the queue at shutdown.
@@ -138,7 +138,7 @@ async fn complete(
             .complete_claimed(id, &shared.worker_id, record)
             .await
         {
-            Ok(execution) => return Ending::Finished(execution),
+            Ok(execution) => return Ending::Finished(Box::new(execution)),
             Err(StoreError::LeaseLost { .. }) => return Ending::LeaseLost(id.to_string()),
             Err(e) if attempt >= COMPLETE_ATTEMPTS || lost.is_cancelled() => {
                 return Ending::Abandoned(id.to_string(), e);

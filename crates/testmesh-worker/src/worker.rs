@@ -234,7 +234,7 @@ impl Worker {
 
     fn report(&self, joined: Result<Ending, tokio::task::JoinError>) {
         self.notices.send(match joined {
-            Ok(Ending::Finished(execution)) => Notice::Finished(Box::new(execution)),
+            Ok(Ending::Finished(execution)) => Notice::Finished(execution),
             Ok(Ending::LeaseLost(execution_id)) => Notice::LeaseLost { execution_id },
             Ok(Ending::Released(execution_id)) => Notice::Released { execution_id },
             Ok(Ending::Abandoned(execution_id, e)) => Notice::problem(format!(
