@@ -1,4 +1,4 @@
-# Throwaway database servers for the test suite. Sourced by scripts/test.sh (bash).
+# Throwaway database servers (and the browser) for the test suite. Sourced by scripts/test.sh (bash).
 #
 # For each of PostgreSQL and MariaDB that is not already given through TESTMESH_TEST_POSTGRES_URL /
 # TESTMESH_TEST_MYSQL_URL: install the Debian package when missing (as root), start a private
@@ -129,6 +129,11 @@ if [ -z "${TESTMESH_SERVICES_STARTED:-}" ]; then
   fi
   if [ -z "${TESTMESH_TEST_MYSQL_URL:-}" ]; then
     testmesh_start_mariadb || unset TESTMESH_TEST_MYSQL_URL
+  fi
+  # Debian's Chromium for the dashboard's browser tests (driven over CDP; nothing is downloaded at
+  # run time). Without it those tests fail under CI.
+  if [ -z "${TESTMESH_CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
+    testmesh_apt_install chromium || testmesh_services_log "Chromium could not be installed"
   fi
   testmesh_services_log "PostgreSQL ${TESTMESH_TEST_POSTGRES_URL:-unavailable}; MariaDB ${TESTMESH_TEST_MYSQL_URL:-unavailable} (ready in $((($(date +%s%N) - testmesh_services_started_at) / 1000000)) ms)"
 fi

@@ -1,0 +1,79 @@
+//! The TestMesh web dashboard: server-rendered pages over the store — overview, flows (YAML,
+//! validation, versions, run with an environment), runs (live while running, steps with assertions,
+//! requests and responses), environments and schedules. Log in with an API key. Assets are compiled
+//! into the binary; the only script follows a running execution.
+
+mod live;
+mod pages;
+mod session;
+mod views;
+
+use axum::Router;
+use axum::extract::Path;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use testmesh_store::Store;
+
+pub use session::{Session, Sessions};
+
+/// What the pages need: the store and the sessions of this server.
+#[derive(Clone)]
+pub struct DashboardState {
+    /// Where everything is read from.
+    pub store: Store,
+    /// Signed-in browsers.
+    pub sessions: Sessions,
+}
+
+impl DashboardState {
+    /// A dashboard over `store` with no one signed in.
+    pub fn new(store: Store) -> Self {
+        DashboardState {
+            store,
+            sessions: Sessions::default(),
+        }
+    }
+}
+
+/// The dashboard's routes, to be served at the root of the site (the API lives under `/api`).
+pub fn router(state: DashboardState) -> Router {
+    Router::new()
+        .route("/", get(pages::overview))
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/flows", get(pages::flows))
+        .route("/flows/{id}", get(pages::flow))
+        .route("/flows/{id}/run", post(pages::run_flow))
+        .route("/executions", get(pages::executions))
+        .route("/executions/{id}", get(pages::execution))
+        .route("/executions/{id}/steps", get(pages::steps))
+        .route("/executions/{id}/live", get(live::live))
+        .route("/executions/{id}/cancel", post(pages::cancel))
+        .route("/environments", get(pages::environments))
+        .route("/schedules", get(pages::schedules))
+        .route("/assets/{file}", get(asset))
+        .with_state(state)
+}
+
+/// The page for addresses the dashboard does not have (for the server's fallback).
+pub fn not_found() -> Response {
+    pages::not_found()
+}
+
+/// The embedded stylesheet and script.
+async fn asset(Path(file): Path<String>) -> Response {
+    let (body, kind) = match file.as_str() {
+        "app.css" => (include_str!("../assets/app.css"), "text/css; charset=utf-8"),
+        "app.js" => (
+            include_str!("../assets/app.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        _ => return pages::not_found(),
+    };
+    (
+        [(CONTENT_TYPE, kind), (CACHE_CONTROL, "public, max-age=300")],
+        body,
+    )
+        .into_response()
+}
