@@ -62,6 +62,7 @@ fn run(steps: usize) -> FlowRecord {
         duration: Duration::from_millis(150),
         steps: (0..steps).map(step).collect(),
         error: None,
+        cancelled: false,
         outputs: IndexMap::new(),
     }
 }
