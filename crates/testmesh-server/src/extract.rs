@@ -173,12 +173,30 @@ where
     }
 }
 
-/// The id of a `what` from a path: ids are UUIDs, so anything else names nothing (404) and never
-/// reaches the database. Returns the canonical (lowercase, hyphenated) form.
-pub(crate) fn parse_id(raw: &str, what: &str) -> ApiResult<String> {
+/// The `{id}` of the path. Ids are UUIDs, so anything else names nothing (404) and never reaches
+/// the database. Holds the canonical (lowercase, hyphenated) form.
+pub(crate) struct Id(pub(crate) String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        let PathParams(params) =
+            PathParams::<Vec<(String, String)>>::from_request_parts(parts, state).await?;
+        let raw = params
+            .iter()
+            .find(|(name, _)| name == "id")
+            .map(|(_, value)| value.as_str())
+            .unwrap_or_default();
+        parse_id(raw).map(Id)
+    }
+}
+
+/// A UUID from a path, canonical; 404 for anything else.
+pub(crate) fn parse_id(raw: &str) -> ApiResult<String> {
     uuid::Uuid::try_parse(raw)
         .map(|id| id.to_string())
-        .map_err(|_| ApiError::not_found(format!("{what} not found")))
+        .map_err(|_| ApiError::not_found(format!("nothing has the id `{raw}`: ids are UUIDs")))
 }
 
 /// The query string as name/value pairs (percent-decoded, in order).
@@ -389,10 +407,10 @@ mod tests {
 
     #[test]
     fn ids_are_uuids() {
-        assert!(parse_id("../../etc/passwd", "flow").is_err());
-        assert!(parse_id("' OR 1=1 --", "flow").is_err());
+        assert!(parse_id("../../etc/passwd").is_err());
+        assert!(parse_id("' OR 1=1 --").is_err());
         assert_eq!(
-            parse_id("6F9619FF-8B86-D011-B42D-00CF4FC964FF", "flow").ok(),
+            parse_id("6F9619FF-8B86-D011-B42D-00CF4FC964FF").ok(),
             Some("6f9619ff-8b86-d011-b42d-00cf4fc964ff".to_string())
         );
     }

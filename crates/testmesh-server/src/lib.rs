@@ -11,7 +11,8 @@
 //! let options = ServerOptions::new("sqlite://.testmesh/testmesh.db");
 //! let server = Server::bind(options).await?;
 //! println!("listening on http://{}", server.local_addr());
-//! server.run(async { let _ = tokio::signal::ctrl_c().await; }).await
+//! // Serves until the future completes: pass a signal, or a token's `cancelled_owned()`.
+//! server.run(std::future::pending()).await
 //! # }
 //! ```
 

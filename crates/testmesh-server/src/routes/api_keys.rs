@@ -11,7 +11,7 @@ use super::Endpoint;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiResult;
-use crate::extract::{Body, Input, PathParams, parse_id};
+use crate::extract::{Body, Id, Input};
 
 /// `{name, rate_limit_per_minute?}`.
 #[derive(Deserialize)]
@@ -65,9 +65,8 @@ async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<V
 async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams(id): PathParams<String>,
+    Id(id): Id,
 ) -> ApiResult<Json<ApiKey>> {
-    let id = parse_id(&id, "API key")?;
     Ok(Json(
         state.store.revoke_api_key(caller.workspace(), &id).await?,
     ))

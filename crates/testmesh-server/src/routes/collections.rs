@@ -11,7 +11,7 @@ use super::Endpoint;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Body, Input, Param, ParamKind, PathParams, Query, parse_id};
+use crate::extract::{Body, Id, Input, Param, ParamKind, PathParams, Query, parse_id};
 
 impl Input for NewCollection {
     const SCHEMA: &'static str = "CollectionInput";
@@ -125,9 +125,8 @@ async fn list(
 async fn get(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams(id): PathParams<String>,
+    Id(id): Id,
 ) -> ApiResult<Json<Collection>> {
-    let id = parse_id(&id, "collection")?;
     Ok(Json(
         state.store.get_collection(caller.workspace(), &id).await?,
     ))
@@ -136,10 +135,9 @@ async fn get(
 async fn update(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams(id): PathParams<String>,
+    Id(id): Id,
     Body(input): Body<NewCollection>,
 ) -> ApiResult<Json<Collection>> {
-    let id = parse_id(&id, "collection")?;
     // 404 for the collection of the URL; a missing parent is the body's fault (422).
     state.store.get_collection(caller.workspace(), &id).await?;
     let collection = state
@@ -153,9 +151,8 @@ async fn update(
 async fn delete(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams(id): PathParams<String>,
+    Id(id): Id,
 ) -> ApiResult<StatusCode> {
-    let id = parse_id(&id, "collection")?;
     state
         .store
         .delete_collection(caller.workspace(), &id)
@@ -171,19 +168,17 @@ async fn flow_list(state: &AppState, workspace: &str, id: &str) -> ApiResult<Jso
 async fn flows(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams(id): PathParams<String>,
+    Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    let id = parse_id(&id, "collection")?;
     flow_list(&state, caller.workspace(), &id).await
 }
 
 async fn add_flow(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams(id): PathParams<String>,
+    Id(id): Id,
     Body(input): Body<CollectionFlowInput>,
 ) -> ApiResult<Json<Value>> {
-    let id = parse_id(&id, "collection")?;
     state.store.get_collection(caller.workspace(), &id).await?;
     state
         .store
@@ -196,10 +191,10 @@ async fn add_flow(
 async fn remove_flow(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams((id, flow_id)): PathParams<(String, String)>,
+    Id(id): Id,
+    PathParams((_, flow_id)): PathParams<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let id = parse_id(&id, "collection")?;
-    let flow_id = parse_id(&flow_id, "flow in collection")?;
+    let flow_id = parse_id(&flow_id)?;
     state
         .store
         .remove_flow_from_collection(caller.workspace(), &id, &flow_id)

@@ -11,7 +11,7 @@ use super::Endpoint;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiResult;
-use crate::extract::{Body, Input, PathParams, parse_id};
+use crate::extract::{Body, Id, Input};
 
 impl Input for EnvironmentInput {
     const SCHEMA: &'static str = "EnvironmentInput";
@@ -116,9 +116,8 @@ async fn get_default(
 async fn get(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams(id): PathParams<String>,
+    Id(id): Id,
 ) -> ApiResult<Json<Environment>> {
-    let id = parse_id(&id, "environment")?;
     Ok(Json(
         state.store.get_environment(caller.workspace(), &id).await?,
     ))
@@ -127,10 +126,9 @@ async fn get(
 async fn update(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams(id): PathParams<String>,
+    Id(id): Id,
     Body(input): Body<EnvironmentInput>,
 ) -> ApiResult<Json<Environment>> {
-    let id = parse_id(&id, "environment")?;
     Ok(Json(
         state
             .store
@@ -142,9 +140,8 @@ async fn update(
 async fn delete(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams(id): PathParams<String>,
+    Id(id): Id,
 ) -> ApiResult<StatusCode> {
-    let id = parse_id(&id, "environment")?;
     state
         .store
         .delete_environment(caller.workspace(), &id)
@@ -155,9 +152,8 @@ async fn delete(
 async fn set_default(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams(id): PathParams<String>,
+    Id(id): Id,
 ) -> ApiResult<Json<Environment>> {
-    let id = parse_id(&id, "environment")?;
     Ok(Json(
         state
             .store
@@ -169,10 +165,9 @@ async fn set_default(
 async fn duplicate(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams(id): PathParams<String>,
+    Id(id): Id,
     Body(input): Body<NameInput>,
 ) -> ApiResult<(StatusCode, Json<Environment>)> {
-    let id = parse_id(&id, "environment")?;
     let env = state
         .store
         .duplicate_environment(caller.workspace(), &id, &input.name)

@@ -18,7 +18,7 @@ use testmesh_store::{ExecutionEvent, MAX_EVENTS_PER_READ, Store};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Param, ParamKind, PathParams, parse_id};
+use crate::extract::{Id, Param, ParamKind};
 
 /// The request headers the route reads.
 pub(super) const HEADERS: &[Param] = &[Param {
@@ -48,10 +48,9 @@ struct Tail {
 pub(super) async fn stream(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams(id): PathParams<String>,
+    Id(id): Id,
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
-    let id = parse_id(&id, "execution")?;
     let after = last_event_id(&headers)?;
     // 404 before the stream starts.
     state.store.get_execution(caller.workspace(), &id).await?;

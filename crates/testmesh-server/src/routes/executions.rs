@@ -12,7 +12,7 @@ use super::{Endpoint, Reply};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Body, Input, LIMIT, OFFSET, Param, ParamKind, PathParams, Query, parse_id};
+use crate::extract::{Body, Id, Input, LIMIT, OFFSET, Param, ParamKind, Query};
 use crate::selection::{self, Run, Selection};
 
 const STATUSES: &[&str] = &["pending", "running", "completed", "failed", "cancelled"];
@@ -187,9 +187,8 @@ async fn list(
 async fn get(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams(id): PathParams<String>,
+    Id(id): Id,
 ) -> ApiResult<Json<ExecutionDetail>> {
-    let id = parse_id(&id, "execution")?;
     Ok(Json(
         state
             .store
@@ -201,9 +200,8 @@ async fn get(
 async fn cancel(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams(id): PathParams<String>,
+    Id(id): Id,
 ) -> ApiResult<Json<Execution>> {
-    let id = parse_id(&id, "execution")?;
     Ok(Json(
         state.store.request_cancel(caller.workspace(), &id).await?,
     ))

@@ -11,7 +11,7 @@ use super::Endpoint;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{FlowYaml, LIMIT, OFFSET, Param, ParamKind, PathParams, Query, parse_id};
+use crate::extract::{FlowYaml, Id, LIMIT, OFFSET, Param, ParamKind, PathParams, Query};
 
 const LIST_QUERY: &[Param] = &[
     Param {
@@ -123,19 +123,17 @@ async fn list(
 async fn get(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams(id): PathParams<String>,
+    Id(id): Id,
 ) -> ApiResult<Json<StoredFlow>> {
-    let id = parse_id(&id, "flow")?;
     Ok(Json(state.store.get_flow(caller.workspace(), &id).await?))
 }
 
 async fn update(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams(id): PathParams<String>,
+    Id(id): Id,
     FlowYaml(yaml): FlowYaml,
 ) -> ApiResult<Json<StoredFlow>> {
-    let id = parse_id(&id, "flow")?;
     Ok(Json(
         state
             .store
@@ -147,9 +145,8 @@ async fn update(
 async fn delete(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams(id): PathParams<String>,
+    Id(id): Id,
 ) -> ApiResult<StatusCode> {
-    let id = parse_id(&id, "flow")?;
     state.store.delete_flow(caller.workspace(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -157,9 +154,8 @@ async fn delete(
 async fn versions(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams(id): PathParams<String>,
+    Id(id): Id,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let id = parse_id(&id, "flow")?;
     let versions = state
         .store
         .list_flow_versions(caller.workspace(), &id)
@@ -172,9 +168,9 @@ async fn versions(
 async fn version(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams((id, version)): PathParams<(String, String)>,
+    Id(id): Id,
+    PathParams((_, version)): PathParams<(String, String)>,
 ) -> ApiResult<Json<FlowVersion>> {
-    let id = parse_id(&id, "flow")?;
     let number = version
         .parse::<i64>()
         .ok()

@@ -10,7 +10,7 @@ use super::Endpoint;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Body, Input, PathParams, parse_id};
+use crate::extract::{Body, Id, Input};
 use crate::scheduler;
 
 impl Input for ScheduleInput {
@@ -86,9 +86,8 @@ async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<V
 async fn get(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams(id): PathParams<String>,
+    Id(id): Id,
 ) -> ApiResult<Json<Schedule>> {
-    let id = parse_id(&id, "schedule")?;
     Ok(Json(
         state.store.get_schedule(caller.workspace(), &id).await?,
     ))
@@ -97,10 +96,9 @@ async fn get(
 async fn update(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams(id): PathParams<String>,
+    Id(id): Id,
     Body(input): Body<ScheduleInput>,
 ) -> ApiResult<Json<Schedule>> {
-    let id = parse_id(&id, "schedule")?;
     // 404 for the schedule of the URL; a missing flow is the body's fault (422).
     state.store.get_schedule(caller.workspace(), &id).await?;
     let schedule = state
@@ -114,9 +112,8 @@ async fn update(
 async fn delete(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams(id): PathParams<String>,
+    Id(id): Id,
 ) -> ApiResult<StatusCode> {
-    let id = parse_id(&id, "schedule")?;
     state.store.delete_schedule(caller.workspace(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -127,11 +124,10 @@ async fn set_enabled(
     id: &str,
     enabled: bool,
 ) -> ApiResult<Json<Schedule>> {
-    let id = parse_id(id, "schedule")?;
     Ok(Json(
         state
             .store
-            .set_schedule_enabled(caller.workspace(), &id, enabled)
+            .set_schedule_enabled(caller.workspace(), id, enabled)
             .await?,
     ))
 }
@@ -139,7 +135,7 @@ async fn set_enabled(
 async fn pause(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams(id): PathParams<String>,
+    Id(id): Id,
 ) -> ApiResult<Json<Schedule>> {
     set_enabled(&state, &caller, &id, false).await
 }
@@ -147,7 +143,7 @@ async fn pause(
 async fn resume(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams(id): PathParams<String>,
+    Id(id): Id,
 ) -> ApiResult<Json<Schedule>> {
     set_enabled(&state, &caller, &id, true).await
 }
@@ -155,9 +151,8 @@ async fn resume(
 async fn trigger(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams(id): PathParams<String>,
+    Id(id): Id,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let id = parse_id(&id, "schedule")?;
     let schedule = state.store.get_schedule(caller.workspace(), &id).await?;
     let executions = scheduler::enqueue_runs(&state.store, &schedule).await?;
     Ok((

@@ -1,16 +1,13 @@
 //! Test databases and record builders.
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
 use indexmap::IndexMap;
 use serde_json::{Value, json};
-use sqlx::{AssertSqlSafe, Connection, Executor};
 use testmesh_runner::{
     AssertionRecord, ErrorKind, FlowRecord, FlowStatus, StepError, StepRecord, StepStatus,
 };
-use testmesh_store::{Backend, Store, StoreOptions};
 
 pub const WS: &str = testmesh_store::DEFAULT_WORKSPACE_ID;
 
@@ -25,77 +22,7 @@ pub const SQL_LOOKING: &[&str] = &[
     "1; SELECT pg_sleep(1)",
 ];
 
-/// A database for one test.
-pub struct TestDb {
-    pub url: String,
-    pub backend: Backend,
-    _dir: Option<tempfile::TempDir>,
-}
-
-static NEXT_DB: AtomicU32 = AtomicU32::new(0);
-
-impl TestDb {
-    /// A SQLite file in a fresh temp dir (in a sub-directory that does not exist yet).
-    pub fn sqlite() -> TestDb {
-        let dir = tempfile::tempdir().expect("temp dir");
-        TestDb {
-            url: format!(
-                "sqlite://{}",
-                dir.path().join("nested").join("test.db").display()
-            ),
-            backend: Backend::Sqlite,
-            _dir: Some(dir),
-        }
-    }
-
-    /// A fresh PostgreSQL database, or `None` (after saying why) without a server and without CI.
-    pub async fn postgres() -> Option<TestDb> {
-        let Ok(base) = std::env::var("TESTMESH_TEST_POSTGRES_URL") else {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "TESTMESH_TEST_POSTGRES_URL is not set and CI is: run the tests through scripts/test.sh or source scripts/services.sh"
-            );
-            eprintln!(
-                "skipping the PostgreSQL variant: TESTMESH_TEST_POSTGRES_URL is not set (scripts/services.sh starts a throwaway server)"
-            );
-            return None;
-        };
-        let name = format!(
-            "store_{}_{}_{}",
-            std::process::id(),
-            NEXT_DB.fetch_add(1, Ordering::Relaxed),
-            Utc::now().timestamp_subsec_nanos()
-        );
-        let mut conn = sqlx::PgConnection::connect(&base)
-            .await
-            .expect("connect to TESTMESH_TEST_POSTGRES_URL");
-        conn.execute(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .await
-            .expect("create database");
-        conn.close().await.ok();
-        let (prefix, _) = base.rsplit_once('/').expect("URL with a database");
-        Some(TestDb {
-            url: format!("{prefix}/{name}"),
-            backend: Backend::Postgres,
-            _dir: None,
-        })
-    }
-
-    /// Options: PostgreSQL has no key file by default, so its tests pass a key.
-    pub fn options(&self) -> StoreOptions {
-        StoreOptions {
-            encryption_key: (self.backend == Backend::Postgres).then_some([42u8; 32]),
-            ..StoreOptions::default()
-        }
-    }
-
-    /// Opens the store (applying migrations).
-    pub async fn open(&self) -> Store {
-        Store::open_with(&self.url, self.options())
-            .await
-            .unwrap_or_else(|e| panic!("open {}: {e}", self.url))
-    }
-}
+pub use testmesh_test::TestDb;
 
 /// Flow YAML with a name, optional suite and tags, and `steps` log steps.
 pub fn flow_yaml(name: &str, suite: Option<&str>, tags: &[&str]) -> String {
