@@ -587,6 +587,9 @@ async fn batch_enqueue_is_all_or_nothing(db: &TestDb) {
     assert_eq!(store.queue_depth().await.unwrap(), 2);
 }
 
+/// (action, buckets, count, sum in ms).
+type HistogramShape<'a> = (&'a str, Vec<(i64, i64)>, i64, i64);
+
 async fn step_durations_form_a_histogram_per_action(db: &TestDb) {
     let store = db.open().await;
     assert!(
@@ -614,7 +617,7 @@ async fn step_durations_form_a_histogram_per_action(db: &TestDb) {
         .unwrap();
 
     let histogram = store.step_duration_histogram(&[10, 100]).await.unwrap();
-    let shape: Vec<(&str, Vec<(i64, i64)>, i64, i64)> = histogram
+    let shape: Vec<HistogramShape> = histogram
         .iter()
         .map(|h| (h.action.as_str(), h.buckets.clone(), h.count, h.sum_ms))
         .collect();
