@@ -80,6 +80,31 @@ async fn every_route_but_health_needs_a_valid_key(db: &TestDb) {
         )
         .await
         .expect(200);
+    // CORS preflights are answered without a key, for any origin.
+    let preflight = server
+        .client
+        .request(Method::OPTIONS, url("/api/v1/flows"))
+        .header("origin", "http://dashboard.test")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 200);
+    let allowed = |name: &str| {
+        preflight
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    };
+    assert_eq!(allowed("access-control-allow-origin"), "*");
+    assert!(allowed("access-control-allow-headers").contains("authorization"));
+    assert!(allowed("access-control-allow-methods").contains("post"));
     // /health needs no key.
     let health = server
         .send(Method::GET, "/health", server.client.get(url("/health")))
