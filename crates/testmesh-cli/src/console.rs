@@ -280,3 +280,34 @@ pub(crate) fn format_ms(duration: Duration) -> String {
         format!("{:.1}s", duration.as_secs_f64())
     }
 }
+
+/// Aligns cells into columns (two spaces apart, trailing spaces trimmed): the header line first,
+/// then one line per row.
+pub(crate) fn columns(headers: &[&str], rows: &[Vec<String>]) -> Vec<String> {
+    let widths: Vec<usize> = (0..headers.len())
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .chain([headers[i].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: Vec<&str>| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c}{}", " ".repeat(w.saturating_sub(c.chars().count()))))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    std::iter::once(line(headers.to_vec()))
+        .chain(
+            rows.iter()
+                .map(|r| line(r.iter().map(String::as_str).collect())),
+        )
+        .collect()
+}

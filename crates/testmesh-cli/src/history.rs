@@ -15,7 +15,7 @@ use testmesh_store::{
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use crate::CliError;
-use crate::console::format_ms;
+use crate::console::{columns, format_ms};
 use crate::render::use_color;
 
 /// Where history is kept; shared by `run`, `demo` and `history`.
@@ -261,11 +261,11 @@ fn print_table(runs: &[Execution], total: i64) {
             text.to_string()
         }
     };
-    let rows: Vec<[String; 6]> = runs
+    let rows: Vec<Vec<String>> = runs
         .iter()
         .map(|run| {
             let started = run.started_at.unwrap_or(run.created_at);
-            [
+            vec![
                 started
                     .with_timezone(&Local)
                     .format("%Y-%m-%d %H:%M:%S")
@@ -285,35 +285,19 @@ fn print_table(runs: &[Execution], total: i64) {
         })
         .collect();
     let headers = ["STARTED", "STATUS", "FLOW", "STEPS", "DURATION", "ID"];
-    let widths: Vec<usize> = (0..headers.len())
-        .map(|i| {
-            rows.iter()
-                .map(|r| r[i].chars().count())
-                .chain([headers[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: Vec<String>| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c}{}", " ".repeat(w.saturating_sub(c.chars().count()))))
-            .collect();
-        padded.join("  ").trim_end().to_string()
-    };
-    outln!("{}", paint(&line(headers.map(String::from).to_vec()), "1"));
-    for (row, run) in rows.into_iter().zip(runs) {
-        let mut cells = row.to_vec();
+    let mut lines = columns(&headers, &rows).into_iter();
+    if let Some(header) = lines.next() {
+        outln!("{}", paint(&header, "1"));
+    }
+    for ((text, row), run) in lines.zip(&rows).zip(runs) {
         let code = match run.status {
             ExecutionStatus::Completed => "32",
             ExecutionStatus::Failed => "31",
             _ => "33",
         };
-        let text = line(cells.clone());
         // Colour only the status cell, after padding (escape codes have no width).
-        let status = cells.remove(1);
-        outln!("{}", text.replacen(&status, &paint(&status, code), 1));
+        let status = &row[1];
+        outln!("{}", text.replacen(status, &paint(status, code), 1));
     }
     if total > runs.len() as i64 {
         outln!("{} of {total} runs; --limit shows more", runs.len());

@@ -13,16 +13,19 @@ macro_rules! out {
     ($($arg:tt)*) => { $crate::write_stdout(&format!($($arg)*)) };
 }
 
+mod apikey_cmd;
 mod console;
 mod demo_cmd;
 mod files;
 mod history;
 mod init_cmd;
+mod logging;
 mod project;
 mod render;
 mod reports;
 mod run_cmd;
 mod schema_cmd;
+mod serve_cmd;
 mod validate_cmd;
 mod worker_cmd;
 
@@ -56,6 +59,8 @@ testmesh run flows/ --report junit=junit.xml --var BASE_URL=http://localhost:808
 testmesh validate flows/               Check every flow under flows/ without running it\n  \
 testmesh history                       List recent runs (every run is recorded)\n  \
 testmesh worker --database-url postgres://testmesh@db/testmesh   Run queued executions\n  \
+testmesh apikey create local           Create an API key for the server\n  \
+testmesh serve                         Serve the REST API on http://127.0.0.1:5016\n  \
 testmesh validate 'flows/**/*.yaml' --strict\n  testmesh schema -o .testmesh/flow.schema.json\n\n\
 Exit codes: 0 success, 1 test failures, 2 invalid input or usage, 3 internal error.",
     propagate_version = true
@@ -74,6 +79,9 @@ enum Command {
     Schema(schema_cmd::Args),
     History(history::Args),
     Worker(worker_cmd::Args),
+    Serve(serve_cmd::Args),
+    #[command(name = "apikey")]
+    ApiKey(apikey_cmd::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -98,6 +106,8 @@ pub fn main() -> ExitCode {
         Command::Schema(args) => schema_cmd::run(args),
         Command::History(args) => history::run(args),
         Command::Worker(args) => worker_cmd::run(args),
+        Command::Serve(args) => serve_cmd::run(args),
+        Command::ApiKey(args) => apikey_cmd::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -551,6 +551,46 @@ pub(crate) async fn version_definition(
     Ok((row.int("version")?, row.json("definition")?))
 }
 
+/// Inserts a pending execution of `context`'s flow version; `None` when the flow (live, in the
+/// workspace) or the version does not exist.
+async fn enqueue_in(
+    conn: &mut sqlx::AnyConnection,
+    context: &RunContext,
+) -> Result<Option<Execution>> {
+    let flow_id = context
+        .flow_id
+        .as_deref()
+        .ok_or_else(|| Error::invalid("an execution needs a flow"))?;
+    let mut sql = Sql::new("INSERT INTO executions (");
+    sql.push("id, workspace_id, flow_id, flow_version, flow_name, suite, tags, status, triggered_by, schedule_id, environment, variables, created_at) SELECT ")
+        .bind(new_id())
+        .push(", f.workspace_id, f.id, v.version, f.name, f.suite, f.tags, 'pending', ")
+        .bind(context.trigger.as_str())
+        .push(", ")
+        .bind(context.schedule_id.as_deref())
+        .push(", ")
+        .bind(context.environment.as_deref())
+        .push(", ")
+        .bind(to_json_text(&context.variables))
+        .push(", ")
+        .bind(now_ms())
+        .push(" FROM flows f JOIN flow_versions v ON v.flow_id = f.id WHERE f.deleted_at IS NULL AND f.workspace_id = ")
+        .bind(context.workspace_id.as_str())
+        .push(" AND f.id = ")
+        .bind(flow_id)
+        .push(" AND v.version = ");
+    match context.flow_version {
+        Some(version) => sql.bind(version),
+        None => sql.push("f.version"),
+    };
+    sql.push(" RETURNING ").push(EXECUTION_COLUMNS);
+    sql.fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(Execution::from_row)
+        .transpose()
+}
+
 impl Store {
     /// Records a finished run: the execution and every step (nested ones included) in one
     /// transaction. The record's execution id becomes the row id when it is a UUID. Returns the id.
@@ -638,43 +678,41 @@ impl Store {
     /// `flow_version` says otherwise). Returns the pending execution. One statement: the flow's
     /// name, suite and tags are copied from the version row as it is inserted.
     pub async fn enqueue_execution(&self, context: &RunContext) -> Result<Execution> {
-        let flow_id = context
-            .flow_id
-            .as_deref()
-            .ok_or_else(|| Error::invalid("an execution needs a flow"))?;
-        let mut sql = Sql::new("INSERT INTO executions (");
-        sql.push("id, workspace_id, flow_id, flow_version, flow_name, suite, tags, status, triggered_by, schedule_id, environment, variables, created_at) SELECT ")
-            .bind(new_id())
-            .push(", f.workspace_id, f.id, v.version, f.name, f.suite, f.tags, 'pending', ")
-            .bind(context.trigger.as_str())
-            .push(", ")
-            .bind(context.schedule_id.as_deref())
-            .push(", ")
-            .bind(context.environment.as_deref())
-            .push(", ")
-            .bind(to_json_text(&context.variables))
-            .push(", ")
-            .bind(now_ms())
-            .push(" FROM flows f JOIN flow_versions v ON v.flow_id = f.id WHERE f.deleted_at IS NULL AND f.workspace_id = ")
-            .bind(context.workspace_id.as_str())
-            .push(" AND f.id = ")
-            .bind(flow_id)
-            .push(" AND v.version = ");
-        match context.flow_version {
-            Some(version) => sql.bind(version),
-            None => sql.push("f.version"),
-        };
-        sql.push(" RETURNING ").push(EXECUTION_COLUMNS);
-        match sql.fetch_optional(&self.pool).await? {
-            Some(row) => Execution::from_row(&row),
-            None => {
-                // Say which part is missing: the flow, or only the version asked for.
-                self.get_flow(&context.workspace_id, flow_id).await?;
-                Err(Error::not_found(
-                    "flow version",
-                    format!("{flow_id}@{}", context.flow_version.unwrap_or_default()),
-                ))
+        let mut executions = self
+            .enqueue_executions(std::slice::from_ref(context))
+            .await?;
+        executions
+            .pop()
+            .ok_or_else(|| Error::Corrupt("an enqueued execution was not returned".into()))
+    }
+
+    /// Queues several runs in one transaction: either every execution is queued, in the order
+    /// given, or none is (`NotFound` names the first flow or version that is missing).
+    pub async fn enqueue_executions(&self, contexts: &[RunContext]) -> Result<Vec<Execution>> {
+        let mut tx = self.begin_write().await?;
+        let mut queued = Vec::with_capacity(contexts.len());
+        for context in contexts {
+            match enqueue_in(&mut tx, context).await? {
+                Some(execution) => queued.push(execution),
+                None => {
+                    tx.rollback().await?;
+                    return Err(self.missing_flow(context).await);
+                }
             }
+        }
+        tx.commit().await?;
+        Ok(queued)
+    }
+
+    /// Why `context`'s flow version could not be queued: the flow, or only the version asked for.
+    async fn missing_flow(&self, context: &RunContext) -> Error {
+        let flow_id = context.flow_id.as_deref().unwrap_or_default();
+        match self.get_flow(&context.workspace_id, flow_id).await {
+            Ok(_) => Error::not_found(
+                "flow version",
+                format!("{flow_id}@{}", context.flow_version.unwrap_or_default()),
+            ),
+            Err(e) => e,
         }
     }
 

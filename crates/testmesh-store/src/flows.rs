@@ -91,6 +91,13 @@ struct Parsed {
 
 /// Parses and validates flow YAML; invalid YAML is an [`Error::Invalid`] with every finding.
 fn parse(yaml: &str) -> Result<Parsed> {
+    // PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database.
+    if let Some(at) = yaml.find('\0') {
+        let before = &yaml[..at];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        return Err(nul_error(line, column));
+    }
     let loaded = testmesh_flow::load_str(yaml);
     let flow = match (loaded.is_ok(), loaded.flow.as_ref()) {
         (true, Some(flow)) => flow,
@@ -125,6 +132,15 @@ fn parse(yaml: &str) -> Result<Parsed> {
             }],
         });
     }
+    let stored_text = [
+        Some(flow.name.as_str()),
+        flow.description.as_deref(),
+        flow.suite.as_deref(),
+    ];
+    if stored_text.into_iter().flatten().any(|t| t.contains('\0')) {
+        let span = flow.name_span.unwrap_or_default();
+        return Err(nul_error(span.line.max(1), span.col.max(1)));
+    }
     let tags: Vec<&str> = flow.tags.iter().map(|t| t.value.as_str()).collect();
     Ok(Parsed {
         name: flow.name.clone(),
@@ -133,6 +149,21 @@ fn parse(yaml: &str) -> Result<Parsed> {
         tags: to_json_text(&tags),
         definition: to_json_text(&flow.definition()),
     })
+}
+
+fn nul_error(line: usize, column: usize) -> Error {
+    let message = "a stored flow cannot contain NUL characters (\\0)";
+    Error::Invalid {
+        message: format!("invalid flow: {line}:{column}: {message}"),
+        diagnostics: vec![FlowDiagnostic {
+            severity: "error",
+            code: "nul-character",
+            message: message.into(),
+            line,
+            column,
+            help: Some("remove the NUL character or the `\\0` escape".into()),
+        }],
+    }
 }
 
 const SUMMARY_COLUMNS: &str = "f.id, f.workspace_id, f.name, f.description, f.suite, f.tags, f.source_path, f.version, f.created_at, f.updated_at, f.deleted_at";

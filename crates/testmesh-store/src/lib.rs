@@ -29,6 +29,7 @@ mod flows;
 mod migrate;
 mod queue;
 mod schedules;
+mod stats;
 mod workspaces;
 
 use std::path::{Path, PathBuf};
@@ -51,6 +52,7 @@ pub use flows::{FlowFilter, FlowSummary, FlowVersion, StoredFlow};
 pub use migrate::SCHEMA_VERSION;
 pub use queue::{ClaimedExecution, Heartbeat, MAX_ATTEMPTS};
 pub use schedules::{Schedule, ScheduleInput, next_run_after};
+pub use stats::StepDurations;
 pub use workspaces::Workspace;
 
 use crypto::Cipher;

@@ -113,3 +113,30 @@ pub fn postgres_server() -> Option<String> {
         }
     }
 }
+
+/// Instantiates each listed test — an `async fn name(db: &TestDb)` beside the macro call — for both
+/// backends, as `sqlite::name` and `postgres::name`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let db = $crate::TestDb::sqlite();
+                    super::$name(&db).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    if let Some(db) = $crate::TestDb::postgres().await {
+                        super::$name(&db).await;
+                    }
+                }
+            )+
+        }
+    };
+}

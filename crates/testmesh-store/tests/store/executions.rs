@@ -18,6 +18,8 @@ on_both_backends!(
     sql_looking_execution_filters_match_nothing,
     cancelling_pending_and_finished_executions,
     events_are_appended_in_order_and_read_after_a_position,
+    batch_enqueue_is_all_or_nothing,
+    step_durations_form_a_histogram_per_action,
 );
 
 async fn record_run_round_trips_nested_steps(db: &TestDb) {
@@ -537,5 +539,94 @@ async fn events_are_appended_in_order_and_read_after_a_position(db: &TestDb) {
             .append_events("no-such-execution", &[("x", json!({}))])
             .await
             .is_err()
+    );
+}
+
+async fn batch_enqueue_is_all_or_nothing(db: &TestDb) {
+    let store = db.open().await;
+    let a = store
+        .create_flow(WS, &flow_yaml("a", None, &[]), None)
+        .await
+        .unwrap();
+    let b = store
+        .create_flow(WS, &flow_yaml("b", None, &[]), None)
+        .await
+        .unwrap();
+    let context = |id: &str| RunContext::for_flow(WS, id, None, Trigger::Api);
+    let queued = store
+        .enqueue_executions(&[context(&a.flow.id), context(&b.flow.id)])
+        .await
+        .unwrap();
+    let names: Vec<&str> = queued.iter().map(|e| e.flow_name.as_str()).collect();
+    assert_eq!(names, ["a", "b"]);
+    assert!(queued.iter().all(|e| e.status == ExecutionStatus::Pending));
+
+    // A missing flow in the middle: nothing of the batch is queued, and the error names it.
+    let missing = uuid::Uuid::new_v4().to_string();
+    let err = store
+        .enqueue_executions(&[context(&a.flow.id), context(&missing), context(&b.flow.id)])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::NotFound { what: "flow", id } if *id == missing),
+        "{err}"
+    );
+    let mut version = context(&a.flow.id);
+    version.flow_version = Some(7);
+    let err = store.enqueue_executions(&[version]).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::NotFound {
+                what: "flow version",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(store.queue_depth().await.unwrap(), 2);
+}
+
+/// (action, buckets, count, sum in ms).
+type HistogramShape<'a> = (&'a str, Vec<(i64, i64)>, i64, i64);
+
+async fn step_durations_form_a_histogram_per_action(db: &TestDb) {
+    let store = db.open().await;
+    assert!(
+        store
+            .step_duration_histogram(&[10, 100])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let mut fast = step("fast", "log", StepStatus::Passed);
+    fast.duration = std::time::Duration::from_millis(5);
+    let mut slow = step("slow", "http_request", StepStatus::Failed);
+    slow.duration = std::time::Duration::from_millis(50);
+    let mut slower = step("slower", "http_request", StepStatus::Passed);
+    slower.duration = std::time::Duration::from_millis(500);
+    let skipped = step("later", "log", StepStatus::Skipped);
+    let run = record(
+        "timed",
+        FlowStatus::Failed,
+        vec![fast, slow, slower, skipped],
+    );
+    store
+        .record_run(&run, &RunContext::default())
+        .await
+        .unwrap();
+
+    let histogram = store.step_duration_histogram(&[10, 100]).await.unwrap();
+    let shape: Vec<HistogramShape> = histogram
+        .iter()
+        .map(|h| (h.action.as_str(), h.buckets.clone(), h.count, h.sum_ms))
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            ("http_request", vec![(10, 0), (100, 1)], 2, 550),
+            ("log", vec![(10, 1), (100, 1)], 1, 5),
+        ],
+        "skipped steps did not run and are not counted"
     );
 }

@@ -11,6 +11,7 @@ on_both_backends!(
     upsert_adds_a_version_only_when_the_text_changes,
     lists_filter_and_paginate,
     sql_looking_filters_match_nothing,
+    nul_characters_are_refused_with_their_position,
 );
 
 async fn saving_twice_keeps_both_versions(db: &TestDb) {
@@ -343,4 +344,22 @@ async fn sql_looking_filters_match_nothing(db: &TestDb) {
             .total,
         1
     );
+}
+
+async fn nul_characters_are_refused_with_their_position(db: &TestDb) {
+    let store = db.open().await;
+    // A raw NUL in the text, and a `\0` escape that would put one in the stored name.
+    let raw = "name: raw\nsteps:\n  - action: log\n    config: {message: \"a\u{0}b\"}\n";
+    let escaped = "name: \"nul\\0name\"\nsteps:\n  - action: log\n    config: {message: hi}\n";
+    for (yaml, line) in [(raw, 4), (escaped, 1)] {
+        match store.create_flow(WS, yaml, None).await {
+            Err(Error::Invalid { diagnostics, .. }) => {
+                assert_eq!(diagnostics[0].code, "nul-character");
+                assert_eq!(diagnostics[0].line, line, "{yaml:?}");
+            }
+            other => panic!("{yaml:?}: {other:?}"),
+        }
+    }
+    let page = store.list_flows(WS, &FlowFilter::default()).await.unwrap();
+    assert_eq!(page.total, 0, "nothing was written");
 }

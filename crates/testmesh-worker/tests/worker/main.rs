@@ -4,30 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // tests may panic
 
-/// Instantiates each listed test for both backends: `sqlite::<name>` and `postgres::<name>`.
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    let db = testmesh_test::TestDb::sqlite();
-                    super::$name(&db).await;
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    if let Some(db) = testmesh_test::TestDb::postgres().await {
-                        super::$name(&db).await;
-                    }
-                }
-            )+
-        }
-    };
-}
+// `on_both_backends!`: each listed test as `sqlite::<name>` and `postgres::<name>`.
+#[macro_use]
+extern crate testmesh_test;
 
 mod common;
 

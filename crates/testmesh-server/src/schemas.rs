@@ -1,0 +1,474 @@
+//! The JSON Schemas of the API's bodies (`components/schemas` of the OpenAPI document). Request
+//! bodies are validated against them before they are read, so the document cannot promise a
+//! shape the server does not accept; the test suite validates every response against them.
+//! Response objects list every field as required and allow no others, so a field added to a
+//! stored type without its schema fails the tests.
+
+use serde_json::{Map, Value, json};
+
+/// A property: its name, its schema, and whether it must be present.
+type Prop = (&'static str, Value, bool);
+
+fn req(name: &'static str, schema: Value) -> Prop {
+    (name, schema, true)
+}
+
+fn opt(name: &'static str, schema: Value) -> Prop {
+    (name, schema, false)
+}
+
+/// A closed object: only the listed properties.
+fn object(props: Vec<Prop>) -> Value {
+    let required: Vec<&str> = props.iter().filter(|p| p.2).map(|p| p.0).collect();
+    let properties: Map<String, Value> = props
+        .into_iter()
+        .map(|(name, schema, _)| (name.to_string(), schema))
+        .collect();
+    json!({
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": false,
+    })
+}
+
+fn string() -> Value {
+    json!({"type": "string"})
+}
+
+fn text(description: &str) -> Value {
+    json!({"type": "string", "description": description})
+}
+
+fn nullable_string() -> Value {
+    json!({"type": ["string", "null"]})
+}
+
+fn integer() -> Value {
+    json!({"type": "integer"})
+}
+
+fn nullable_integer() -> Value {
+    json!({"type": ["integer", "null"]})
+}
+
+fn boolean() -> Value {
+    json!({"type": "boolean"})
+}
+
+fn time() -> Value {
+    json!({"type": "string", "format": "date-time"})
+}
+
+fn nullable_time() -> Value {
+    json!({"type": ["string", "null"], "format": "date-time"})
+}
+
+fn id() -> Value {
+    json!({"type": "string", "format": "uuid"})
+}
+
+fn nullable_id() -> Value {
+    json!({"type": ["string", "null"], "format": "uuid"})
+}
+
+fn strings() -> Value {
+    json!({"type": "array", "items": {"type": "string"}})
+}
+
+fn any() -> Value {
+    json!({})
+}
+
+fn reference(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn list_of(name: &str) -> Value {
+    json!({"type": "array", "items": reference(name)})
+}
+
+/// `{<plural>: [...], total, limit, offset}`.
+fn page(plural: &'static str, item: &str) -> Value {
+    object(vec![
+        req(plural, list_of(item)),
+        req(
+            "total",
+            text_int("rows matching the filter, over all pages"),
+        ),
+        req("limit", integer()),
+        req("offset", integer()),
+    ])
+}
+
+/// `{<plural>: [...], total}` for lists that are not paged.
+fn all(plural: &'static str, item: &str) -> Value {
+    object(vec![req(plural, list_of(item)), req("total", integer())])
+}
+
+fn text_int(description: &str) -> Value {
+    json!({"type": "integer", "description": description})
+}
+
+fn flow_summary_props() -> Vec<Prop> {
+    vec![
+        req("id", id()),
+        req("workspace_id", id()),
+        req("name", string()),
+        req("description", nullable_string()),
+        req("suite", nullable_string()),
+        req("tags", strings()),
+        req(
+            "source_path",
+            json!({"type": ["string", "null"], "description": "the file a CLI run loaded it from"}),
+        ),
+        req("version", text_int("the current version, from 1")),
+        req("created_at", time()),
+        req("updated_at", time()),
+        req("deleted_at", nullable_time()),
+    ]
+}
+
+fn execution_props() -> Vec<Prop> {
+    vec![
+        req("id", id()),
+        req("workspace_id", id()),
+        req("flow_id", nullable_id()),
+        req("flow_version", nullable_integer()),
+        req("flow_name", string()),
+        req("suite", nullable_string()),
+        req("tags", strings()),
+        req(
+            "status",
+            json!({"enum": ["pending", "running", "completed", "failed", "cancelled"]}),
+        ),
+        req("trigger", json!({"enum": ["cli", "api", "schedule"]})),
+        req("schedule_id", nullable_id()),
+        req("environment", nullable_string()),
+        req("variables", any()),
+        req("created_at", time()),
+        req("started_at", nullable_time()),
+        req("finished_at", nullable_time()),
+        req("duration_ms", nullable_integer()),
+        req("total_steps", integer()),
+        req("passed_steps", integer()),
+        req("failed_steps", integer()),
+        req("skipped_steps", integer()),
+        req("error", nullable_string()),
+        req("attempts", integer()),
+        req("worker_id", nullable_string()),
+        req("lease_expires_at", nullable_time()),
+        req("cancel_requested", boolean()),
+    ]
+}
+
+fn api_key_props() -> Vec<Prop> {
+    vec![
+        req("id", id()),
+        req("workspace_id", id()),
+        req("name", string()),
+        req(
+            "prefix",
+            text("the 8 characters after `tm_`, to tell keys apart"),
+        ),
+        req("created_at", time()),
+        req("last_used_at", nullable_time()),
+        req("revoked_at", nullable_time()),
+        req("rate_limit_per_minute", nullable_integer()),
+    ]
+}
+
+fn with(mut props: Vec<Prop>, more: Vec<Prop>) -> Vec<Prop> {
+    props.extend(more);
+    props
+}
+
+/// Every schema, by name.
+pub(crate) fn components() -> Map<String, Value> {
+    let nullable_text = || json!({"type": ["string", "null"]});
+    let variables_input = json!({
+        "type": ["object", "null"],
+        "description": "variables for the run, by name (stored with the execution as given)",
+    });
+    let schemas = vec![
+        (
+            "Error",
+            object(vec![
+                req("error", text("what went wrong")),
+                req("code", text("a stable machine-readable code")),
+                opt(
+                    "details",
+                    json!({"description": "structured details: `diagnostics` for invalid flows, `errors` for invalid bodies, `line`/`column` for malformed JSON"}),
+                ),
+            ]),
+        ),
+        (
+            "Diagnostic",
+            object(vec![
+                req("severity", json!({"enum": ["error", "warning"]})),
+                req("code", string()),
+                req("message", string()),
+                req("line", integer()),
+                req("column", integer()),
+                opt("help", string()),
+            ]),
+        ),
+        (
+            "FlowInput",
+            object(vec![req("yaml", text("the flow as YAML text"))]),
+        ),
+        ("FlowSummary", object(flow_summary_props())),
+        (
+            "Flow",
+            object(with(
+                flow_summary_props(),
+                vec![
+                    req("yaml", string()),
+                    req("definition", json!({"type": "object"})),
+                ],
+            )),
+        ),
+        ("FlowList", page("flows", "FlowSummary")),
+        (
+            "FlowVersion",
+            object(vec![
+                req("flow_id", id()),
+                req("version", integer()),
+                req("yaml", string()),
+                req("definition", json!({"type": "object"})),
+                req("created_at", time()),
+            ]),
+        ),
+        ("FlowVersionList", all("versions", "FlowVersion")),
+        (
+            "RunRequest",
+            object(vec![
+                opt("flow_id", nullable_text()),
+                opt("flow_ids", strings()),
+                opt("suite", nullable_text()),
+                opt("tags", strings()),
+                opt(
+                    "environment",
+                    json!({"type": ["string", "null"], "description": "environment id or name; the workspace default when absent"}),
+                ),
+                opt("variables", variables_input.clone()),
+            ]),
+        ),
+        (
+            "RunResponse",
+            object(vec![req("executions", list_of("Execution"))]),
+        ),
+        ("Execution", object(execution_props())),
+        (
+            "ExecutionStep",
+            object(vec![
+                req("seq", integer()),
+                req("parent_seq", nullable_integer()),
+                req("depth", integer()),
+                req(
+                    "phase",
+                    json!({"enum": ["setup", "main", "on_error", "teardown", null]}),
+                ),
+                req("step_id", string()),
+                req("name", nullable_string()),
+                req("action", string()),
+                req("status", json!({"enum": ["passed", "failed", "skipped"]})),
+                req("attempts", integer()),
+                req("flaky", boolean()),
+                req("continued", boolean()),
+                req("started_at", time()),
+                req("duration_ms", integer()),
+                req("request", any()),
+                req("response", any()),
+                req("result", any()),
+                req("outputs", any()),
+                req("assertions", any()),
+                req("error_kind", nullable_string()),
+                req("error_message", nullable_string()),
+                req("skip_reason", nullable_string()),
+            ]),
+        ),
+        (
+            "ExecutionDetail",
+            object(with(
+                execution_props(),
+                vec![req("steps", list_of("ExecutionStep"))],
+            )),
+        ),
+        ("ExecutionList", page("executions", "Execution")),
+        (
+            "ExecutionEvent",
+            object(vec![
+                req("execution_id", id()),
+                req(
+                    "seq",
+                    text_int("position in the execution's events, from 1"),
+                ),
+                req("kind", text("e.g. `step.completed`")),
+                req("data", any()),
+                req("created_at", time()),
+            ]),
+        ),
+        (
+            "Variable",
+            object(vec![
+                req("key", string()),
+                req("value", text("`********` for secrets")),
+                req("description", nullable_string()),
+                req("is_secret", boolean()),
+                req("enabled", boolean()),
+            ]),
+        ),
+        (
+            "VariableInput",
+            object(vec![
+                req("key", string()),
+                req(
+                    "value",
+                    text("sending `********` back for a secret keeps its stored value"),
+                ),
+                opt("description", nullable_text()),
+                opt("is_secret", boolean()),
+                opt("enabled", boolean()),
+            ]),
+        ),
+        (
+            "Environment",
+            object(vec![
+                req("id", id()),
+                req("workspace_id", id()),
+                req("name", string()),
+                req("description", nullable_string()),
+                req("is_default", boolean()),
+                req("variables", list_of("Variable")),
+                req("created_at", time()),
+                req("updated_at", time()),
+            ]),
+        ),
+        (
+            "EnvironmentInput",
+            object(vec![
+                req("name", string()),
+                opt("description", nullable_text()),
+                opt("is_default", boolean()),
+                opt("variables", list_of("VariableInput")),
+            ]),
+        ),
+        ("EnvironmentList", all("environments", "Environment")),
+        ("NameInput", object(vec![req("name", string())])),
+        (
+            "Collection",
+            object(vec![
+                req("id", id()),
+                req("workspace_id", id()),
+                req("name", string()),
+                req("description", nullable_string()),
+                req("parent_id", nullable_id()),
+                req("sort_order", integer()),
+                req("created_at", time()),
+                req("updated_at", time()),
+            ]),
+        ),
+        (
+            "CollectionInput",
+            object(vec![
+                req("name", string()),
+                opt("description", nullable_text()),
+                opt("parent_id", nullable_text()),
+                opt("sort_order", integer()),
+            ]),
+        ),
+        ("CollectionList", all("collections", "Collection")),
+        (
+            "CollectionFlow",
+            object(vec![
+                req("flow_id", id()),
+                req("name", string()),
+                req("sort_order", integer()),
+            ]),
+        ),
+        ("CollectionFlowList", all("flows", "CollectionFlow")),
+        (
+            "CollectionFlowInput",
+            object(vec![req("flow_id", string()), opt("sort_order", integer())]),
+        ),
+        (
+            "Schedule",
+            object(vec![
+                req("id", id()),
+                req("workspace_id", id()),
+                req("name", string()),
+                req("flow_id", nullable_id()),
+                req("suite", nullable_string()),
+                req("tags", strings()),
+                req("cron_expr", string()),
+                req("timezone", string()),
+                req("environment", nullable_string()),
+                req("variables", any()),
+                req("enabled", boolean()),
+                req("next_run_at", nullable_time()),
+                req("last_run_at", nullable_time()),
+                req("created_at", time()),
+                req("updated_at", time()),
+            ]),
+        ),
+        (
+            "ScheduleInput",
+            object(vec![
+                req("name", string()),
+                opt("flow_id", nullable_text()),
+                opt("suite", nullable_text()),
+                opt("tags", strings()),
+                req(
+                    "cron_expr",
+                    text("5 fields, or 6 with seconds first; `@daily` and the other aliases"),
+                ),
+                opt(
+                    "timezone",
+                    json!({"type": ["string", "null"], "description": "IANA time zone; default UTC"}),
+                ),
+                opt("environment", nullable_text()),
+                opt("variables", variables_input),
+                opt("enabled", boolean()),
+            ]),
+        ),
+        ("ScheduleList", all("schedules", "Schedule")),
+        ("ApiKey", object(api_key_props())),
+        (
+            "CreatedApiKey",
+            object(with(
+                api_key_props(),
+                vec![req(
+                    "key",
+                    text("the key itself; shown only in this response"),
+                )],
+            )),
+        ),
+        ("ApiKeyList", all("api_keys", "ApiKey")),
+        (
+            "ApiKeyInput",
+            object(vec![
+                req("name", string()),
+                opt(
+                    "rate_limit_per_minute",
+                    json!({"type": ["integer", "null"], "minimum": 1, "description": "requests per minute; the server default when absent"}),
+                ),
+            ]),
+        ),
+        (
+            "OpenApi",
+            json!({"type": "object", "required": ["openapi", "info", "paths", "components"]}),
+        ),
+        (
+            "Health",
+            object(vec![
+                req("status", json!({"enum": ["ok", "unavailable"]})),
+                req("database", json!({"enum": ["connected", "unreachable"]})),
+            ]),
+        ),
+    ];
+    schemas
+        .into_iter()
+        .map(|(name, schema)| (name.to_string(), schema))
+        .collect()
+}

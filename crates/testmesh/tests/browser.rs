@@ -1,0 +1,249 @@
+//! The dashboard in real headless Chromium against `testmesh serve` (with its in-process worker):
+//! log in with an API key, run a flow from its page, watch the run finish live, and read the failed
+//! step's expected and actual values. Screenshots go to target/tmp/screenshots/.
+//!
+//! Needs Chromium (`/usr/bin/chromium`, or `TESTMESH_CHROMIUM`): scripts/test.sh installs it. Without
+//! it the test fails under `CI` and is skipped otherwise.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chromiumoxide::browser::{Browser, BrowserConfig};
+use chromiumoxide::page::{Page, ScreenshotParams};
+use futures::StreamExt;
+use testmesh_store::{DEFAULT_WORKSPACE_ID as WS, Store};
+
+const FLOW: &str = "name: Checkout totals\nsuite: shop\nsteps:\n  - id: wait\n    action: delay\n    config: {duration: 1500ms}\n  - id: total\n    action: transform\n    config: {input: {a: 2}, transforms: {sum: $.a}}\n    assert: [sum == 5]\n";
+
+fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("TESTMESH_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "Chromium is required under CI: {} is missing (scripts/test.sh installs it)",
+        path.display()
+    );
+    eprintln!("skipping: no Chromium at {}", path.display());
+    None
+}
+
+fn screenshots() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `testmesh serve` on a free port, stopped when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn serve(database_url: &str) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_testmesh"))
+        .args([
+            "serve",
+            "--port",
+            &port.to_string(),
+            "--database-url",
+            database_url,
+        ])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while reqwest::get(format!("{base}/health")).await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "testmesh serve did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Server { child, base }
+}
+
+async fn text_of(page: &Page, selector: &str) -> String {
+    page.find_element(selector)
+        .await
+        .unwrap()
+        .inner_text()
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+/// Waits (up to 15 s) until the page's URL satisfies `done`, and returns it.
+async fn url_when(page: &Page, what: &str, done: impl Fn(&str) -> bool) -> String {
+    let started = Instant::now();
+    loop {
+        let url = page.url().await.unwrap().unwrap_or_default();
+        if done(&url) {
+            return url;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "never got to {what}; at {url}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn shot(page: &Page, name: &str) {
+    page.save_screenshot(
+        ScreenshotParams::builder().full_page(true).build(),
+        screenshots().join(name),
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_a_flow_from_the_dashboard_and_watch_it_fail_live() {
+    let Some(chromium) = chromium() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("testmesh.db").display());
+    let store = Store::open(&url).await.unwrap();
+    let key = store
+        .create_api_key(WS, "browser", None)
+        .await
+        .unwrap()
+        .plain;
+    let flow = store.create_flow(WS, FLOW, None).await.unwrap();
+    store.close().await;
+    let server = serve(&url).await;
+
+    let profile = tempfile::tempdir().unwrap();
+    let config = BrowserConfig::builder()
+        .chrome_executable(chromium)
+        .no_sandbox()
+        .user_data_dir(profile.path())
+        .window_size(1366, 900)
+        .args([
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .build()
+        .unwrap();
+    let (mut browser, mut handler) = Browser::launch(config).await.unwrap();
+    let events = tokio::spawn(async move { while handler.next().await.is_some() {} });
+
+    // Log in: the flow's page asks for a key first, then comes back.
+    let page = browser
+        .new_page(format!("{}/flows/{}", server.base, flow.flow.id))
+        .await
+        .unwrap();
+    page.wait_for_navigation().await.unwrap();
+    assert!(
+        page.url()
+            .await
+            .unwrap()
+            .unwrap_or_default()
+            .contains("/login")
+    );
+    shot(&page, "01-login.png").await;
+    page.find_element("input[name=key]")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap()
+        .type_str(&key)
+        .await
+        .unwrap();
+    page.find_element("button[type=submit]")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    url_when(&page, "the flow's page", |u| !u.contains("/login")).await;
+    page.wait_for_navigation().await.unwrap();
+    assert_eq!(text_of(&page, "h1").await.trim(), "Checkout totals");
+    shot(&page, "02-flow.png").await;
+
+    // Run it and watch the run page follow it to the end.
+    page.find_element("form.run button")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    url_when(&page, "the run's page", |u| u.contains("/executions/")).await;
+    page.wait_for_navigation().await.unwrap();
+    let first = text_of(&page, "#run-status").await;
+    assert!(
+        first == "queued" || first == "running",
+        "a fresh run is queued or running, not {first}"
+    );
+    shot(&page, "03-run-live.png").await;
+    let started = Instant::now();
+    loop {
+        // The page updates itself (and reloads once the run is over); no reload from here.
+        if let Ok(status) = page.find_element("#run-status").await
+            && status.inner_text().await.ok().flatten().as_deref() == Some("failed")
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the run page never showed the run as failed"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // After the final reload the failed step is unfolded with expected vs actual.
+    let started = Instant::now();
+    let detail = loop {
+        if let Ok(step) = page.find_element("details.step.failed[open]").await {
+            break step.inner_text().await.unwrap().unwrap_or_default();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no failed step shown"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(detail.contains("sum == 5"), "{detail}");
+    let cells: Vec<String> = futures::future::join_all(
+        page.find_elements("details.step.failed tr.fail td")
+            .await
+            .unwrap()
+            .iter()
+            .map(|cell| async { cell.inner_text().await.ok().flatten().unwrap_or_default() }),
+    )
+    .await;
+    assert!(cells[1].starts_with("sum == 5"), "{cells:?}");
+    assert_eq!(cells[2..], ["5", "2"], "expected, then actual: {cells:?}");
+    shot(&page, "04-failed-step.png").await;
+
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+    events.abort();
+}
