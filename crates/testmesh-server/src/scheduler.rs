@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use testmesh_store::{Execution, Schedule, Store, Trigger};
+use testmesh_worker::Scheduler;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::ApiResult;
@@ -44,37 +45,22 @@ pub(crate) async fn run(store: Store, every: Duration, shutdown: CancellationTok
     }
 }
 
-/// Queues the runs of every schedule due now whose tick this process wins.
+/// Queues the runs of every schedule due now whose tick this process wins (the workers' scheduler:
+/// one implementation of ticks for servers and workers).
 async fn tick(store: &Store) {
-    let now = Utc::now();
-    let due = match store.due_schedules(now).await {
-        Ok(due) => due,
-        Err(e) => {
-            tracing::warn!(error = %e, "scheduler: cannot read due schedules");
-            return;
-        }
-    };
-    for schedule in due {
-        match store.mark_schedule_ran(&schedule, now).await {
-            Ok(true) => match enqueue_runs(store, &schedule).await {
-                Ok(executions) => tracing::info!(
-                    schedule = %schedule.name,
-                    executions = executions.len(),
+    match Scheduler::new(store.clone()).tick(Utc::now()).await {
+        Ok(fired) => {
+            for f in fired {
+                tracing::info!(
+                    schedule = %f.schedule_name,
+                    executions = f.execution_ids.len(),
                     "scheduler: queued runs"
-                ),
-                Err(e) => tracing::warn!(
-                    schedule = %schedule.name,
-                    error = %e,
-                    "scheduler: the tick was skipped"
-                ),
-            },
-            // Another server claimed this tick.
-            Ok(false) => {}
-            Err(e) => tracing::warn!(
-                schedule = %schedule.name,
-                error = %e,
-                "scheduler: cannot claim the tick"
-            ),
+                );
+                for problem in f.problems {
+                    tracing::warn!(schedule = %f.schedule_name, %problem, "scheduler: a run was not queued");
+                }
+            }
         }
+        Err(e) => tracing::warn!(error = %e, "scheduler: cannot fire due schedules"),
     }
 }

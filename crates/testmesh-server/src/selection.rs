@@ -2,10 +2,9 @@
 //! and/or tags — and queuing one execution per selected flow, all or none.
 
 use serde_json::Value;
-use testmesh_store::{Error as StoreError, Execution, FlowFilter, RunContext, Store, Trigger};
+use testmesh_store::{Error as StoreError, Execution, RunContext, Store, Trigger};
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::MAX_PAGE;
 
 /// The flows to run.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,22 +55,9 @@ async fn flow_ids(
             Ok(out)
         }
         Selection::Query { suite, tags } => {
-            let mut out = Vec::new();
-            loop {
-                let filter = FlowFilter {
-                    suite: suite.clone(),
-                    tags: tags.clone(),
-                    search: None,
-                    limit: Some(MAX_PAGE),
-                    offset: Some(out.len() as i64),
-                };
-                let page = store.list_flows(workspace_id, &filter).await?;
-                let got = page.items.len();
-                out.extend(page.items.into_iter().map(|f| f.id));
-                if got == 0 || out.len() as i64 >= page.total {
-                    break;
-                }
-            }
+            let out = store
+                .selected_flow_ids(workspace_id, suite.as_deref(), tags)
+                .await?;
             if out.is_empty() {
                 return Err(ApiError::unprocessable(
                     "no_flows_selected",

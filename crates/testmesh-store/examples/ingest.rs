@@ -106,8 +106,8 @@ async fn main() {
         .total;
     assert!(total >= runs as i64);
     println!(
-        "{}: {runs} runs x {steps} steps in {seconds:.2}s: {:.0} runs/s, {:.0} steps/s",
-        format!("{:?}", store.backend()),
+        "{:?}: {runs} runs x {steps} steps in {seconds:.2}s: {:.0} runs/s, {:.0} steps/s",
+        store.backend(),
         runs as f64 / seconds,
         (runs * steps) as f64 / seconds
     );

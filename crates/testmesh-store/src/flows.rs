@@ -292,6 +292,32 @@ impl Store {
         })
     }
 
+    /// The ids of every live flow of `suite` (when given) with any of `tags` (when given), by name:
+    /// what a run request or a schedule selecting by suite and tags runs.
+    pub async fn selected_flow_ids(
+        &self,
+        workspace_id: &str,
+        suite: Option<&str>,
+        tags: &[String],
+    ) -> Result<Vec<String>> {
+        let mut ids = Vec::new();
+        loop {
+            let filter = FlowFilter {
+                suite: suite.map(str::to_string),
+                tags: tags.to_vec(),
+                search: None,
+                limit: Some(1000),
+                offset: Some(ids.len() as i64),
+            };
+            let page = self.list_flows(workspace_id, &filter).await?;
+            let got = page.items.len();
+            ids.extend(page.items.into_iter().map(|f| f.id));
+            if got == 0 || ids.len() as i64 >= page.total {
+                return Ok(ids);
+            }
+        }
+    }
+
     /// Live flows matching the filter, by name, with the total count.
     pub async fn list_flows(
         &self,

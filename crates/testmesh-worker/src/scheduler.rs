@@ -4,12 +4,9 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use testmesh_store::{FlowFilter, RunContext, Schedule, Store, Trigger};
+use testmesh_store::{RunContext, Schedule, Store, Trigger};
 
 use crate::error::WorkerError;
-
-/// Flows listed per page when a schedule selects by suite or tags.
-const PAGE: i64 = 1000;
 
 /// A schedule tick this scheduler enqueued.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -65,7 +62,15 @@ impl Scheduler {
         };
         let flow_ids = match &schedule.flow_id {
             Some(flow_id) => vec![flow_id.clone()],
-            None => match self.selected_flows(schedule).await {
+            None => match self
+                .store
+                .selected_flow_ids(
+                    &schedule.workspace_id,
+                    schedule.suite.as_deref(),
+                    &schedule.tags,
+                )
+                .await
+            {
                 Ok(ids) => ids,
                 Err(e) => {
                     fired
@@ -93,28 +98,5 @@ impl Scheduler {
             }
         }
         fired
-    }
-
-    /// The live flows of the schedule's suite and/or tags (any of them), every page.
-    async fn selected_flows(&self, schedule: &Schedule) -> testmesh_store::Result<Vec<String>> {
-        let mut ids = Vec::new();
-        loop {
-            let filter = FlowFilter {
-                suite: schedule.suite.clone(),
-                tags: schedule.tags.clone(),
-                limit: Some(PAGE),
-                offset: Some(ids.len() as i64),
-                ..FlowFilter::default()
-            };
-            let page = self
-                .store
-                .list_flows(&schedule.workspace_id, &filter)
-                .await?;
-            let n = page.items.len();
-            ids.extend(page.items.into_iter().map(|f| f.id));
-            if n == 0 || ids.len() as i64 >= page.total {
-                return Ok(ids);
-            }
-        }
     }
 }
