@@ -163,8 +163,18 @@ async fn oversized_bodies_get_413(db: &TestDb) {
 
 async fn unknown_routes_methods_and_traversal_are_404_or_405(db: &TestDb) {
     let server = TestServer::start(db).await;
+    // The root is the dashboard's: without a session it sends the browser to log in.
+    let root = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(root.status(), 303);
+    assert_eq!(root.headers()["location"], "/login?next=/");
     for path in [
-        "/",
         "/api",
         "/api/v1",
         "/api/v1/flow",
