@@ -243,12 +243,12 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
         Format::Table if page.items.is_empty() && (args.flow.is_some() || args.failed) => {
             outln!("No recorded run matches.");
         }
-        Format::Table => print_table(&page.items, page.total),
+        Format::Table => print_table(&page.items, page.total, page.total_capped),
     }
     Ok(crate::EXIT_OK)
 }
 
-fn print_table(runs: &[Execution], total: i64) {
+fn print_table(runs: &[Execution], total: i64, capped: bool) {
     if runs.is_empty() {
         outln!("No runs recorded yet. `testmesh run` records every run here.");
         return;
@@ -300,7 +300,8 @@ fn print_table(runs: &[Execution], total: i64) {
         outln!("{}", text.replacen(status, &paint(status, code), 1));
     }
     if total > runs.len() as i64 {
-        outln!("{} of {total} runs; --limit shows more", runs.len());
+        let more = if capped { "+" } else { "" };
+        outln!("{} of {total}{more} runs; --limit shows more", runs.len());
     }
 }
 

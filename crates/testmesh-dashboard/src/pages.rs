@@ -96,6 +96,15 @@ fn runs(page: &Page<Execution>) -> Vec<RunRow> {
     page.items.iter().map(|run| RunRow::of(run, now)).collect()
 }
 
+/// A count as shown: `10000+` when counting stopped there.
+fn count_text((total, capped): (i64, bool)) -> String {
+    if capped {
+        format!("{total}+")
+    } else {
+        total.to_string()
+    }
+}
+
 /// Links to the newer and older pages of a list, and the range shown.
 struct Pager {
     prev: Option<String>,
@@ -140,7 +149,7 @@ impl Pager {
 struct OverviewPage {
     nav: &'static str,
     key_name: String,
-    runs_week: i64,
+    runs_week: String,
     pass_rate: String,
     pass_class: &'static str,
     queued: i64,
@@ -191,13 +200,13 @@ pub(crate) async fn overview(State(state): State<DashboardState>, session: Sessi
         store
             .list_executions(ws, &filter)
             .await
-            .map(|p| p.total)
+            .map(|p| (p.total, p.total_capped))
             .map_err(store_error)
     };
-    let runs_week = count(week(None)).await?;
-    let passed = count(week(Some(ExecutionStatus::Completed))).await?;
-    let failed = count(week(Some(ExecutionStatus::Failed))).await?;
-    let queued = count(ExecutionFilter {
+    let runs_week = count_text(count(week(None)).await?);
+    let (passed, _) = count(week(Some(ExecutionStatus::Completed))).await?;
+    let (failed, _) = count(week(Some(ExecutionStatus::Failed))).await?;
+    let (queued, _) = count(ExecutionFilter {
         status: Some(ExecutionStatus::Pending),
         limit: Some(1),
         ..ExecutionFilter::default()
@@ -541,7 +550,7 @@ struct ExecutionsPage {
     nav: &'static str,
     key_name: String,
     runs: Vec<RunRow>,
-    total: i64,
+    total: String,
     statuses: Vec<(&'static str, bool)>,
     suite: String,
     flow_id: String,
@@ -591,7 +600,7 @@ pub(crate) async fn executions(
         nav: "executions",
         key_name: session.key_name,
         runs: rows,
-        total: page.total,
+        total: count_text((page.total, page.total_capped)),
         statuses: ["passed", "failed", "running", "queued", "cancelled"]
             .into_iter()
             .map(|s| (s, s == q.status))

@@ -90,7 +90,12 @@ fn list_of(name: &str) -> Value {
 
 /// `{<plural>: [...], total, limit, offset}`.
 fn page(plural: &'static str, item: &str) -> Value {
-    object(vec![
+    page_with(plural, item, Vec::new())
+}
+
+/// [`page`] with more properties.
+fn page_with(plural: &'static str, item: &str, more: Vec<Prop>) -> Value {
+    let mut props = vec![
         req(plural, list_of(item)),
         req(
             "total",
@@ -98,7 +103,9 @@ fn page(plural: &'static str, item: &str) -> Value {
         ),
         req("limit", integer()),
         req("offset", integer()),
-    ])
+    ];
+    props.extend(more);
+    object(props)
 }
 
 /// `{<plural>: [...], total}` for lists that are not paged.
@@ -295,7 +302,17 @@ pub(crate) fn components() -> Map<String, Value> {
                 vec![req("steps", list_of("ExecutionStep"))],
             )),
         ),
-        ("ExecutionList", page("executions", "Execution")),
+        (
+            "ExecutionList",
+            page_with(
+                "executions",
+                "Execution",
+                vec![req(
+                    "total_capped",
+                    json!({"type": "boolean", "description": "more executions match than `total` says: counting stops at 10,000"}),
+                )],
+            ),
+        ),
         (
             "ExecutionEvent",
             object(vec![

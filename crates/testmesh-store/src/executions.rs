@@ -9,7 +9,7 @@ use testmesh_runner::{FlowRecord, FlowStatus, StepRecord, StepStatus};
 
 use crate::db::{RowExt, Sql, ms, new_id, now_ms, page_bounds, push_any_tag, to_json_text};
 use crate::error::{Error, Result};
-use crate::{DEFAULT_WORKSPACE_ID, Page, Store};
+use crate::{DEFAULT_WORKSPACE_ID, MAX_COUNTED, Page, Store};
 
 /// Where an execution is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -782,9 +782,13 @@ impl Store {
             }
             push_any_tag(sql, "tags", &filter.tags);
         };
-        let mut count = Sql::new("SELECT COUNT(*)");
+        let mut count = Sql::new("SELECT COUNT(*) FROM (SELECT 1");
         where_clause(&mut count);
-        let total = count.count(&self.pool).await?;
+        count
+            .push(" LIMIT ")
+            .bind(MAX_COUNTED + 1)
+            .push(") AS matching");
+        let counted = count.count(&self.pool).await?;
         let mut sql = Sql::new("SELECT ");
         sql.push(EXECUTION_COLUMNS);
         where_clause(&mut sql);
@@ -800,7 +804,8 @@ impl Store {
             .collect::<Result<_>>()?;
         Ok(Page {
             items,
-            total,
+            total: counted.min(MAX_COUNTED),
+            total_capped: counted > MAX_COUNTED,
             limit,
             offset,
         })

@@ -357,6 +357,7 @@ impl Store {
         Ok(Page {
             items,
             total,
+            total_capped: false,
             limit,
             offset,
         })

@@ -179,6 +179,7 @@ async fn list(
     Ok(Json(json!({
         "executions": page.items,
         "total": page.total,
+        "total_capped": page.total_capped,
         "limit": page.limit,
         "offset": page.offset,
     })))

@@ -20,6 +20,7 @@ on_both_backends!(
     events_are_appended_in_order_and_read_after_a_position,
     batch_enqueue_is_all_or_nothing,
     step_durations_form_a_histogram_per_action,
+    big_histories_are_counted_up_to_a_cap,
 );
 
 async fn record_run_round_trips_nested_steps(db: &TestDb) {
@@ -629,4 +630,33 @@ async fn step_durations_form_a_histogram_per_action(db: &TestDb) {
         ],
         "skipped steps did not run and are not counted"
     );
+}
+
+async fn big_histories_are_counted_up_to_a_cap(db: &TestDb) {
+    let store = db.open().await;
+    let flow = store
+        .create_flow(WS, &flow_yaml("many", None, &[]), None)
+        .await
+        .unwrap();
+    let context = RunContext::for_flow(WS, &flow.flow.id, None, Trigger::Api);
+    let contexts = vec![context; testmesh_store::MAX_COUNTED as usize + 1];
+    store.enqueue_executions(&contexts).await.unwrap();
+    let page = store
+        .list_executions(WS, &ExecutionFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(page.total, testmesh_store::MAX_COUNTED);
+    assert!(page.total_capped, "counting stops at the cap");
+    assert_eq!(page.items.len(), 20);
+    let one = store
+        .list_executions(
+            WS,
+            &ExecutionFilter {
+                status: Some(ExecutionStatus::Completed),
+                ..ExecutionFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((one.total, one.total_capped), (0, false));
 }
