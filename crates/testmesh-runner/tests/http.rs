@@ -499,9 +499,19 @@ async fn https_with_a_self_signed_certificate_and_http2() {
   - id: verified
     action: http_request
     config: {method: GET, url: BASE/items}
+    on_error: continue
+  - id: wait_insecure
+    action: wait_for
+    config: {type: http, url: BASE/items, verify_ssl: false, max_attempts: 1}
+  - id: wait_verified
+    action: wait_for
+    config: {type: http, url: BASE/items, max_attempts: 1}
 "#,
     ))
     .await;
+    assert_eq!(passed(&record, "wait_insecure")["attempts"], 1);
+    let refused = failed(&record, "wait_verified");
+    assert!(refused.message.contains("TLS"), "{}", refused.message);
     let insecure = passed(&record, "insecure");
     assert_eq!(insecure["http_version"], "HTTP/2");
     let verified = failed(&record, "verified");

@@ -646,6 +646,8 @@ config_struct! {
         json_path = "json_path": optional String,
         /// http: expected value at json_path.
         json_value = "json_value": optional Value,
+        /// http: check the server's TLS certificate (default true; false accepts self-signed ones).
+        verify_ssl = "verify_ssl": optional Tpl<bool>,
         /// tcp: host.
         host = "host": optional String,
         /// tcp: port.

@@ -111,7 +111,10 @@ impl WaitFor {
             payload: None,
             cookies: Vec::new(),
         };
-        let client = self.transport.client(&ClientKey::default())?;
+        let client = self.transport.client(&ClientKey {
+            insecure: !literal(config.verify_ssl.as_ref()).unwrap_or(true),
+            identity: None,
+        })?;
         let redirects = Redirects {
             follow: true,
             max: DEFAULT_MAX_REDIRECTS,
