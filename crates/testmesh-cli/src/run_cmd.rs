@@ -418,12 +418,12 @@ mod schedule {
             fail_fast,
         });
         if jobs <= 1 {
-            queue.work(&runner, &options).await;
+            queue.work(runner, options).await;
         } else {
             let mut done = Vec::new();
             for _ in 0..jobs.min(queue.flows.len()) {
                 let (queue, options) = (queue.clone(), options.clone());
-                let runner = runner.with_actions(actions::builtin());
+                let runner = Arc::new(runner.with_actions(actions::builtin()));
                 let (tx, rx) = tokio::sync::oneshot::channel::<()>();
                 done.push(rx);
                 std::thread::spawn(move || {
@@ -431,7 +431,7 @@ mod schedule {
                         .enable_all()
                         .build()
                     {
-                        Ok(rt) => rt.block_on(queue.work(&runner, &options)),
+                        Ok(rt) => rt.block_on(queue.work(runner, options)),
                         Err(e) => queue.abandon(&format!("cannot start a job thread: {e}")),
                     }
                     let _ = tx.send(());
@@ -473,8 +473,9 @@ mod schedule {
     }
 
     impl Queue {
-        /// Runs flows from the queue until it is empty.
-        async fn work(&self, runner: &Runner, options: &RunOptions) {
+        /// Runs flows from the queue until it is empty. Each flow is a task of its own, so a bug that
+        /// panics fails that flow, not the run.
+        async fn work(&self, runner: Arc<Runner>, options: Arc<RunOptions>) {
             loop {
                 let i = self.next.fetch_add(1, Ordering::SeqCst);
                 let Some(selected) = self.flows.get(i) else {
@@ -486,9 +487,18 @@ mod schedule {
                         "skipped after an earlier flow failed (--fail-fast)",
                     )
                 } else {
-                    runner
-                        .run(&selected.flow, Some(&selected.path), options)
-                        .await
+                    let (runner, options) = (runner.clone(), options.clone());
+                    let (flow, path) = (selected.flow.clone(), selected.path.clone());
+                    let task =
+                        tokio::spawn(async move { runner.run(&flow, Some(&path), &options).await });
+                    task.await.unwrap_or_else(|e| {
+                        let mut record = skipped_record(
+                            selected,
+                            &format!("the flow stopped unexpectedly: {e}"),
+                        );
+                        record.status = FlowStatus::Failed;
+                        record
+                    })
                 };
                 if self.fail_fast && record.status == FlowStatus::Failed {
                     self.stop.store(true, Ordering::SeqCst);

@@ -14,24 +14,29 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use testmesh_store::Store;
+use tokio_util::sync::CancellationToken;
 
 pub use session::{Session, Sessions};
 
-/// What the pages need: the store and the sessions of this server.
+/// What the pages need: the store, the sessions of this server, and its shutdown signal.
 #[derive(Clone)]
 pub struct DashboardState {
     /// Where everything is read from.
     pub store: Store,
     /// Signed-in browsers.
     pub sessions: Sessions,
+    /// Cancelled when the server stops: live streams end then, so shutdown never waits for a run.
+    pub shutdown: CancellationToken,
 }
 
 impl DashboardState {
-    /// A dashboard over `store` with no one signed in.
-    pub fn new(store: Store) -> Self {
+    /// A dashboard over `store` with no one signed in, whose live streams end when `shutdown` is
+    /// cancelled.
+    pub fn new(store: Store, shutdown: CancellationToken) -> Self {
         DashboardState {
             store,
             sessions: Sessions::default(),
+            shutdown,
         }
     }
 }
@@ -53,7 +58,19 @@ pub fn router(state: DashboardState) -> Router {
         .route("/environments", get(pages::environments))
         .route("/schedules", get(pages::schedules))
         .route("/assets/{file}", get(asset))
+        .layer(axum::middleware::from_fn(refuse_nul))
         .with_state(state)
+}
+
+/// Addresses with a NUL character (`%00`) are no page: databases refuse NUL in text, so it must not
+/// reach a query.
+async fn refuse_nul(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let uri = request.uri();
+    let nul = |part: &str| part.to_ascii_lowercase().contains("%00") || part.contains('\0');
+    if nul(uri.path()) || uri.query().is_some_and(nul) {
+        return pages::not_found();
+    }
+    next.run(request).await
 }
 
 /// The page for addresses the dashboard does not have (for the server's fallback).

@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
 use futures::stream::{self, Stream};
 use serde_json::json;
 
@@ -44,7 +45,8 @@ pub(crate) async fn live(
         .and_then(|v| v.trim().parse::<i64>().ok())
         .unwrap_or(0)
         .max(0);
-    Sse::new(follow(state, session.workspace_id, id, after))
+    let shutdown = state.shutdown.clone().cancelled_owned();
+    Sse::new(follow(state, session.workspace_id, id, after).take_until(shutdown))
         .keep_alive(KeepAlive::default())
         .into_response()
 }

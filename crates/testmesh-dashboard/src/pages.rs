@@ -113,7 +113,15 @@ struct Pager {
 }
 
 impl Pager {
-    fn of(base: &str, params: &[(&str, &str)], offset: i64, shown: usize, total: i64) -> Pager {
+    /// `capped`: more rows match than `total` (counting stopped), so a full page may have older ones.
+    fn of(
+        base: &str,
+        params: &[(&str, &str)],
+        offset: i64,
+        shown: usize,
+        total: i64,
+        capped: bool,
+    ) -> Pager {
         let link = |offset: i64| {
             let mut query: Vec<String> = params
                 .iter()
@@ -132,11 +140,11 @@ impl Pager {
         let end = offset + shown as i64;
         Pager {
             prev: (offset > 0).then(|| link((offset - PAGE_SIZE).max(0))),
-            next: (end < total).then(|| link(end)),
-            range: if shown == 0 {
-                String::new()
-            } else {
-                format!("{}–{end} of {total}", offset + 1)
+            next: (end < total || (capped && shown as i64 == PAGE_SIZE)).then(|| link(end)),
+            range: match (shown, capped) {
+                (0, _) => String::new(),
+                (_, true) => format!("{}–{end} of {total}+", offset + 1),
+                (_, false) => format!("{}–{end} of {total}", offset + 1),
             },
         }
     }
@@ -389,6 +397,7 @@ pub(crate) async fn flows(
         offset,
         rows.len(),
         page.total,
+        page.total_capped,
     );
     render(&FlowsPage {
         nav: "flows",
@@ -594,6 +603,7 @@ pub(crate) async fn executions(
         offset,
         rows.len(),
         page.total,
+        page.total_capped,
     );
     let filtered = !(q.status.is_empty() && q.suite.is_empty() && q.flow_id.is_empty());
     render(&ExecutionsPage {
@@ -820,7 +830,12 @@ pub(crate) struct LoginQuery {
 
 /// Only paths of this site are followed after logging in (no `//host`, no `https://…`).
 fn local_path(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+    // Browsers drop tabs and newlines from URLs: `/\t/host` would become `//host`.
+    if next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(|c| c.is_control() || c.is_whitespace())
+    {
         next
     } else {
         "/"
@@ -847,7 +862,13 @@ pub(crate) async fn login(
     Form(form): Form<LoginForm>,
 ) -> PageResult {
     let next = local_path(&form.next).to_string();
-    match state.store.verify_api_key(form.key.trim()).await {
+    // A key never holds a NUL (databases refuse it in text): not a key.
+    let key = if form.key.contains('\0') {
+        ""
+    } else {
+        form.key.trim()
+    };
+    match state.store.verify_api_key(key).await {
         Ok(Some(key)) => {
             let token = state.sessions.start(&key.workspace_id, &key.id, &key.name);
             Ok(([(SET_COOKIE, session::cookie(&token))], Redirect::to(&next)).into_response())
@@ -887,19 +908,25 @@ mod tests {
         assert_eq!(local_path("//evil.example"), "/");
         assert_eq!(local_path("https://evil.example"), "/");
         assert_eq!(local_path("/\\evil.example"), "/");
+        assert_eq!(local_path("/\t/evil.example"), "/");
+        assert_eq!(local_path("/\n/evil.example"), "/");
         assert_eq!(local_path(""), "/");
     }
 
     #[test]
     fn pagers_link_newer_and_older_pages() {
-        let p = Pager::of("/executions", &[("status", "failed")], 25, 25, 60);
+        let p = Pager::of("/executions", &[("status", "failed")], 25, 25, 60, false);
         assert_eq!(p.prev.as_deref(), Some("/executions?status=failed"));
         assert_eq!(
             p.next.as_deref(),
             Some("/executions?status=failed&offset=50")
         );
         assert_eq!(p.range, "26–50 of 60");
-        let last = Pager::of("/flows", &[], 50, 10, 60);
+        let last = Pager::of("/flows", &[], 50, 10, 60, false);
         assert_eq!(last.next, None);
+        // Counting stopped at 10,000: a full page still links to older runs.
+        let capped = Pager::of("/executions", &[], 9_975, 25, 10_000, true);
+        assert_eq!(capped.next.as_deref(), Some("/executions?offset=10000"));
+        assert_eq!(capped.range, "9976–10000 of 10000+");
     }
 }

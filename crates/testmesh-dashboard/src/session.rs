@@ -1,5 +1,5 @@
 //! Logging in with an API key: the key is checked once, and the browser gets an opaque session
-//! cookie (HttpOnly, SameSite=Strict). Every page re-checks that the key is not revoked, so revoking
+//! cookie (HttpOnly, SameSite=Lax). Every page re-checks that the key is not revoked, so revoking
 //! a key ends its sessions. Sessions live in the server's memory: a restart logs everyone out.
 
 use std::collections::HashMap;
@@ -98,7 +98,7 @@ pub(crate) fn token(parts: &Parts) -> Option<String> {
 /// The cookie that holds a session (or clears it, for an empty token).
 pub(crate) fn cookie(token: &str) -> String {
     let max_age = if token.is_empty() { 0 } else { IDLE.as_secs() };
-    format!("{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}")
+    format!("{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}")
 }
 
 /// Where a request goes to log in: `/login?next=<the page asked for>`.

@@ -139,10 +139,13 @@ impl Runner {
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let scope = flow_scope(flow, &execution_id, options.variables.clone());
         let stack = path.map(normalize_path).into_iter().collect();
-        self.run_with(flow, path, options, scope, execution_id, stack)
+        self.run_with(flow, path, options, scope, execution_id, stack, true)
             .await
     }
 
+    /// Runs a flow; `top_level` is false for a flow called by `run_flow`, whose run is part of the
+    /// calling step (its steps are that step's children) and so is not announced as a flow.
+    #[allow(clippy::too_many_arguments)]
     fn run_with<'a>(
         &'a self,
         flow: &'a Flow,
@@ -151,6 +154,7 @@ impl Runner {
         scope: Scope,
         execution_id: String,
         stack: Vec<PathBuf>,
+        top_level: bool,
     ) -> BoxFuture<'a, FlowRecord> {
         Box::pin(async move {
             let started = Instant::now();
@@ -183,11 +187,13 @@ impl Runner {
                 referenced: referenced_roots(flow),
             };
             let total_steps = flow.phases().map(|(_, s)| s.len()).sum();
-            self.events.on_event(Event::FlowStarted {
-                execution_id: &execution_id,
-                name: &flow.name,
-                total_steps,
-            });
+            if top_level {
+                self.events.on_event(Event::FlowStarted {
+                    execution_id: &execution_id,
+                    name: &flow.name,
+                    total_steps,
+                });
+            }
             let scope = Mutex::new(scope);
             let mut records = Vec::new();
             let mut first_error: Option<String> = None;
@@ -285,8 +291,10 @@ impl Runner {
                 cancelled,
                 outputs,
             };
-            self.events
-                .on_event(Event::FlowFinished { record: &record });
+            if top_level {
+                self.events
+                    .on_event(Event::FlowFinished { record: &record });
+            }
             record
         })
     }
@@ -1342,6 +1350,7 @@ impl FlowRun<'_> {
                 sub_scope,
                 execution_id,
                 stack,
+                false,
             )
             .await;
         let result = json!({

@@ -823,3 +823,39 @@ steps:
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn a_called_flow_is_part_of_its_step_not_a_flow_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("child.yaml"),
+        "name: child\nsteps:\n  - {id: hello, action: log, config: {message: hi}}\n",
+    )
+    .unwrap();
+    let parent = dir.path().join("parent.yaml");
+    std::fs::write(
+        &parent,
+        "name: parent\nsteps:\n  - {id: call, action: run_flow, config: {flow: child.yaml}}\n",
+    )
+    .unwrap();
+    let events = Arc::new(Collect::default());
+    let runner = Runner::new(
+        actions::builtin(),
+        events.clone(),
+        Secrets::default(),
+        FlowLibrary::default(),
+    );
+    let flow = testmesh_flow::load_str(&std::fs::read_to_string(&parent).unwrap())
+        .flow
+        .unwrap();
+    let record = runner
+        .run(&flow, Some(&parent), &RunOptions::default())
+        .await;
+    assert_eq!(record.status, FlowStatus::Passed);
+    let lines = events.0.lock().unwrap().clone();
+    let flows: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.starts_with("flow ") || l.starts_with("done "))
+        .collect();
+    assert_eq!(flows, ["flow parent 1", "done Passed"], "{lines:?}");
+}

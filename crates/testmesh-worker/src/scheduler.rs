@@ -85,9 +85,23 @@ impl Scheduler {
                 .problems
                 .push("no live flow matches the schedule's suite and tags".to_string());
         }
+        // Like a run requested over the API: no environment named means the workspace's default.
+        let environment = match &schedule.environment {
+            Some(name) => Some(name.clone()),
+            None => match self.store.default_environment(&schedule.workspace_id).await {
+                Ok(env) => Some(env.name),
+                Err(testmesh_store::Error::NotFound { .. }) => None,
+                Err(e) => {
+                    fired
+                        .problems
+                        .push(format!("cannot read the default environment: {e}"));
+                    return fired;
+                }
+            },
+        };
         for flow_id in flow_ids {
             let context = RunContext {
-                environment: schedule.environment.clone(),
+                environment: environment.clone(),
                 variables: schedule.variables.clone(),
                 schedule_id: Some(schedule.id.clone()),
                 ..RunContext::for_flow(&schedule.workspace_id, &flow_id, None, Trigger::Schedule)

@@ -3,7 +3,7 @@
 
 use chrono::Duration as TimeDelta;
 use serde_json::json;
-use testmesh_store::{ExecutionFilter, ExecutionStatus, ScheduleInput, Trigger};
+use testmesh_store::{EnvironmentInput, ExecutionFilter, ExecutionStatus, ScheduleInput, Trigger};
 use testmesh_test::TestDb;
 use testmesh_worker::{Notice, Scheduler};
 
@@ -12,6 +12,7 @@ use crate::common::{Running, WS, create_flow, options, wait_final};
 on_both_backends!(
     racing_schedulers_enqueue_each_tick_once,
     a_worker_fires_schedules_and_runs_them,
+    a_schedule_without_an_environment_runs_with_the_default,
 );
 
 fn log_flow(name: &str, suite: &str, tags: &str) -> String {
@@ -165,4 +166,32 @@ async fn a_worker_fires_schedules_and_runs_them(db: &TestDb) {
         detail.steps[0].result.as_ref().unwrap()["message"],
         "the scheduler"
     );
+}
+
+async fn a_schedule_without_an_environment_runs_with_the_default(db: &TestDb) {
+    let store = db.open().await;
+    let flow = create_flow(&store, &log_flow("plain", "core", "x")).await;
+    store
+        .create_environment(
+            WS,
+            &EnvironmentInput {
+                name: "shared".into(),
+                is_default: true,
+                ..EnvironmentInput::default()
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .create_schedule(WS, &ScheduleInput::for_flow("plain", &flow, "* * * * * *"))
+        .await
+        .unwrap();
+    let later = chrono::Utc::now() + TimeDelta::seconds(2);
+    let fired = Scheduler::new(store.clone()).tick(later).await.unwrap();
+    assert_eq!(fired.len(), 1, "{fired:?}");
+    let run = store
+        .get_execution(WS, &fired[0].execution_ids[0])
+        .await
+        .unwrap();
+    assert_eq!(run.environment.as_deref(), Some("shared"));
 }
