@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 
 use crate::Store;
 use crate::crypto::{constant_time_eq, random_hex, sha256_hex};
-use crate::db::{RowExt, Sql, new_id, now_ms};
+use crate::db::{RowExt, Sql, fetch_owned, new_id, now_ms};
 use crate::error::{Error, Result};
 
 /// `last_used_at` is written at most this often per key, so verification stays a read.
@@ -123,16 +123,7 @@ impl Store {
 
     /// A key by id.
     pub async fn get_api_key(&self, workspace_id: &str, id: &str) -> Result<ApiKey> {
-        let mut sql = Sql::new(COLUMNS);
-        sql.push(" WHERE workspace_id = ")
-            .bind(workspace_id)
-            .push(" AND id = ")
-            .bind(id);
-        let row = sql
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| Error::not_found("API key", id))?;
-        ApiKey::from_row(&row)
+        ApiKey::from_row(&fetch_owned(&self.pool, COLUMNS, "API key", workspace_id, id).await?)
     }
 
     /// Every key of the workspace, revoked ones included, oldest first.

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 
 use crate::Store;
-use crate::db::{RowExt, Sql, new_id, now_ms};
+use crate::db::{RowExt, Sql, delete_owned, fetch_owned, new_id, now_ms};
 use crate::error::{Error, Result};
 
 /// A collection (folder).
@@ -112,16 +112,9 @@ impl Store {
 
     /// A collection.
     pub async fn get_collection(&self, workspace_id: &str, id: &str) -> Result<Collection> {
-        let mut sql = Sql::new(COLUMNS);
-        sql.push(" WHERE workspace_id = ")
-            .bind(workspace_id)
-            .push(" AND id = ")
-            .bind(id);
-        let row = sql
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| Error::not_found("collection", id))?;
-        Collection::from_row(&row)
+        Collection::from_row(
+            &fetch_owned(&self.pool, COLUMNS, "collection", workspace_id, id).await?,
+        )
     }
 
     /// Every collection of the workspace, parents' children together, in sort order (build the
@@ -224,12 +217,7 @@ impl Store {
 
     /// Deletes a collection with its sub-collections (flows stay; only their membership goes).
     pub async fn delete_collection(&self, workspace_id: &str, id: &str) -> Result<()> {
-        let mut sql = Sql::new("DELETE FROM collections WHERE workspace_id = ");
-        sql.bind(workspace_id).push(" AND id = ").bind(id);
-        if sql.execute(&self.pool).await? == 0 {
-            return Err(Error::not_found("collection", id));
-        }
-        Ok(())
+        delete_owned(&self.pool, "collections", "collection", workspace_id, id).await
     }
 
     /// Puts a flow in a collection (or changes its position there).

@@ -344,6 +344,45 @@ pub(crate) fn page_bounds(limit: Option<i64>, offset: Option<i64>) -> (i64, i64)
     )
 }
 
+/// The row `id` of a workspace from `select` (`SELECT … FROM <table>`); `NotFound` naming `what`
+/// when the workspace has no such row.
+pub(crate) async fn fetch_owned(
+    pool: &AnyPool,
+    select: &str,
+    what: &'static str,
+    workspace_id: &str,
+    id: &str,
+) -> Result<AnyRow> {
+    let mut sql = Sql::new(select);
+    sql.push(" WHERE workspace_id = ")
+        .bind(workspace_id)
+        .push(" AND id = ")
+        .bind(id);
+    sql.fetch_optional(pool)
+        .await?
+        .ok_or_else(|| Error::not_found(what, id))
+}
+
+/// Deletes the row `id` of a workspace from `table`; `NotFound` naming `what` when there is none.
+pub(crate) async fn delete_owned(
+    pool: &AnyPool,
+    table: &str,
+    what: &'static str,
+    workspace_id: &str,
+    id: &str,
+) -> Result<()> {
+    let mut sql = Sql::new("DELETE FROM ");
+    sql.push(table)
+        .push(" WHERE workspace_id = ")
+        .bind(workspace_id)
+        .push(" AND id = ")
+        .bind(id);
+    if sql.execute(pool).await? == 0 {
+        return Err(Error::not_found(what, id));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

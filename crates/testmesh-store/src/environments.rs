@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 
 use crate::Store;
-use crate::db::{RowExt, Sql, new_id, now_ms, to_json_text};
+use crate::db::{RowExt, Sql, delete_owned, new_id, now_ms, to_json_text};
 use crate::error::{Error, Result};
 
 /// What a secret value reads as. Sending it back in an update keeps the stored secret.
@@ -358,12 +358,7 @@ impl Store {
 
     /// Deletes an environment.
     pub async fn delete_environment(&self, workspace_id: &str, id: &str) -> Result<()> {
-        let mut sql = Sql::new("DELETE FROM environments WHERE workspace_id = ");
-        sql.bind(workspace_id).push(" AND id = ").bind(id);
-        if sql.execute(&self.pool).await? == 0 {
-            return Err(Error::not_found("environment", id));
-        }
-        Ok(())
+        delete_owned(&self.pool, "environments", "environment", workspace_id, id).await
     }
 }
 

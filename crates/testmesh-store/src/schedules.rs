@@ -11,7 +11,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 
 use crate::Store;
-use crate::db::{RowExt, Sql, ms, new_id, now_ms, to_json_text};
+use crate::db::{RowExt, Sql, delete_owned, fetch_owned, ms, new_id, now_ms, to_json_text};
 use crate::error::{Error, Result};
 
 /// A schedule.
@@ -227,16 +227,7 @@ impl Store {
 
     /// A schedule.
     pub async fn get_schedule(&self, workspace_id: &str, id: &str) -> Result<Schedule> {
-        let mut sql = Sql::new(COLUMNS);
-        sql.push(" WHERE workspace_id = ")
-            .bind(workspace_id)
-            .push(" AND id = ")
-            .bind(id);
-        let row = sql
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| Error::not_found("schedule", id))?;
-        Schedule::from_row(&row)
+        Schedule::from_row(&fetch_owned(&self.pool, COLUMNS, "schedule", workspace_id, id).await?)
     }
 
     /// Every schedule of the workspace, by name.
@@ -330,12 +321,7 @@ impl Store {
 
     /// Deletes a schedule.
     pub async fn delete_schedule(&self, workspace_id: &str, id: &str) -> Result<()> {
-        let mut sql = Sql::new("DELETE FROM schedules WHERE workspace_id = ");
-        sql.bind(workspace_id).push(" AND id = ").bind(id);
-        if sql.execute(&self.pool).await? == 0 {
-            return Err(Error::not_found("schedule", id));
-        }
-        Ok(())
+        delete_owned(&self.pool, "schedules", "schedule", workspace_id, id).await
     }
 
     /// Enabled schedules of every workspace whose next tick is at or before `now`, oldest first.
