@@ -1,5 +1,5 @@
-//! The live view's event stream: the run's events from the store, as server-sent events, until the
-//! run is over. The store is the meeting point, so this works whichever process runs the execution.
+//! The live view's event stream: the run's events from the store ([`follow_events`], as the API's
+//! stream), as server-sent events until the run is over.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -9,8 +9,8 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
-use futures::stream::{self, Stream};
 use serde_json::json;
+use testmesh_store::{Followed, follow_events};
 
 use crate::DashboardState;
 use crate::pages::not_found;
@@ -18,9 +18,6 @@ use crate::session::Session;
 
 /// How often the store is asked for new events while a run goes on.
 const POLL: Duration = Duration::from_millis(150);
-
-/// Events read per query.
-const BATCH: i64 = 200;
 
 /// `GET /executions/{id}/live`: one SSE message per stored event (`id` = its position, data =
 /// `{seq, kind, data}`), resuming after `Last-Event-ID`; an `end` event when the run is over.
@@ -46,75 +43,21 @@ pub(crate) async fn live(
         .unwrap_or(0)
         .max(0);
     let shutdown = state.shutdown.clone().cancelled_owned();
-    Sse::new(follow(state, session.workspace_id, id, after).take_until(shutdown))
+    let events = follow_events(state.store.clone(), session.workspace_id, id, after, POLL)
+        .map(|followed| Ok::<_, Infallible>(message(followed)))
+        .take_until(shutdown);
+    Sse::new(events)
         .keep_alive(KeepAlive::default())
         .into_response()
 }
 
-/// Where the stream is: the last event sent, and whether the run was seen finished.
-struct Cursor {
-    state: DashboardState,
-    workspace_id: String,
-    id: String,
-    after: i64,
-    done: bool,
-    pending: std::collections::VecDeque<Event>,
-}
-
-fn follow(
-    state: DashboardState,
-    workspace_id: String,
-    id: String,
-    after: i64,
-) -> impl Stream<Item = Result<Event, Infallible>> {
-    let cursor = Cursor {
-        state,
-        workspace_id,
-        id,
-        after,
-        done: false,
-        pending: Default::default(),
-    };
-    stream::unfold(Some(cursor), |cursor| async move {
-        let mut cursor = cursor?;
-        loop {
-            if let Some(event) = cursor.pending.pop_front() {
-                return Some((Ok(event), Some(cursor)));
-            }
-            if cursor.done {
-                return Some((Ok(Event::default().event("end").data("{}")), None));
-            }
-            // Read the state first: events appended before a run is final are all read below.
-            let finished = match cursor
-                .state
-                .store
-                .get_execution(&cursor.workspace_id, &cursor.id)
-                .await
-            {
-                Ok(run) => run.status.is_final(),
-                Err(_) => true,
-            };
-            let events = cursor
-                .state
-                .store
-                .events_after(&cursor.id, cursor.after, BATCH)
-                .await
-                .unwrap_or_default();
-            let full = events.len() as i64 == BATCH;
-            for event in events {
-                cursor.after = event.seq;
-                let data = json!({"seq": event.seq, "kind": event.kind, "data": event.data});
-                cursor.pending.push_back(
-                    Event::default()
-                        .id(event.seq.to_string())
-                        .data(data.to_string()),
-                );
-            }
-            if finished && !full {
-                cursor.done = true;
-            } else if cursor.pending.is_empty() {
-                tokio::time::sleep(POLL).await;
-            }
-        }
-    })
+/// The page's form of what the stream follows; a failed read ends the stream like the run's end
+/// (the page then reloads and shows what is stored).
+fn message(followed: Followed) -> Event {
+    match followed {
+        Followed::Event(event) => Event::default()
+            .id(event.seq.to_string())
+            .data(json!({"seq": event.seq, "kind": event.kind, "data": event.data}).to_string()),
+        Followed::End(_) | Followed::Failed(_) => Event::default().event("end").data("{}"),
+    }
 }

@@ -2,13 +2,18 @@
 //! `step.completed`, …). The process running an execution appends them; the server's live view
 //! tails them, so it works the same whether the run is in-process or on a worker elsewhere.
 
+use std::collections::VecDeque;
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
+use futures::Stream;
+use futures::stream;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::Store;
 use crate::db::{RowExt, Sql, now_ms, to_json_text};
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::{ExecutionStatus, Store};
 
 /// Most events one call returns.
 pub const MAX_EVENTS_PER_READ: i64 = 1000;
@@ -92,5 +97,111 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+/// What following an execution's events yields.
+#[derive(Debug)]
+pub enum Followed {
+    /// The next event.
+    Event(ExecutionEvent),
+    /// The execution is over and every event was sent.
+    End(ExecutionStatus),
+    /// Reading the store failed; the stream ends (a client reconnects to resume).
+    Failed(Error),
+}
+
+/// Where a [`follow_events`] stream is.
+struct Tail {
+    store: Store,
+    workspace_id: String,
+    execution_id: String,
+    /// The last `seq` yielded.
+    after: i64,
+    poll: Duration,
+    queued: VecDeque<Followed>,
+    /// The final status, once seen.
+    final_status: Option<ExecutionStatus>,
+    /// After the final status, the stream waits one poll interval and looks once more before it
+    /// ends: a worker appends its last event just after it stores the outcome.
+    grace_used: bool,
+    done: bool,
+}
+
+/// The events of an execution after `after` (0 for all), then new ones as they are appended —
+/// the store is polled every `poll` while the execution is not final — and, once it is final and
+/// every event was yielded, [`Followed::End`]. The live views of the API and the dashboard use
+/// it, so they show runs of in-process and remote workers alike.
+pub fn follow_events(
+    store: Store,
+    workspace_id: String,
+    execution_id: String,
+    after: i64,
+    poll: Duration,
+) -> impl Stream<Item = Followed> {
+    let tail = Tail {
+        store,
+        workspace_id,
+        execution_id,
+        after,
+        poll,
+        queued: VecDeque::new(),
+        final_status: None,
+        grace_used: false,
+        done: false,
+    };
+    stream::unfold(tail, |mut tail| async move {
+        loop {
+            if let Some(next) = tail.queued.pop_front() {
+                return Some((next, tail));
+            }
+            if tail.done {
+                return None;
+            }
+            match look(&mut tail).await {
+                Ok(true) => continue,
+                Ok(false) => tokio::time::sleep(tail.poll).await,
+                Err(e) => {
+                    tail.queued.push_back(Followed::Failed(e));
+                    tail.done = true;
+                }
+            }
+        }
+    })
+}
+
+/// One look at the store: queues new events, or notices the end. `Ok(false)` when there was
+/// nothing new and the caller should wait before looking again.
+async fn look(tail: &mut Tail) -> Result<bool> {
+    let events = tail
+        .store
+        .events_after(&tail.execution_id, tail.after, MAX_EVENTS_PER_READ)
+        .await?;
+    if let Some(last) = events.last() {
+        tail.after = last.seq;
+        tail.queued.extend(events.into_iter().map(Followed::Event));
+        return Ok(true);
+    }
+    match tail.final_status {
+        Some(status) if tail.grace_used => {
+            tail.queued.push_back(Followed::End(status));
+            tail.done = true;
+            Ok(true)
+        }
+        Some(_) => {
+            tail.grace_used = true;
+            Ok(false)
+        }
+        None => {
+            let execution = tail
+                .store
+                .get_execution(&tail.workspace_id, &tail.execution_id)
+                .await?;
+            if execution.status.is_final() {
+                tail.final_status = Some(execution.status);
+                return Ok(true);
+            }
+            Ok(false)
+        }
     }
 }

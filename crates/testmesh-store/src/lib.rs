@@ -43,7 +43,7 @@ pub use crypto::{KEY_ENV, KEY_FILE_ENV, KEY_FILE_NAME, parse_hex_key};
 pub use db::Backend;
 pub use environments::{Environment, EnvironmentInput, MASK, Variable};
 pub use error::{Error, FlowDiagnostic, Result};
-pub use events::{ExecutionEvent, MAX_EVENTS_PER_READ};
+pub use events::{ExecutionEvent, Followed, MAX_EVENTS_PER_READ, follow_events};
 pub use executions::{
     Execution, ExecutionDetail, ExecutionFilter, ExecutionStatus, ExecutionStep, RunContext,
     StatusCount, Trigger,

@@ -3,17 +3,15 @@
 //! `Last-Event-ID`), then new ones as they are appended, polled while the execution is not final.
 //! Once it is final, the remaining events are sent, then an `end` event, and the stream closes.
 
-use std::collections::VecDeque;
 use std::convert::Infallible;
-use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
-use futures::stream::{self, StreamExt};
+use futures::StreamExt;
 use serde_json::json;
-use testmesh_store::{ExecutionEvent, MAX_EVENTS_PER_READ, Store};
+use testmesh_store::{ExecutionEvent, Followed, follow_events};
 
 use crate::AppState;
 use crate::auth::Caller;
@@ -27,23 +25,6 @@ pub(super) const HEADERS: &[Param] = &[Param {
     kind: ParamKind::Int(0, i64::MAX),
 }];
 
-/// Where the stream is.
-struct Tail {
-    store: Store,
-    workspace_id: String,
-    execution_id: String,
-    /// The last `seq` sent.
-    after: i64,
-    poll: Duration,
-    queued: VecDeque<Event>,
-    /// The final status, once seen.
-    final_status: Option<&'static str>,
-    /// After the final status, the stream waits one poll interval and looks once more before it
-    /// ends: a worker may append its last events just after it stores the status.
-    grace_used: bool,
-    done: bool,
-}
-
 /// `GET /executions/{id}/events`.
 pub(super) async fn stream(
     State(state): State<AppState>,
@@ -54,20 +35,15 @@ pub(super) async fn stream(
     let after = last_event_id(&headers)?;
     // 404 before the stream starts.
     state.store.get_execution(caller.workspace(), &id).await?;
-    let tail = Tail {
-        store: state.store.clone(),
-        workspace_id: caller.workspace().to_string(),
-        execution_id: id,
+    let events = follow_events(
+        state.store.clone(),
+        caller.workspace().to_string(),
+        id.clone(),
         after,
-        poll: state.config.event_poll,
-        queued: VecDeque::new(),
-        final_status: None,
-        grace_used: false,
-        done: false,
-    };
-    let events = stream::unfold(tail, next_event)
-        .map(Ok)
-        .take_until(state.shutdown.clone().cancelled_owned());
+        state.config.event_poll,
+    )
+    .map(move |followed| Ok(sse(followed, &id)))
+    .take_until(state.shutdown.clone().cancelled_owned());
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(state.config.keep_alive)))
 }
 
@@ -105,64 +81,19 @@ fn sse_event(event: &ExecutionEvent) -> Event {
         .data(data)
 }
 
-async fn next_event(mut tail: Tail) -> Option<(Event, Tail)> {
-    loop {
-        if let Some(event) = tail.queued.pop_front() {
-            return Some((event, tail));
-        }
-        if tail.done {
-            return None;
-        }
-        match step(&mut tail).await {
-            Ok(true) => continue,
-            Ok(false) => tokio::time::sleep(tail.poll).await,
-            Err(e) => {
-                tracing::warn!(execution = %tail.execution_id, error = %e, "event stream stopped");
-                tail.queued.push_back(Event::default().event("error").data(
-                    json!({"error": "reading the events failed; reconnect to resume"}).to_string(),
-                ));
-                tail.done = true;
-            }
-        }
-    }
-}
-
-/// One look at the store: queues new events, or notices the end. `Ok(false)` when there was
-/// nothing new and the caller should wait before looking again.
-async fn step(tail: &mut Tail) -> testmesh_store::Result<bool> {
-    let events = tail
-        .store
-        .events_after(&tail.execution_id, tail.after, MAX_EVENTS_PER_READ)
-        .await?;
-    if let Some(last) = events.last() {
-        tail.after = last.seq;
-        tail.queued.extend(events.iter().map(sse_event));
-        return Ok(true);
-    }
-    match tail.final_status {
-        Some(status) if tail.grace_used => {
-            tail.queued.push_back(
-                Event::default()
-                    .event("end")
-                    .data(json!({ "status": status }).to_string()),
-            );
-            tail.done = true;
-            Ok(true)
-        }
-        Some(_) => {
-            tail.grace_used = true;
-            Ok(false)
-        }
-        None => {
-            let execution = tail
-                .store
-                .get_execution(&tail.workspace_id, &tail.execution_id)
-                .await?;
-            if execution.status.is_final() {
-                tail.final_status = Some(execution.status.as_str());
-                return Ok(true);
-            }
-            Ok(false)
+/// The SSE form of what the stream follows: each event, then `end` with the final status, or an
+/// `error` event when reading failed.
+fn sse(followed: Followed, execution_id: &str) -> Event {
+    match followed {
+        Followed::Event(event) => sse_event(&event),
+        Followed::End(status) => Event::default()
+            .event("end")
+            .data(json!({ "status": status.as_str() }).to_string()),
+        Followed::Failed(e) => {
+            tracing::warn!(execution = %execution_id, error = %e, "event stream stopped");
+            Event::default().event("error").data(
+                json!({"error": "reading the events failed; reconnect to resume"}).to_string(),
+            )
         }
     }
 }
