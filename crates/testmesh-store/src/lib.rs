@@ -1,5 +1,5 @@
 //! TestMesh storage: flows with their versions, executions and their steps, the job queue, environments
-//! (secret values encrypted), collections, schedules, API keys and workspaces — in a SQLite file by
+//! (secret values encrypted), collections, schedules, API keys, workspaces and mock servers — in a SQLite file by
 //! default or in PostgreSQL, behind one API.
 //!
 //! Both backends go through sqlx's `Any` driver with shared SQL (`$n` placeholders, TEXT ids, BIGINT
@@ -27,6 +27,7 @@ mod events;
 mod executions;
 mod flows;
 mod migrate;
+mod mocks;
 mod queue;
 mod schedules;
 mod stats;
@@ -50,6 +51,10 @@ pub use executions::{
 };
 pub use flows::{FlowFilter, FlowSummary, FlowVersion, StoredFlow};
 pub use migrate::SCHEMA_VERSION;
+pub use mocks::{
+    MockEndpoint, MockRequest, MockServer, MockServerFilter, MockStateEntry, MockStatus,
+    NewMockServer,
+};
 pub use queue::{ClaimedExecution, Heartbeat, MAX_ATTEMPTS};
 pub use schedules::{Schedule, ScheduleInput, next_run_after};
 pub use stats::StepDurations;

@@ -16,14 +16,21 @@ struct Migration {
 }
 
 /// Every migration, in order. Released migrations are never edited: changes get a new version.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("../migrations/0001_init.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sql: include_str!("../migrations/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "mocks",
+        sql: include_str!("../migrations/0002_mocks.sql"),
+    },
+];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Advisory lock key for migrations on PostgreSQL (`"tmmigr"` as bytes).
 const PG_LOCK_KEY: i64 = 0x746d_6d69_6772;

@@ -16,5 +16,6 @@ mod environments;
 mod executions;
 mod flows;
 mod migrations;
+mod mocks;
 mod queue;
 mod schedules_and_keys;
