@@ -6,7 +6,8 @@
 # template from the request, so it answers a fixed example, and 422 without the key).
 # Each server in turn: start on a free loopback port, check its answers, warm up, then
 #   wrk -t1 -c32 -dDURATION --latency -H 'X-Api-Key: bench-key' -H 'User-Agent: wrk' .../users/42
-# and print requests/s, p99 latency and peak memory, and the ratios TestMesh/peer.
+# and print requests/s, p99 and mean latency, peak memory and start-up time, and the ratios
+# TestMesh/peer.
 #
 # Needs wrk (apt-get install wrk) and Node.js with npm. The peers are installed on first use with
 # npm into ~/.cache/testmesh-bench/npm (TESTMESH_BENCH_NPM to move it; MOCKOON_VERSION and
@@ -124,18 +125,24 @@ check() {
   reject "$name" "$port" "wrong key" -H 'X-Api-Key: wrong-key'
 }
 
+# ms LABEL FILE: wrk's first duration on the line starting with LABEL, in milliseconds.
+ms() {
+  awk -v label="$1" '$1 == label && !done {v = $2; f = 1; done = 1
+    if (v ~ /us$/) f = 0.001; else if (v ~ /ms$/) f = 1; else if (v ~ /m$/) f = 60000; else if (v ~ /s$/) f = 1000
+    sub(/[a-z]+$/, "", v); printf "%.3f", v * f}' "$2"
+}
+
 # measure NAME PID PORT: warm-up, then the measured wrk run; appends a result line to $out/results.
 measure() {
   local name=$1 pid=$2 port=$3 url="http://127.0.0.1:$3/users/42"
   local args=(-t1 -c32 --latency -H 'X-Api-Key: bench-key' -H 'User-Agent: wrk')
   wrk "${args[@]}" -d"$warmup" "$url" >"$out/$name.warmup.txt"
   wrk "${args[@]}" -d"$duration" "$url" >"$out/$name.wrk.txt"
-  local rps p99 errors kib
+  local rps p99 mean errors kib
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$out/$name.wrk.txt")
-  p99=$(awk '$1 == "99%" {v = $2; f = 1
-    if (v ~ /us$/) f = 0.001; else if (v ~ /ms$/) f = 1; else if (v ~ /m$/) f = 60000; else if (v ~ /s$/) f = 1000
-    sub(/[a-z]+$/, "", v); printf "%.3f", v * f}' "$out/$name.wrk.txt")
-  [ -n "$rps" ] && [ -n "$p99" ] || { cat "$out/$name.wrk.txt" >&2; fail "$name: could not read wrk's output (above)"; }
+  p99=$(ms "99%" "$out/$name.wrk.txt")
+  mean=$(ms Latency "$out/$name.wrk.txt")
+  [ -n "$rps" ] && [ -n "$p99" ] && [ -n "$mean" ] || { cat "$out/$name.wrk.txt" >&2; fail "$name: could not read wrk's output (above)"; }
   if grep -q "Non-2xx" "$out/$name.wrk.txt"; then
     cat "$out/$name.wrk.txt" >&2
     fail "$name: answered non-2xx statuses under load (above) — the numbers would not be comparable"
@@ -143,8 +150,9 @@ measure() {
   errors=$(grep -E "Socket errors" "$out/$name.wrk.txt" || true)
   [ -z "$errors" ] || echo "   $name: $errors" >&2
   kib=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
-  echo "$name $rps $p99 ${kib:-0} $startup_s" >>"$out/results"
-  printf "   %-10s %10.0f req/s   p99 %8.2f ms   peak %6.1f MiB\n" "$name" "$rps" "$p99" "$(awk "BEGIN{print ${kib:-0}/1024}")"
+  echo "$name $rps $p99 ${kib:-0} $startup_s $mean" >>"$out/results"
+  printf "   %-10s %10.0f req/s   p99 %8.2f ms   mean %7.2f ms   peak %6.1f MiB\n" "$name" "$rps" "$p99" "$mean" \
+    "$(awk "BEGIN{print ${kib:-0}/1024}")"
 }
 
 touch "$out/results"
@@ -180,11 +188,11 @@ stop "$pid"
 testmesh_version=""
 [ -n "$testmesh_missing" ] || testmesh_version=$("$testmesh" --version 2>/dev/null | awk '{print $2}')
 echo
-echo "| date | server | requests/s | p99 | peak memory | ready after |"
-echo "|---|---|---|---|---|---|"
+echo "| date | server | requests/s | p99 | mean | peak memory | ready after |"
+echo "|---|---|---|---|---|---|---|"
 awk -v date="$(date +%F)" -v tv="$testmesh_version" -v mv="$mockoon_version" -v pv="$prism_version" -v nv="$(node --version)" '
   { label = $1 == "testmesh" ? "`testmesh mock serve` " tv : $1 == "mockoon" ? "Mockoon CLI " mv " (Node " nv ")" : "Prism " pv " (Node " nv ")"
-    printf "| %s | %s | %.0f | %.2f ms | %.1f MiB | %.1f s |\n", date, label, $2, $3, $4 / 1024, $5 }' "$out/results"
+    printf "| %s | %s | %.0f | %.1f ms | %.1f ms | %.1f MiB | %.1f s |\n", date, label, $2, $3, $6, $4 / 1024, $5 }' "$out/results"
 if [ -z "$testmesh_missing" ]; then
   echo
   awk '{ rps[$1] = $2; p99[$1] = $3 } END {
