@@ -8,11 +8,12 @@ use sqlx::Row;
 use crate::db::{Backend, Sql, now_ms};
 use crate::error::{Error, Result};
 
-/// One migration: a version, a name, and SQL valid on both backends.
+/// One migration: a version, a name, SQL valid on both backends, and SQL run on PostgreSQL only.
 struct Migration {
     version: i64,
     name: &'static str,
     sql: &'static str,
+    postgres: &'static str,
 }
 
 /// Every migration, in order. Released migrations are never edited: changes get a new version.
@@ -21,11 +22,13 @@ const MIGRATIONS: &[Migration] = &[
         version: 1,
         name: "init",
         sql: include_str!("../migrations/0001_init.sql"),
+        postgres: "",
     },
     Migration {
         version: 2,
         name: "mocks",
         sql: include_str!("../migrations/0002_mocks.sql"),
+        postgres: include_str!("../migrations/0002_mocks.postgres.sql"),
     },
 ];
 
@@ -69,7 +72,15 @@ pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<Vec<i64>
     }
     let mut done = Vec::new();
     for migration in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
-        for statement in statements(migration.sql) {
+        let postgres = if backend == Backend::Postgres {
+            migration.postgres
+        } else {
+            ""
+        };
+        for statement in statements(migration.sql)
+            .into_iter()
+            .chain(statements(postgres))
+        {
             Sql::new(&statement).execute(&mut *tx).await?;
         }
         let mut record =

@@ -10,7 +10,8 @@ on_both_backends!(
     mock_servers_keep_endpoints_in_matching_order,
     mock_server_lifecycle_is_restorable,
     mock_journal_pages_filters_and_prunes,
-    mock_state_upserts
+    mock_state_upserts,
+    original_mocks_schema_answers_seed_queries
 );
 
 fn server(name: &str, endpoints: Vec<Value>) -> NewMockServer {
@@ -353,4 +354,54 @@ async fn mock_state_upserts(db: &TestDb) {
         store.mock_state(&mock.id).await.unwrap().is_empty(),
         "state goes with its server"
     );
+}
+
+/// Seed flows 05 and 10 query the original's `mocks` schema; on PostgreSQL, views answer them.
+async fn original_mocks_schema_answers_seed_queries(db: &TestDb) {
+    use sqlx::{Connection, Row};
+    let store = db.open().await;
+    if db.backend == testmesh_store::Backend::Sqlite {
+        return; // SQLite has no schemas; the views exist on PostgreSQL only.
+    }
+    let mock = store
+        .create_mock_server(WS, &server("users", vec![]))
+        .await
+        .unwrap();
+    store
+        .set_mock_server_status(&mock.id, MockStatus::Running, Some("http://x"), None, None)
+        .await
+        .unwrap();
+    store
+        .record_mock_requests(&[request(&mock.id, 1, true), request(&mock.id, 2, false)])
+        .await
+        .unwrap();
+    let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    let running: i64 =
+        sqlx::query("SELECT COUNT(*) AS total FROM mocks.mock_servers WHERE status = 'running'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+            .get("total");
+    assert_eq!(running, 1);
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS total, SUM(CASE WHEN matched THEN 1 ELSE 0 END) AS matched_count FROM mocks.mock_requests",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(
+        (
+            row.get::<i64, _>("total"),
+            row.get::<i64, _>("matched_count")
+        ),
+        (2, 1)
+    );
+    let unmatched = sqlx::query(
+        "SELECT mock_server_id, path, method, received_at FROM mocks.mock_requests WHERE matched = false ORDER BY received_at DESC LIMIT 5",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(unmatched.len(), 1);
+    assert_eq!(unmatched[0].get::<String, _>("path"), "/items/2");
 }
