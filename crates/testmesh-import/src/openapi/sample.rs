@@ -173,6 +173,14 @@ impl<'a> Sampler<'a> {
         let Some(items) = map.get("items").filter(|i| i.is_object()) else {
             return Value::Array(out);
         };
+        // A list of the structure being built (a tree's children) ends the recursion when it may.
+        let recursive = items
+            .get("$ref")
+            .and_then(Value::as_str)
+            .is_some_and(|r| refs.iter().any(|seen| seen == r));
+        if recursive && min == 0 && out.is_empty() {
+            return Value::Array(out);
+        }
         // One item (as Prism does), or the minimum; none when the schema allows none.
         let count = min.max(1).min(max.unwrap_or(u64::MAX)) as usize;
         let item = self.generate(items, depth + 1, refs);
@@ -328,9 +336,9 @@ fn string(map: &Map<String, Value>) -> String {
     if let Some(pattern) = map.get("pattern").and_then(Value::as_str)
         && let Ok(re) = regex::Regex::new(pattern)
         && !re.is_match(&value)
-        && let Some(found) = PATTERN_CANDIDATES.iter().find(|c| re.is_match(c))
+        && let Some(found) = pattern_sample(pattern).filter(|s| re.is_match(s))
     {
-        value = (*found).to_string();
+        value = found;
     }
     let min = map.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
     let max = map
@@ -348,24 +356,56 @@ fn string(map: &Map<String, Value>) -> String {
     value
 }
 
-/// Strings tried against a `pattern` when the default sample does not match it.
-const PATTERN_CANDIDATES: &[&str] = &[
-    "a",
-    "A",
-    "0",
-    "abc",
-    "ABC",
-    "123",
-    "a1",
-    "A1",
-    "abc-123",
-    "ABC-123",
-    "a_b",
-    "a.b",
-    "user@example.com",
-    "http://example.com",
-    "2019-08-24",
-];
+/// A string matching `pattern`: the shortest repetitions, the first alternatives and, in classes,
+/// a letter or digit when the class has one.
+fn pattern_sample(pattern: &str) -> Option<String> {
+    use regex_syntax::hir::{Class, Hir, HirKind};
+    fn pick(ranges: impl Iterator<Item = (u32, u32)> + Clone) -> Option<char> {
+        for wanted in ['a', 'A', '0'] {
+            let w = wanted as u32;
+            if let Some((lo, _)) = ranges.clone().find(|(lo, hi)| *lo <= w + 25 && *hi >= w) {
+                return char::from_u32(lo.max(w));
+            }
+        }
+        ranges.clone().next().and_then(|(lo, _)| char::from_u32(lo))
+    }
+    fn walk(hir: &Hir, out: &mut String, depth: usize) -> Option<()> {
+        if depth > 64 || out.len() > 4096 {
+            return None;
+        }
+        match hir.kind() {
+            HirKind::Empty | HirKind::Look(_) => {}
+            HirKind::Literal(lit) => out.push_str(&String::from_utf8_lossy(&lit.0)),
+            HirKind::Class(Class::Unicode(c)) => out.push(pick(
+                c.ranges()
+                    .iter()
+                    .map(|r| (r.start() as u32, r.end() as u32)),
+            )?),
+            HirKind::Class(Class::Bytes(c)) => out.push(pick(
+                c.ranges()
+                    .iter()
+                    .map(|r| (u32::from(r.start()), u32::from(r.end()))),
+            )?),
+            HirKind::Repetition(r) => {
+                for _ in 0..r.min.min(256) {
+                    walk(&r.sub, out, depth + 1)?;
+                }
+            }
+            HirKind::Capture(c) => walk(&c.sub, out, depth + 1)?,
+            HirKind::Concat(parts) => {
+                for part in parts {
+                    walk(part, out, depth + 1)?;
+                }
+            }
+            HirKind::Alternation(parts) => walk(parts.first()?, out, depth + 1)?,
+        }
+        Some(())
+    }
+    let hir = regex_syntax::parse(pattern).ok()?;
+    let mut out = String::new();
+    walk(&hir, &mut out, 0)?;
+    Some(out)
+}
 
 fn bounds(map: &Map<String, Value>) -> (Option<f64>, Option<f64>, bool, bool) {
     let mut min = map.get("minimum").and_then(Value::as_f64);
@@ -461,6 +501,10 @@ mod tests {
         assert_eq!(
             sample(json!({"type": "string", "pattern": "^[0-9]+$"})),
             json!("0")
+        );
+        assert_eq!(
+            sample(json!({"type": "string", "pattern": "^[A-Z]{2}-[0-9]{3}(x|y)?$"})),
+            json!("AA-000")
         );
         assert_eq!(
             sample(json!({"type": ["null", "string"], "format": "uuid"})),
