@@ -606,6 +606,9 @@ fn prefer_conditions_evaluate_as_prism_would() {
     assert_eq!(pick(Some("example=tom"))["body"]["name"], "Tom");
     assert_eq!(pick(Some("example=tom, code=201"))["body"]["name"], "Tom");
     assert_eq!(pick(Some("dynamic=true"))["status"], 201);
+    assert_eq!(pick(Some("example=rex"))["body"]["name"], "Rex");
+    // Only examples other than the first need their own answer.
+    assert_eq!(answers.len(), 4, "{answers:?}");
 }
 
 #[test]
@@ -678,4 +681,22 @@ fn recursive_schemas_stop() {
     let tree = sampler.sample(&json!({"$ref": "#/components/schemas/Node"}));
     assert_eq!(tree["name"], "string");
     assert!(tree.to_string().len() < 2000, "{tree}");
+    // `parent: anyOf [Pet, null]` ends with null instead of nesting.
+    let api = load("petstore-3.1.json");
+    let sampler = Sampler::new(&api.document, Direction::Response);
+    let pet = sampler.sample(&json!({"$ref": "#/components/schemas/Pet"}));
+    assert_eq!(pet["parent"], Value::Null);
+    assert_eq!(pet["name"], "Rex");
+    assert_eq!(pet["rank"], 3);
+    assert_eq!(pet["chip"], "000000000000000");
+    assert!(
+        pet.get("password").is_none(),
+        "writeOnly in a response: {pet}"
+    );
+    let request = Sampler::new(&api.document, Direction::Request)
+        .sample(&json!({"$ref": "#/components/schemas/Pet"}));
+    assert!(
+        request.get("id").is_none(),
+        "readOnly in a request: {request}"
+    );
 }

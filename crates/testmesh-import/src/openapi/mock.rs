@@ -119,7 +119,8 @@ fn answers(sampler: &Sampler<'_>, op: &Operation) -> (Map<String, Value>, Vec<Ma
         }
         codes_done.push(code);
         if let Some(media) = response.preferred_content() {
-            for (example, _) in &media.examples {
+            // The first example is what `code=N` alone answers; only the others need a condition.
+            for (example, _) in media.examples.iter().skip(1) {
                 let mut answer = answer(sampler, response, code, Some(example));
                 answer.insert(
                     "when".into(),
@@ -140,7 +141,7 @@ fn answers(sampler: &Sampler<'_>, op: &Operation) -> (Map<String, Value>, Vec<Ma
         alternatives.push(answer);
     }
     if let Some(media) = primary.preferred_content() {
-        for (example, _) in &media.examples {
+        for (example, _) in media.examples.iter().skip(1) {
             let mut answer = answer(sampler, primary, primary_code, Some(example));
             answer.insert("when".into(), json!(prefer_condition("example", example)));
             alternatives.push(answer);

@@ -92,12 +92,19 @@ impl<'a> Sampler<'a> {
             return self.generate_resolved(&merged, depth + 1, refs);
         }
         for key in ["oneOf", "anyOf"] {
-            if let Some(first) = map
-                .get(key)
-                .and_then(Value::as_array)
-                .and_then(|a| a.first())
+            if let Some(alternatives) = map.get(key).and_then(Value::as_array)
+                && let Some(first) = alternatives
+                    .iter()
+                    .find(|a| {
+                        // Inside a recursive structure, an alternative that does not recurse (often
+                        // `null`) ends it.
+                        !a.get("$ref")
+                            .and_then(Value::as_str)
+                            .is_some_and(|r| refs.iter().any(|seen| seen == r))
+                    })
+                    .or(alternatives.first())
             {
-                // The first alternative, with the sibling keywords (shared properties) merged in.
+                // The alternative, with the sibling keywords (shared properties) merged in.
                 let mut rest = map.clone();
                 rest.remove(key);
                 let merged = self.merge_all_of(&rest, std::slice::from_ref(first));
