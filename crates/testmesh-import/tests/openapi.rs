@@ -700,3 +700,65 @@ fn recursive_schemas_stop() {
         "readOnly in a request: {request}"
     );
 }
+
+/// Every node of a document replaced by junk of another shape: loading, mock generation and
+/// validation return values or errors, never panic.
+#[test]
+fn mutated_documents_never_panic() {
+    for name in ["petstore-3.0.yaml", "petstore-3.1.json"] {
+        mutate(&load(name).document.root().clone());
+    }
+}
+
+fn mutate(original: &Value) {
+    let mut pointers = Vec::new();
+    collect_pointers(original, String::new(), &mut pointers);
+    assert!(pointers.len() > 100);
+    let junk = [json!(null), json!("x"), json!({}), json!(-1)];
+    let mut loaded = 0;
+    for (i, pointer) in pointers.iter().enumerate() {
+        let mut doc = original.clone();
+        if let Some(slot) = doc.pointer_mut(pointer) {
+            *slot = junk[i % junk.len()].clone();
+        }
+        let Ok(api) = OpenApi::parse(&doc.to_string(), "m.json") else {
+            continue;
+        };
+        loaded += 1;
+        let _ = mock_definition(&api, &MockOptions::default());
+        if let Ok(v) = Validator::new(&api, &MockOptions::default()) {
+            let _ = v.validate(&request(
+                "POST /api/pets?limit=1",
+                &[("content-type", "application/json")],
+                r#"{"name": "Rex"}"#,
+            ));
+            let _ = v.validate(&request("GET /api/pets/1?sort=x", &[], ""));
+            let _ = v.validate(&request("GET /v1/pets?limit=x&filter[minAge]=1", &[], ""));
+        }
+    }
+    assert!(
+        loaded > pointers.len() / 2,
+        "{loaded} of {}",
+        pointers.len()
+    );
+}
+
+fn collect_pointers(value: &Value, at: String, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let p = format!("{at}/{}", testmesh_import::openapi::escape(k));
+                out.push(p.clone());
+                collect_pointers(v, p, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                let p = format!("{at}/{i}");
+                out.push(p.clone());
+                collect_pointers(v, p, out);
+            }
+        }
+        _ => {}
+    }
+}

@@ -10,6 +10,10 @@ use super::schema::Direction;
 /// (recursive schemas such as trees would otherwise never end).
 pub const MAX_DEPTH: usize = 8;
 
+/// Largest `minLength`, `minItems` or `minProperties` honoured: a hostile document must not make a
+/// mock build gigabyte bodies.
+const MAX_GENERATED: u64 = 10_000;
+
 /// Generates sample values from the schemas of one document.
 #[derive(Debug, Clone, Copy)]
 pub struct Sampler<'a> {
@@ -154,7 +158,8 @@ impl<'a> Sampler<'a> {
         let min_properties = map
             .get("minProperties")
             .and_then(Value::as_u64)
-            .unwrap_or(0);
+            .unwrap_or(0)
+            .min(MAX_GENERATED);
         if let Some(extra) = map.get("additionalProperties").filter(|a| a.is_object())
             && (out.is_empty() || (out.len() as u64) < min_properties)
         {
@@ -171,7 +176,11 @@ impl<'a> Sampler<'a> {
     }
 
     fn array(&self, map: &Map<String, Value>, depth: usize, refs: &mut Vec<String>) -> Value {
-        let min = map.get("minItems").and_then(Value::as_u64).unwrap_or(0);
+        let min = map
+            .get("minItems")
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+            .min(MAX_GENERATED);
         let max = map.get("maxItems").and_then(Value::as_u64);
         let mut out = Vec::new();
         if let Some(prefix) = map.get("prefixItems").and_then(Value::as_array) {
@@ -347,7 +356,11 @@ fn string(map: &Map<String, Value>) -> String {
     {
         value = found;
     }
-    let min = map.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
+    let min = map
+        .get("minLength")
+        .and_then(Value::as_u64)
+        .unwrap_or(0)
+        .min(MAX_GENERATED) as usize;
     let max = map
         .get("maxLength")
         .and_then(Value::as_u64)
