@@ -37,10 +37,9 @@ pub fn to_json_schema(doc: &Document, schema: &Value, direction: Direction) -> V
         "$schema".into(),
         json!("https://json-schema.org/draft/2020-12/schema"),
     );
-    if bundler.defs.is_empty() {
-        root.insert("allOf".into(), Value::Array(vec![converted]));
-    } else {
-        root.insert("allOf".into(), Value::Array(vec![converted]));
+    // `allOf` rather than the schema itself at the root, so its own keywords never clash with `$defs`.
+    root.insert("allOf".into(), Value::Array(vec![converted]));
+    if !bundler.defs.is_empty() {
         root.insert("$defs".into(), Value::Object(bundler.defs));
     }
     Value::Object(root)
