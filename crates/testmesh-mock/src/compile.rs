@@ -78,43 +78,6 @@ pub(crate) struct CompiledLegacy {
     pub change: Option<CompiledChange>,
 }
 
-/// Checks that every endpoint and chaos rule of `mock` compiles.
-pub(crate) fn check_mock(mock: &MockDefinition) -> Result<(), Errors> {
-    let mut errors = Vec::new();
-    let base = mock.base_dir.as_deref();
-    for (i, endpoint) in mock.endpoints.iter().enumerate() {
-        if let Err(e) = compile_endpoint(endpoint, base, i) {
-            errors.extend(
-                e.into_iter()
-                    .map(|(p, m)| (join(&format!("endpoints[{i}]"), &p), m)),
-            );
-        }
-    }
-    for (i, rule) in mock.chaos_rules.iter().enumerate() {
-        if let Err(e) = compile_response(&rule.response, base) {
-            errors.extend(
-                e.into_iter()
-                    .map(|(p, m)| (join(&format!("chaos_rules[{i}].response"), &p), m)),
-            );
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors)
-    }
-}
-
-fn join(prefix: &str, path: &str) -> String {
-    if path.is_empty() {
-        prefix.to_string()
-    } else if path.starts_with('[') {
-        format!("{prefix}{path}")
-    } else {
-        format!("{prefix}.{path}")
-    }
-}
-
 fn expression(source: &str, path: String, errors: &mut Errors) -> Option<Expr> {
     match expr::parse(source) {
         Ok(e) => Some(e),
@@ -461,4 +424,15 @@ fn content_type_for(path: &Path) -> Option<&'static str> {
         "pdf" => "application/pdf",
         _ => "application/octet-stream",
     })
+}
+
+/// `prefix.path`, or `prefix[i]…` for an index.
+pub(crate) fn join(prefix: &str, path: &str) -> String {
+    if path.is_empty() {
+        prefix.to_string()
+    } else if path.starts_with('[') {
+        format!("{prefix}{path}")
+    } else {
+        format!("{prefix}.{path}")
+    }
 }

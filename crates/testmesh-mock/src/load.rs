@@ -82,7 +82,6 @@ pub fn load_str(text: &str, file: Option<&Path>) -> Result<Vec<MockDefinition>, 
                     reader.push(&seg, &seg, item.span);
                     if let Some(mut mock) = reader.mock(item, true) {
                         mock.base_dir = mock.base_dir.or_else(|| base_dir.clone());
-                        reader.check_compiles(&mock);
                         mocks.push(mock);
                     }
                     reader.pop();
@@ -93,7 +92,6 @@ pub fn load_str(text: &str, file: Option<&Path>) -> Result<Vec<MockDefinition>, 
         reader.pop();
     } else if let Some(mut mock) = reader.mock(&root, true) {
         mock.base_dir = mock.base_dir.or_else(|| base_dir.clone());
-        reader.check_compiles(&mock);
         mocks.push(mock);
     }
     reader.finish(mocks)
@@ -104,9 +102,6 @@ pub fn mock_from_json(value: &Value) -> Result<MockDefinition, LoadError> {
     let node = Node::from_json(value);
     let mut reader = Reader::new(None);
     let mock = reader.mock(&node, false);
-    if let Some(mock) = &mock {
-        reader.check_compiles(mock);
-    }
     reader
         .finish(mock)?
         .ok_or_else(|| LoadError::single(DefinitionError::at("", "not a mock")))
@@ -118,11 +113,6 @@ pub fn endpoint_from_json(value: &Value) -> Result<EndpointDef, LoadError> {
     let node = Node::from_json(value);
     let mut reader = Reader::new(None);
     let endpoint = reader.endpoint(&node);
-    if let Some(endpoint) = &endpoint
-        && let Err(errors) = compile::compile_endpoint(endpoint, None, 0)
-    {
-        reader.compile_errors("", errors);
-    }
     reader
         .finish(endpoint)?
         .ok_or_else(|| LoadError::single(DefinitionError::at("", "not an endpoint")))
@@ -139,9 +129,6 @@ pub fn endpoints_from_json(value: &Value) -> Result<Vec<EndpointDef>, LoadError>
                 let seg = format!("[{i}]");
                 reader.push(&seg, &seg, item.span);
                 if let Some(endpoint) = reader.endpoint(item) {
-                    if let Err(errors) = compile::compile_endpoint(&endpoint, None, i) {
-                        reader.compile_errors(&seg, errors);
-                    }
                     out.push(endpoint);
                 }
                 reader.pop();
@@ -212,6 +199,10 @@ const BODY_KEYS: &[&str] = &["body", "body_json", "body_text", "body_from_file"]
 /// Walks a [`Node`] tree, keeping the field path (canonical and as written) and every error.
 struct Reader {
     file: Option<PathBuf>,
+    /// The directory of the file being read (relative paths resolve against it).
+    file_dir: Option<PathBuf>,
+    /// The directory `body_from_file` resolves against for the mock being read.
+    base_dir: Option<PathBuf>,
     canon: Vec<String>,
     written: Vec<String>,
     errors: Vec<DefinitionError>,
@@ -232,8 +223,14 @@ fn join(segments: &[String]) -> String {
 
 impl Reader {
     fn new(file: Option<PathBuf>) -> Self {
+        let file_dir = file.as_ref().map(|f| match f.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        });
         Reader {
             file,
+            base_dir: file_dir.clone(),
+            file_dir,
             canon: Vec::new(),
             written: Vec::new(),
             errors: Vec::new(),
@@ -334,13 +331,6 @@ impl Reader {
                 message,
                 help: None,
             });
-        }
-    }
-
-    fn check_compiles(&mut self, mock: &MockDefinition) {
-        if let Err(errors) = compile::check_mock(mock) {
-            let prefix = join(&self.canon);
-            self.compile_errors(&prefix, errors);
         }
     }
 
@@ -673,6 +663,7 @@ impl Reader {
         mock.base_dir = self
             .field(entries, &["base_dir"], Self::string)
             .map(PathBuf::from);
+        self.base_dir = mock.base_dir.clone().or_else(|| self.file_dir.clone());
         if let Some(rules) = self.field(entries, &["chaos_rules"], |r, n| {
             r.list(n, "chaos rules", |r, n| {
                 let entries = r.map(n, "a chaos rule", &["probability", "response"], &[])?;
@@ -684,7 +675,16 @@ impl Reader {
                     }
                     Some(p)
                 });
-                let response = r.field(entries, &["response"], |r, n| r.response(n, false));
+                let response = r.field(entries, &["response"], |r, n| {
+                    let response = r.response(n, false)?;
+                    if let Err(errors) = compile::compile_response(&response, r.base_dir.as_deref())
+                    {
+                        let prefix = join(&r.canon);
+                        r.compile_errors(&prefix, errors);
+                        return None;
+                    }
+                    Some(response)
+                });
                 if !entries.iter().any(|e| e.key == "probability") {
                     r.error(n.span, "a chaos rule needs a `probability`");
                 }
@@ -793,7 +793,16 @@ impl Reader {
                 "an endpoint needs a `path` (or `match.path_pattern`)",
             );
         }
-        (self.errors.len() == errors_before).then_some(endpoint)
+        if self.errors.len() != errors_before {
+            return None;
+        }
+        // Compile now so regex, template and expression errors point at their source.
+        if let Err(errors) = compile::compile_endpoint(&endpoint, self.base_dir.as_deref(), 0) {
+            let prefix = join(&self.canon);
+            self.compile_errors(&prefix, errors);
+            return None;
+        }
+        Some(endpoint)
     }
 
     fn matcher(&mut self, node: &Node) -> Option<MatchDef> {

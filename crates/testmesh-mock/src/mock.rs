@@ -100,7 +100,7 @@ impl Mock {
             match compile::compile_endpoint(e, base.as_deref(), i) {
                 Ok(c) => defs.push((e.clone(), Arc::new(c))),
                 Err(errs) => errors.extend(errs.into_iter().map(|(p, m)| {
-                    DefinitionError::at(join_path(&format!("endpoints[{i}]"), &p), m)
+                    DefinitionError::at(compile::join(&format!("endpoints[{i}]"), &p), m)
                 })),
             }
         }
@@ -115,7 +115,7 @@ impl Mock {
             match compile::compile_response(&rule.response, base.as_deref()) {
                 Ok(c) => chaos.push((rule.probability, c)),
                 Err(errs) => errors.extend(errs.into_iter().map(|(p, m)| {
-                    DefinitionError::at(join_path(&format!("chaos_rules[{i}].response"), &p), m)
+                    DefinitionError::at(compile::join(&format!("chaos_rules[{i}].response"), &p), m)
                 })),
             }
         }
@@ -131,7 +131,7 @@ impl Mock {
                         match compile::compile_endpoint(&e, dir.as_deref(), i) {
                             Ok(c) => playback.push(Arc::new(c)),
                             Err(errs) => errors.extend(errs.into_iter().map(|(p, m)| {
-                                DefinitionError::at(join_path(&format!("save_to[{i}]"), &p), m)
+                                DefinitionError::at(compile::join(&format!("save_to[{i}]"), &p), m)
                             })),
                         }
                     }
@@ -279,7 +279,7 @@ impl Mock {
             match compile::compile_endpoint(&def, self.definition.base_dir.as_deref(), i) {
                 Ok(c) => out.push((def, Arc::new(c))),
                 Err(errs) => errors.extend(errs.into_iter().map(|(p, m)| {
-                    DefinitionError::at(join_path(&format!("{prefix}[{i}]"), &p), m)
+                    DefinitionError::at(compile::join(&format!("{prefix}[{i}]"), &p), m)
                 })),
             }
         }
@@ -850,16 +850,6 @@ impl Default for Note {
             near_misses: Vec::new(),
             changed: Vec::new(),
         }
-    }
-}
-
-fn join_path(prefix: &str, path: &str) -> String {
-    if path.is_empty() {
-        prefix.to_string()
-    } else if path.starts_with('[') {
-        format!("{prefix}{path}")
-    } else {
-        format!("{prefix}.{path}")
     }
 }
 
