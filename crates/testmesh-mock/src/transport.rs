@@ -112,8 +112,20 @@ where
     B::Error: Into<BoxError>,
 {
     let (parts, body) = request.into_parts();
-    let declared = parts
-        .headers
+    let body = read_body(&parts.headers, body, max_body_bytes).await?;
+    Ok(from_parts(parts, body, strip_prefix, remote))
+}
+
+async fn read_body<B>(
+    headers: &http::HeaderMap,
+    body: B,
+    max_body_bytes: u64,
+) -> Result<Bytes, IntoRequestError>
+where
+    B: Body,
+    B::Error: Into<BoxError>,
+{
+    let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
@@ -123,19 +135,26 @@ where
         });
     }
     let limit = usize::try_from(max_body_bytes).unwrap_or(usize::MAX);
-    let body = match Limited::new(body, limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) => {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e)
             if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                return Err(IntoRequestError::TooLarge {
-                    limit: max_body_bytes,
-                });
-            }
-            return Err(IntoRequestError::Body(e.to_string()));
+                .is_some() =>
+        {
+            Err(IntoRequestError::TooLarge {
+                limit: max_body_bytes,
+            })
         }
-    };
+        Err(e) => Err(IntoRequestError::Body(e.to_string())),
+    }
+}
+
+fn from_parts(
+    parts: http::request::Parts,
+    body: Bytes,
+    strip_prefix: &str,
+    remote: Option<SocketAddr>,
+) -> MockRequest {
     let path = parts.uri.path();
     let path = path.strip_prefix(strip_prefix).unwrap_or(path);
     let path = if path.is_empty() {
@@ -145,7 +164,7 @@ where
     } else {
         path.to_string()
     };
-    Ok(MockRequest {
+    MockRequest {
         method: parts.method,
         path,
         query: parts
@@ -156,7 +175,7 @@ where
         headers: parts.headers,
         body,
         remote,
-    })
+    }
 }
 
 /// Turns an outcome into a response. On a shared server a hang is a body that never ends and a
@@ -212,25 +231,16 @@ impl Mock {
         B: Body,
         B::Error: Into<BoxError>,
     {
-        let method = request.method().clone();
-        let uri = request.uri().clone();
-        let headers = request.headers().clone();
-        match request_from_http(request, strip_prefix, remote, self.max_body_bytes()).await {
-            Ok(req) => self.handle(req).await,
+        let (parts, body) = request.into_parts();
+        match read_body(&parts.headers, body, self.max_body_bytes()).await {
+            Ok(body) => {
+                self.handle(from_parts(parts, body, strip_prefix, remote))
+                    .await
+            }
             Err(IntoRequestError::TooLarge { .. }) => {
                 // Journal the refused request (without its body) so it is not invisible.
-                let path = uri.path();
-                let mut req = MockRequest::new(
-                    method,
-                    path.strip_prefix(strip_prefix).unwrap_or(path).to_string(),
-                );
-                req.query = uri
-                    .query()
-                    .map(MockRequest::parse_query)
-                    .unwrap_or_default();
-                req.headers = headers;
-                req.remote = remote;
-                self.handle_oversized(req).await
+                self.handle_oversized(from_parts(parts, Bytes::new(), strip_prefix, remote))
+                    .await
             }
             Err(IntoRequestError::Body(_)) => MockOutcome::Fault(Fault::CloseConnection),
         }
