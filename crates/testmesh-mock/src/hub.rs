@@ -42,6 +42,15 @@ struct Inner {
     pool_in_use: BTreeSet<u16>,
 }
 
+/// How to start one mock.
+#[derive(Clone, Default)]
+pub struct StartOptions {
+    /// Checks each request before matching (mocks served from an OpenAPI document).
+    pub validator: Option<Arc<dyn RequestValidator>>,
+    /// The execution whose flow starts the mock.
+    pub execution_id: Option<String>,
+}
+
 /// Running mocks by id.
 pub struct MockHub {
     config: HubConfig,
@@ -114,14 +123,14 @@ impl MockHub {
 
     /// Starts a mock (with the definition's id when it has one, so a restart keeps the id).
     pub async fn start(&self, definition: MockDefinition) -> Result<Arc<Mock>, HubError> {
-        self.start_with(definition, None).await
+        self.start_with(definition, StartOptions::default()).await
     }
 
-    /// Starts a mock whose requests are checked by `validator` before matching.
+    /// Starts a mock with a request validator or on behalf of an execution.
     pub async fn start_with(
         &self,
         mut definition: MockDefinition,
-        validator: Option<Arc<dyn RequestValidator>>,
+        start: StartOptions,
     ) -> Result<Arc<Mock>, HubError> {
         let id = definition.id.unwrap_or_else(Uuid::new_v4);
         definition.id = Some(id);
@@ -133,8 +142,9 @@ impl MockHub {
         }
         let _guard = StartGuard { hub: self, id };
         let options = MockOptions {
-            validator,
+            validator: start.validator,
             observer: self.config.observer.clone(),
+            execution_id: start.execution_id,
         };
         let wants_listener = definition.port.is_some() || self.config.mount.is_none();
         let host = definition
@@ -207,6 +217,9 @@ impl MockHub {
                 pool_port,
             },
         );
+        if let Some(o) = &self.config.observer {
+            o.on_started(&mock);
+        }
         Ok(mock)
     }
 
@@ -259,6 +272,9 @@ impl MockHub {
         }
         if let Some(p) = running.pool_port {
             self.lock().pool_in_use.remove(&p);
+        }
+        if let Some(o) = &self.config.observer {
+            o.on_stopped(&running.mock);
         }
         Ok(running.mock)
     }

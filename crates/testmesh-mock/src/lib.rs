@@ -48,7 +48,7 @@ pub use definition::{
     MatchDef, MockDefinition, MockMode, ProxyDef, ResponseDef, StateAction, StateChangeDef, TlsDef,
 };
 pub use error::{DefinitionError, HubError, LoadError};
-pub use hub::{HubConfig, MockHub};
+pub use hub::{HubConfig, MockHub, StartOptions};
 pub use journal::{Expectation, JournalEntry, NearMiss, VerifyNearMiss, VerifyReport, Violation};
 pub use mock::{Mock, MockOptions};
 pub use outcome::{Fault, MockObserver, MockOutcome, MockResponse, Rejection, RequestValidator};

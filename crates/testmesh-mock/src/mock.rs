@@ -34,6 +34,8 @@ pub struct MockOptions {
     pub validator: Option<Arc<dyn RequestValidator>>,
     /// Told about every request and state change.
     pub observer: Option<Arc<dyn MockObserver>>,
+    /// The execution whose flow started the mock (it stops when that execution ends).
+    pub execution_id: Option<String>,
 }
 
 struct Endpoints {
@@ -199,6 +201,11 @@ impl Mock {
         self.id
     }
 
+    /// The execution whose flow started the mock.
+    pub fn execution_id(&self) -> Option<&str> {
+        self.options.execution_id.as_deref()
+    }
+
     /// The mock's name.
     pub fn name(&self) -> &str {
         &self.definition.name
@@ -311,6 +318,10 @@ impl Mock {
         }
         endpoints.defs = defs;
         self.publish(&endpoints);
+        drop(endpoints);
+        if let Some(o) = &self.options.observer {
+            o.on_endpoints_changed(self);
+        }
         Ok(())
     }
 

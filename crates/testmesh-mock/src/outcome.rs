@@ -91,4 +91,10 @@ pub trait MockObserver: Send + Sync + 'static {
     fn on_request(&self, mock_id: uuid::Uuid, entry: &crate::JournalEntry);
     /// A top-level state key changed; `None` when it was deleted.
     fn on_state(&self, mock_id: uuid::Uuid, key: &str, value: Option<&Value>);
+    /// A mock started serving (through a [`crate::MockHub`]).
+    fn on_started(&self, _mock: &crate::Mock) {}
+    /// A mock stopped serving (through a [`crate::MockHub`]).
+    fn on_stopped(&self, _mock: &crate::Mock) {}
+    /// A running mock's endpoints changed (added, replaced or removed while it serves).
+    fn on_endpoints_changed(&self, _mock: &crate::Mock) {}
 }

@@ -918,6 +918,7 @@ impl FlowRun<'_> {
                     flow_dir: self.flow_dir.clone(),
                     timeout: limit,
                     flow_state: self.state.clone(),
+                    execution_id: self.execution_id.clone(),
                 };
                 (handler.run(action, &cx).await, Vec::new())
             }

@@ -75,6 +75,8 @@ pub struct ActionCx {
     pub timeout: Option<Duration>,
     /// State shared by the steps of one flow run (e.g. the cookie jar).
     pub flow_state: Arc<FlowState>,
+    /// The id of the flow run (a queued execution's id when it runs one).
+    pub execution_id: String,
 }
 
 /// Per-flow-run state that actions create on first use, keyed by type.
