@@ -1,0 +1,46 @@
+//! TestMesh contract testing: the Pact v4 model and the Pact matching engine.
+//!
+//! - [`parse_pact`] / [`pact_from_json`]: read a pact of any specification version (V1–V4;
+//!   V2 flat rules, V3 categories and message pacts are upgraded to the V4 model). Malformed
+//!   documents, unknown matcher types and regexes that do not compile are [`PactError`]s naming
+//!   the JSON path (`interactions[3].request.method: expected a string`).
+//! - [`Pact::to_json`]: write V4 JSON (`metadata.pactSpecification.version = "4.0"`).
+//! - [`match_request`], [`match_response`], [`match_message`]: compare an actual part with the
+//!   expected one under its matching rules; each [`Mismatch`] names where it is
+//!   (`$.items[2].price: expected number, got string "12"`).
+//!
+//! ```
+//! use testmesh_contract::{parse_pact, match_response, InteractionKind, HttpResponse, Body};
+//! let pact = parse_pact(r#"{
+//!   "consumer": {"name": "web"}, "provider": {"name": "api"},
+//!   "interactions": [{"type": "Synchronous/HTTP", "description": "get item",
+//!     "request": {"method": "GET", "path": "/items/1"},
+//!     "response": {"status": 200, "body": {"content": {"price": 1.5}, "contentType": "application/json", "encoded": false},
+//!       "matchingRules": {"body": {"$.price": {"matchers": [{"match": "number"}]}}}}}],
+//!   "metadata": {"pactSpecification": {"version": "4.0"}}}"#)?;
+//! let InteractionKind::Http { response, .. } = &pact.interactions[0].kind else { unreachable!() };
+//! let actual = HttpResponse { body: Body::json(&serde_json::json!({"price": "12"})), ..HttpResponse::default() };
+//! let mismatches = match_response(response, &actual);
+//! assert_eq!(mismatches[0].to_string(), "$.price: expected a number, got string \"12\"");
+//! # Ok::<(), testmesh_contract::PactError>(())
+//! ```
+
+pub mod body;
+pub mod datetime;
+pub mod error;
+pub mod matching;
+pub mod model;
+pub mod path_expr;
+pub mod read;
+pub mod rules;
+mod write;
+
+pub use body::{Body, ContentType};
+pub use error::PactError;
+pub use matching::{Mismatch, MismatchKind, match_message, match_request, match_response};
+pub use model::{
+    Generators, HttpRequest, HttpResponse, Interaction, InteractionKind, MessageContents, Multimap,
+    Pact, Pacticipant, ProviderState, SpecVersion,
+};
+pub use read::{pact_from_json, parse_pact};
+pub use rules::{Combine, HttpStatus, MatchingRule, MatchingRules, RuleCategory, RuleList};
