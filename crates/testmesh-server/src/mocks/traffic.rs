@@ -39,6 +39,13 @@ pub(crate) async fn serve(State(state): State<AppState>, request: Request) -> Re
             let mut response = Response::new(Body::new(MockBody::full(r.body)));
             *response.status_mut() = r.status;
             *response.headers_mut() = r.headers;
+            if r.status == StatusCode::PAYLOAD_TOO_LARGE {
+                // The rest of the body was not read: the connection cannot carry another request.
+                response.headers_mut().insert(
+                    axum::http::header::CONNECTION,
+                    axum::http::HeaderValue::from_static("close"),
+                );
+            }
             response
         }
         MockOutcome::Fault(Fault::Hang) => {
