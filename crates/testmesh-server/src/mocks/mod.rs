@@ -643,6 +643,111 @@ fn regex_escape(text: &str) -> String {
     out
 }
 
+/// The dashboard's view of a refused change.
+fn control_error(error: ApiError) -> testmesh_dashboard::ControlError {
+    let errors = error
+        .details
+        .as_ref()
+        .and_then(|d| d["errors"].as_array())
+        .map(|list| {
+            list.iter()
+                .map(|e| testmesh_dashboard::FieldError {
+                    path: e["path"].as_str().unwrap_or_default().to_string(),
+                    message: e["message"].as_str().unwrap_or_default().to_string(),
+                    line: e["line"].as_u64().map(|n| n as usize),
+                    column: e["column"].as_u64().map(|n| n as usize),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    testmesh_dashboard::ControlError {
+        message: error.message,
+        errors,
+    }
+}
+
+impl testmesh_dashboard::MockControl for MockHost {
+    fn create(
+        &self,
+        workspace: String,
+        definition: Value,
+    ) -> testmesh_dashboard::ControlFuture<'_, String> {
+        Box::pin(async move {
+            let definition = read_definition(&definition).map_err(control_error)?;
+            self.create(&workspace, definition)
+                .await
+                .map(|row| row.id)
+                .map_err(control_error)
+        })
+    }
+
+    fn start(&self, workspace: String, id: String) -> testmesh_dashboard::ControlFuture<'_, ()> {
+        Box::pin(async move {
+            MockHost::start(self, &workspace, &id)
+                .await
+                .map(|_| ())
+                .map_err(control_error)
+        })
+    }
+
+    fn stop(&self, workspace: String, id: String) -> testmesh_dashboard::ControlFuture<'_, ()> {
+        Box::pin(async move {
+            MockHost::stop(self, &workspace, &id)
+                .await
+                .map(|_| ())
+                .map_err(control_error)
+        })
+    }
+
+    fn put_state(
+        &self,
+        workspace: String,
+        id: String,
+        key: String,
+        value: Value,
+    ) -> testmesh_dashboard::ControlFuture<'_, ()> {
+        Box::pin(async move {
+            MockHost::put_state(self, &workspace, &id, &key, value)
+                .await
+                .map_err(control_error)
+        })
+    }
+
+    fn reset_state(
+        &self,
+        workspace: String,
+        id: String,
+    ) -> testmesh_dashboard::ControlFuture<'_, ()> {
+        Box::pin(async move {
+            MockHost::reset_state(self, &workspace, &id)
+                .await
+                .map_err(control_error)
+        })
+    }
+
+    fn endpoint_from_request(
+        &self,
+        workspace: String,
+        id: String,
+        request_id: String,
+    ) -> testmesh_dashboard::ControlFuture<'_, ()> {
+        Box::pin(async move {
+            MockHost::endpoint_from_request(self, &workspace, &id, &request_id)
+                .await
+                .map(|_| ())
+                .map_err(control_error)
+        })
+    }
+
+    fn is_running(&self, id: &str) -> bool {
+        MockHost::is_running(self, id)
+    }
+
+    fn mounted_url(&self, id: &str) -> String {
+        MockHost::mounted_url(self, id)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
