@@ -14,6 +14,7 @@ on_both_backends!(
     mock_traffic_errors_faults_and_limits,
     the_stored_journal_is_masked_and_capped,
     running_mocks_are_restored_after_a_restart,
+    flow_started_mocks_are_linked_to_their_execution_and_stopped_at_its_end,
 );
 
 fn users_mock() -> Value {
@@ -635,4 +636,115 @@ async fn running_mocks_are_restored_after_a_restart(db: &TestDb) {
     // The journal of the first run is still there.
     let stored = journal(&server, &id, "", |j| j["total"].as_i64() >= Some(4)).await;
     assert_eq!(stored["requests"][0]["response_code"], 201);
+}
+
+/// What the mock flow actions do on the server's hub: a mock started for an execution gets a row
+/// linked to it, its endpoint changes and journal are stored, and it stops when the execution ends.
+async fn flow_started_mocks_are_linked_to_their_execution_and_stopped_at_its_end(db: &TestDb) {
+    let store = db.open().await;
+    let key = store
+        .create_api_key(crate::common::WS, "t", None)
+        .await
+        .unwrap()
+        .plain;
+    let flow = store
+        .create_flow(
+            crate::common::WS,
+            &crate::common::flow_yaml("f", None, &[]),
+            None,
+        )
+        .await
+        .unwrap();
+    let execution = store
+        .enqueue_execution(&testmesh_store::RunContext::for_flow(
+            crate::common::WS,
+            &flow.flow.id,
+            None,
+            testmesh_store::Trigger::Api,
+        ))
+        .await
+        .unwrap();
+    let server = testmesh_server::Server::bind_with_store(store.clone(), test_options(db))
+        .await
+        .unwrap();
+    let base = format!("http://{}", server.local_addr());
+    let mocks = server.mocks().clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.run(async {
+        let _ = stopped.await;
+    }));
+    let definition = testmesh_mock::load::mock_from_json(&json!({
+        "name": "from-a-flow",
+        "endpoints": [{"path": "/a", "response": {"body": {"a": 1}}}],
+    }))
+    .unwrap();
+    let mock = mocks
+        .hub()
+        .start_with(
+            definition,
+            testmesh_mock::StartOptions {
+                execution_id: Some(execution.id.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let url = mock.base_url().unwrap().to_string();
+    assert!(url.starts_with(&format!("{base}/mocks/")), "{url}");
+    mock.add_endpoints(vec![testmesh_mock::EndpointDef::new("GET", "/b")])
+        .unwrap();
+    let client = reqwest::Client::new();
+    assert_eq!(
+        client
+            .get(format!("{url}/b"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    mocks.flush().await;
+    let id = mock.id().to_string();
+    let row = store.find_mock_server(&id).await.unwrap();
+    assert_eq!(row.execution_id.as_deref(), Some(execution.id.as_str()));
+    assert_eq!(row.status, testmesh_store::MockStatus::Running);
+    assert_eq!(store.mock_endpoints(&id).await.unwrap().len(), 2);
+    let listed = client
+        .get(format!(
+            "{base}/api/v1/mock-servers?execution_id={}",
+            execution.id
+        ))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed["total"], 1, "{listed}");
+    assert_eq!(
+        store
+            .list_mock_requests(&id, None, None, None)
+            .await
+            .unwrap()
+            .total,
+        1
+    );
+
+    mocks.execution_ended(&execution.id).await;
+    mocks.flush().await;
+    assert_eq!(
+        client
+            .get(format!("{url}/b"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let row = store.find_mock_server(&id).await.unwrap();
+    assert_eq!(row.status, testmesh_store::MockStatus::Stopped);
+    let _ = stop.send(());
+    task.await.unwrap().unwrap();
 }
