@@ -3,9 +3,9 @@
 use std::io::IsTerminal;
 use std::net::IpAddr;
 
-use testmesh_server::{ApiConfig, DEFAULT_PORT, ServeError, Server, ServerOptions};
+use testmesh_server::{ApiConfig, DEFAULT_PORT, MockConfig, ServeError, Server, ServerOptions};
 use testmesh_store::DEFAULT_WORKSPACE_ID;
-use testmesh_worker::{Worker, WorkerOptions};
+use testmesh_worker::{Notice, Worker, WorkerOptions};
 use tokio_util::sync::CancellationToken;
 
 use crate::history::{StoreArgs, shown_url};
@@ -49,6 +49,13 @@ pub(crate) struct Args {
     /// Executions the in-process worker runs at once.
     #[arg(short = 'c', long, value_name = "N", default_value_t = 4)]
     concurrency: usize,
+    /// Ports for mock servers that ask for a listener of their own (`port: 0`), e.g. 9000-9100.
+    /// Every mock is also served at /mocks/{id} on the server port.
+    #[arg(long, value_name = "FIRST-LAST", value_parser = parse_ports)]
+    mock_ports: Option<std::ops::RangeInclusive<u16>>,
+    /// Journal entries kept in the database per mock server (the oldest go first).
+    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(i64).range(1..))]
+    mock_journal_cap: i64,
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -69,6 +76,11 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
                 ..ApiConfig::default()
             },
             scheduler: !args.no_scheduler,
+            mocks: MockConfig {
+                ports: args.mock_ports.clone(),
+                journal_cap: args.mock_journal_cap,
+                ..MockConfig::default()
+            },
             ..ServerOptions::new(url.clone())
         };
         let server = Server::bind(options).await.map_err(|e| match e {
@@ -95,16 +107,45 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
         // One signal stops both: the server, and the worker running queued executions here (its
         // scheduler is off: the server's queues due schedules).
         let stop = CancellationToken::new();
+        let mocks = server.mocks().clone();
+        #[allow(unused_mut)] // the mock actions' line below adds to it
+        let mut registry = testmesh_runner::actions::builtin();
+        // Flow actions for mock servers, on the server's hub: mocks that flows start are served at
+        // /mocks/{id}, stored, and stopped when their execution ends.
+        // INTEGRATOR: enable once `testmesh_mock::actions` is merged (and add `testmesh-mock` to
+        // this crate's dependencies):
+        // testmesh_mock::actions::register(&mut registry, mocks.hub().clone());
         let worker = (!args.no_worker).then(|| {
-            Worker::new(
+            Worker::with_registry(
                 store.clone(),
                 WorkerOptions {
                     concurrency: args.concurrency,
                     scheduler: false,
                     ..WorkerOptions::default()
                 },
+                registry,
             )
         });
+        // Mocks a flow started stop when its execution ends, however it ends.
+        if let Some(worker) = &worker {
+            let mut notices = worker.subscribe();
+            let mocks = mocks.clone();
+            tokio::spawn(async move {
+                use tokio::sync::broadcast::error::RecvError;
+                loop {
+                    match notices.recv().await {
+                        Ok(Notice::Finished(execution)) => mocks.execution_ended(&execution.id).await,
+                        Ok(Notice::LeaseLost { execution_id } | Notice::Released { execution_id }) => {
+                            mocks.execution_ended(&execution_id).await
+                        }
+                        Ok(_) => {}
+                        // Some notices were missed: look at every flow-started mock.
+                        Err(RecvError::Lagged(_)) => mocks.sweep_ended().await,
+                        Err(RecvError::Closed) => break,
+                    }
+                }
+            });
+        }
         let signal = {
             let stop = stop.clone();
             async move {
@@ -126,6 +167,25 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
     })?;
     outln!("Stopped.");
     Ok(EXIT_OK)
+}
+
+/// `FIRST-LAST` (or one port).
+fn parse_ports(text: &str) -> Result<std::ops::RangeInclusive<u16>, String> {
+    let (first, last) = text.split_once('-').unwrap_or((text, text));
+    let port = |p: &str| {
+        p.trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| format!("`{p}` is not a port (1-65535)"))
+    };
+    let (first, last) = (port(first)?, port(last)?);
+    if first > last {
+        return Err(format!(
+            "the range {first}-{last} is empty: write FIRST-LAST"
+        ));
+    }
+    Ok(first..=last)
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM. A signal that cannot be watched is ignored rather

@@ -33,3 +33,23 @@
   };
   source.addEventListener("end", () => { source.close(); window.location.reload(); });
 })();
+
+// A mock's request log: refreshes itself every second, keeping unfolded requests unfolded.
+(function () {
+  const log = document.getElementById("mock-log");
+  if (!log) return;
+  let busy = false;
+  setInterval(() => {
+    if (busy || document.hidden) return;
+    busy = true;
+    fetch(log.dataset.src, { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.text() : Promise.reject(r.status)))
+      .then((html) => {
+        const open = new Set([...log.querySelectorAll("details[open]")].map((d) => d.dataset.id));
+        log.innerHTML = html;
+        log.querySelectorAll("details").forEach((d) => { if (open.has(d.dataset.id)) d.open = true; });
+      })
+      .catch(() => {})
+      .finally(() => { busy = false; });
+  }, 1000);
+})();

@@ -1,9 +1,10 @@
 //! The TestMesh web dashboard: server-rendered pages over the store — overview, flows (YAML,
 //! validation, versions, run with an environment), runs (live while running, steps with assertions,
-//! requests and responses), environments and schedules. Log in with an API key. Assets are compiled
+//! requests and responses), environments, schedules and mock servers (live request log). Log in with an API key. Assets are compiled
 //! into the binary; the only script follows a running execution.
 
 mod live;
+mod mocks;
 mod pages;
 mod session;
 mod views;
@@ -16,6 +17,7 @@ use axum::routing::{get, post};
 use testmesh_store::Store;
 use tokio_util::sync::CancellationToken;
 
+pub use mocks::{ControlError, ControlFuture, FieldError, MockControl};
 pub use session::{Session, Sessions};
 
 /// What the pages need: the store, the sessions of this server, and its shutdown signal.
@@ -27,6 +29,8 @@ pub struct DashboardState {
     pub sessions: Sessions,
     /// Cancelled when the server stops: live streams end then, so shutdown never waits for a run.
     pub shutdown: CancellationToken,
+    /// The server's mock servers; without it the mock pages say the server hosts none.
+    pub mocks: Option<std::sync::Arc<dyn MockControl>>,
 }
 
 impl DashboardState {
@@ -37,7 +41,14 @@ impl DashboardState {
             store,
             sessions: Sessions::default(),
             shutdown,
+            mocks: None,
         }
+    }
+
+    /// The same dashboard with pages for the mock servers `control` hosts.
+    pub fn with_mocks(mut self, control: std::sync::Arc<dyn MockControl>) -> Self {
+        self.mocks = Some(control);
+        self
     }
 }
 
@@ -57,6 +68,17 @@ pub fn router(state: DashboardState) -> Router {
         .route("/executions/{id}/cancel", post(pages::cancel))
         .route("/environments", get(pages::environments))
         .route("/schedules", get(pages::schedules))
+        .route("/mock-servers", get(mocks::list).post(mocks::create))
+        .route("/mock-servers/{id}", get(mocks::show))
+        .route("/mock-servers/{id}/log", get(mocks::log))
+        .route("/mock-servers/{id}/start", post(mocks::start))
+        .route("/mock-servers/{id}/stop", post(mocks::stop))
+        .route("/mock-servers/{id}/state", post(mocks::put_state))
+        .route("/mock-servers/{id}/state/reset", post(mocks::reset_state))
+        .route(
+            "/mock-servers/{id}/requests/{request_id}/endpoint",
+            post(mocks::endpoint_from_request),
+        )
         .route("/assets/{file}", get(asset))
         .layer(axum::middleware::from_fn(refuse_nul))
         .with_state(state)

@@ -26,7 +26,7 @@ const PAGE_SIZE: i64 = 25;
 const RECENT: i64 = 200;
 
 /// A handler's result: a page, a redirect, or an error page.
-type PageResult = Result<Response, PageError>;
+pub(crate) type PageResult = Result<Response, PageError>;
 
 /// Why a page cannot be shown.
 pub(crate) enum PageError {
@@ -45,7 +45,7 @@ impl IntoResponse for PageError {
     }
 }
 
-fn render(page: &impl Template) -> PageResult {
+pub(crate) fn render(page: &impl Template) -> PageResult {
     page.render()
         .map(|html| Html(html).into_response())
         .map_err(|e| PageError::Failed(format!("the page could not be rendered: {e}")))
@@ -84,7 +84,7 @@ pub(crate) fn not_found() -> Response {
 }
 
 /// Maps a store error to the page users see.
-fn store_error(error: testmesh_store::Error) -> PageError {
+pub(crate) fn store_error(error: testmesh_store::Error) -> PageError {
     match error {
         testmesh_store::Error::NotFound { .. } => PageError::NotFound,
         other => PageError::Failed(other.to_string()),

@@ -20,6 +20,7 @@ mod auth;
 mod error;
 mod extract;
 mod metrics;
+mod mocks;
 mod openapi;
 mod rate_limit;
 mod routes;
@@ -36,12 +37,14 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::routing;
 use serde_json::Value;
 use testmesh_store::Store;
 use tokio_util::sync::CancellationToken;
 use tower_http::cors::{Any, CorsLayer};
 
 pub use error::{ApiError, ApiResult};
+pub use mocks::{MockConfig, MockHost};
 pub use server::{DEFAULT_PORT, ServeError, Server, ServerOptions, serve};
 
 use extract::{Param, Query};
@@ -84,11 +87,17 @@ pub struct AppState {
     openapi: Arc<Value>,
     schemas: Arc<Schemas>,
     shutdown: CancellationToken,
+    mocks: Arc<MockHost>,
 }
 
 impl AppState {
-    /// State over `store` with `config`. Fails only if the built-in schemas do not compile.
-    pub fn new(store: Store, config: ApiConfig) -> Result<AppState, ServeError> {
+    /// State over `store` with `config`, hosting mocks with `mocks`. Fails only if the built-in
+    /// schemas do not compile.
+    pub fn new(
+        store: Store,
+        config: ApiConfig,
+        mocks: Arc<MockHost>,
+    ) -> Result<AppState, ServeError> {
         let document = openapi::document(&routes::endpoints());
         let schemas = Schemas::compile(&document).map_err(ServeError::Schema)?;
         Ok(AppState {
@@ -99,7 +108,13 @@ impl AppState {
             openapi: Arc::new(document),
             schemas: Arc::new(schemas),
             shutdown: CancellationToken::new(),
+            mocks,
         })
+    }
+
+    /// The mock servers it hosts.
+    pub fn mocks(&self) -> &Arc<MockHost> {
+        &self.mocks
     }
 
     /// The store.
@@ -154,6 +169,12 @@ pub fn router(state: AppState) -> Router {
             HeaderName::from_static("x-ratelimit-remaining"),
         ]);
     let max_body = state.config.max_body_bytes;
+    // Traffic to mocks: no key, no query check, and the mock's own body limit.
+    let mocks = Router::new()
+        .route("/mocks/{id}", routing::any(mocks::traffic::serve))
+        .route("/mocks/{id}/", routing::any(mocks::traffic::serve))
+        .route("/mocks/{id}/{*path}", routing::any(mocks::traffic::serve))
+        .layer(DefaultBodyLimit::disable());
     public
         .merge(private)
         .layer(middleware::from_fn_with_state(
@@ -162,6 +183,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(cors)
+        .merge(mocks)
         .with_state(state)
 }
 

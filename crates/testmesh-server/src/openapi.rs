@@ -34,7 +34,8 @@ pub(crate) fn document(endpoints: &[Endpoint]) -> Value {
         "security": [{"bearer": []}, {"apiKey": []}],
         "tags": [
             {"name": "flows"}, {"name": "executions"}, {"name": "environments"},
-            {"name": "collections"}, {"name": "schedules"}, {"name": "api-keys"}, {"name": "system"},
+            {"name": "collections"}, {"name": "schedules"}, {"name": "api-keys"},
+            {"name": "mock-servers"}, {"name": "system"},
         ],
         "paths": paths,
         "components": {

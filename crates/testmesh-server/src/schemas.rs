@@ -190,6 +190,40 @@ fn with(mut props: Vec<Prop>, more: Vec<Prop>) -> Vec<Prop> {
     props
 }
 
+fn mock_server_props() -> Vec<Prop> {
+    vec![
+        req("id", id()),
+        req("workspace_id", id()),
+        req("execution_id", nullable_id()),
+        req("name", string()),
+        req("settings", text_any("the definition without its endpoints")),
+        req(
+            "status",
+            json!({"enum": ["starting", "running", "stopped", "failed"]}),
+        ),
+        req(
+            "base_url",
+            text("where it is reached: `/mocks/{id}` on this server, or its own port"),
+        ),
+        req("port", nullable_integer()),
+        req("error", nullable_string()),
+        req("started_at", nullable_time()),
+        req("stopped_at", nullable_time()),
+        req("created_at", time()),
+        req("updated_at", time()),
+        req("endpoint_count", integer()),
+        req("running", text_bool("serving in this server process now")),
+    ]
+}
+
+fn text_any(description: &str) -> Value {
+    json!({"description": description})
+}
+
+fn text_bool(description: &str) -> Value {
+    json!({"type": "boolean", "description": description})
+}
+
 /// Every schema, by name.
 pub(crate) fn components() -> Map<String, Value> {
     let nullable_text = || json!({"type": ["string", "null"]});
@@ -483,6 +517,98 @@ pub(crate) fn components() -> Map<String, Value> {
                 req("database", json!({"enum": ["connected", "unreachable"]})),
             ]),
         ),
+        (
+            "MockDefinitionInput",
+            json!({
+                "type": "object",
+                "description": "a mock definition: the keys of the mock YAML format (name, id, state, max_body_bytes, chaos_rules, proxy, endpoints with path, method, priority, match, response or responses), checked field by field by the mock engine",
+                "required": ["name"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "id": {"type": "string", "description": "a UUID; generated when absent"},
+                    "endpoints": {"type": "array", "items": {"type": "object"}},
+                },
+            }),
+        ),
+        (
+            "MockEndpointInput",
+            json!({
+                "type": "object",
+                "description": "an endpoint definition: path, method, priority, match, response or responses, state (the original's `match_config`/`response_config`/`state_config` too)",
+            }),
+        ),
+        (
+            "MockStateInput",
+            json!({
+                "type": "object",
+                "description": "the key's new value (`state_value` is the original's name for it)",
+                "properties": {"value": {}, "state_value": {}},
+                "minProperties": 1,
+                "additionalProperties": false,
+            }),
+        ),
+        ("MockServer", object(mock_server_props())),
+        (
+            "MockServerDetail",
+            object(with(
+                mock_server_props(),
+                vec![req("endpoints", list_of("MockEndpoint"))],
+            )),
+        ),
+        ("MockServerList", page("servers", "MockServer")),
+        (
+            "MockEndpoint",
+            object(vec![
+                req("id", string()),
+                req("mock_server_id", id()),
+                req("method", string()),
+                req("path", string()),
+                req("priority", integer()),
+                req("position", text_int("definition order")),
+                req("definition", any()),
+                req("created_at", time()),
+                req("updated_at", time()),
+            ]),
+        ),
+        ("MockEndpointList", all("endpoints", "MockEndpoint")),
+        (
+            "MockRequest",
+            object(vec![
+                req("id", id()),
+                req("mock_server_id", id()),
+                req("endpoint_id", nullable_string()),
+                req("method", string()),
+                req("path", text("relative to the mock, without the query")),
+                req("query", any()),
+                req(
+                    "headers",
+                    json!({"description": "name → value, or a list when repeated; secret headers read `********`"}),
+                ),
+                req("body", nullable_string()),
+                req("matched", boolean()),
+                req(
+                    "response_code",
+                    json!({"type": ["integer", "null"], "description": "null for a fault (hang, dropped connection)"}),
+                ),
+                req("duration_us", nullable_integer()),
+                req(
+                    "near_misses",
+                    json!({"description": "for unmatched requests: the closest endpoints and why they did not match"}),
+                ),
+                req("remote", nullable_string()),
+                req("received_at", time()),
+            ]),
+        ),
+        ("MockRequestList", page("requests", "MockRequest")),
+        (
+            "MockStateEntry",
+            object(vec![
+                req("key", string()),
+                req("value", any()),
+                req("updated_at", time()),
+            ]),
+        ),
+        ("MockStateList", all("states", "MockStateEntry")),
     ];
     schemas
         .into_iter()

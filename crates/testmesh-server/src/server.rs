@@ -8,7 +8,9 @@ use std::time::Duration;
 use testmesh_store::{Store, StoreOptions};
 use tokio::net::TcpListener;
 
-use crate::{ApiConfig, AppState, router, scheduler};
+use std::sync::Arc;
+
+use crate::{ApiConfig, AppState, MockConfig, MockHost, router, scheduler};
 
 /// The port the original TestMesh server uses, and ours by default.
 pub const DEFAULT_PORT: u16 = 5016;
@@ -31,6 +33,8 @@ pub struct ServerOptions {
     pub scheduler: bool,
     /// How often the scheduler looks for due schedules (default 1 s).
     pub scheduler_interval: Duration,
+    /// How mock servers are hosted (port pool, stored journal cap).
+    pub mocks: MockConfig,
 }
 
 impl ServerOptions {
@@ -44,6 +48,7 @@ impl ServerOptions {
             api: ApiConfig::default(),
             scheduler: true,
             scheduler_interval: Duration::from_secs(1),
+            mocks: MockConfig::default(),
         }
     }
 }
@@ -93,7 +98,6 @@ impl Server {
         store: Store,
         options: ServerOptions,
     ) -> Result<Server, ServeError> {
-        let state = AppState::new(store, options.api.clone())?;
         let addr = SocketAddr::new(options.bind, options.port);
         let listener = TcpListener::bind(addr)
             .await
@@ -101,6 +105,14 @@ impl Server {
         let addr = listener
             .local_addr()
             .map_err(|source| ServeError::Bind { addr, source })?;
+        let mocks = Arc::new(MockHost::new(
+            store.clone(),
+            format!("http://{}/mocks", url_authority(addr)),
+            &options.mocks,
+        ));
+        // Mocks stored as running serve again before the first request arrives.
+        mocks.restore().await;
+        let state = AppState::new(store, options.api.clone(), mocks)?;
         Ok(Server {
             listener,
             addr,
@@ -117,6 +129,12 @@ impl Server {
     /// The store it serves.
     pub fn store(&self) -> &Store {
         self.state.store()
+    }
+
+    /// The mock servers it hosts: pass [`MockHost::hub`] to the mock flow actions of an
+    /// in-process worker, and call [`MockHost::execution_ended`] when an execution ends.
+    pub fn mocks(&self) -> &Arc<MockHost> {
+        self.state.mocks()
     }
 
     /// Serves until `shutdown` completes, then stops accepting connections, ends live event
@@ -145,20 +163,36 @@ impl Server {
             }
         };
         // The dashboard's pages share the address: the API lives under /api/v1.
-        let dashboard = testmesh_dashboard::router(testmesh_dashboard::DashboardState::new(
-            self.state.store().clone(),
-            token.clone(),
-        ));
+        let dashboard = testmesh_dashboard::router(
+            testmesh_dashboard::DashboardState::new(self.state.store().clone(), token.clone())
+                .with_mocks(self.state.mocks().clone()),
+        );
+        let mocks = self.state.mocks().clone();
         let app = router(self.state).merge(dashboard);
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(signal)
-            .await;
+        let served = axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(signal)
+        .await;
         token.cancel();
+        // Journal entries still queued reach the store before the process ends. The mocks are
+        // not stopped: those marked running start again with the next server.
+        let _ = tokio::time::timeout(Duration::from_secs(5), mocks.flush()).await;
         if let Some(scheduler) = scheduler {
             // It returns once the token is cancelled; there is nothing to report.
             let _ = scheduler.await;
         }
         served.map_err(ServeError::Io)
+    }
+}
+
+/// `host:port` for URLs: a wildcard address is reached on loopback.
+fn url_authority(addr: SocketAddr) -> String {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => format!("127.0.0.1:{}", addr.port()),
+        IpAddr::V6(ip) if ip.is_unspecified() => format!("[::1]:{}", addr.port()),
+        _ => addr.to_string(),
     }
 }
 

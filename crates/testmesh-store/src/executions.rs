@@ -731,6 +731,20 @@ impl Store {
         Execution::from_row(&row)
     }
 
+    /// One execution of any workspace (for work that knows an execution id but not its
+    /// workspace, e.g. a mock server started by a running flow).
+    pub async fn find_execution(&self, id: &str) -> Result<Execution> {
+        let mut sql = Sql::new("SELECT ");
+        sql.push(EXECUTION_COLUMNS)
+            .push(" FROM executions WHERE id = ")
+            .bind(id);
+        let row = sql
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| Error::not_found("execution", id))?;
+        Execution::from_row(&row)
+    }
+
     /// One execution with its steps.
     pub async fn get_execution_detail(
         &self,

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::Utc;
 use serde::Serialize;
-use testmesh_runner::{CancellationToken, FlowLibrary, Runner, Secrets, actions};
+use testmesh_runner::{CancellationToken, FlowLibrary, Registry, Runner, Secrets, actions};
 use testmesh_store::{Execution, Store};
 use tokio::sync::broadcast;
 use tokio::task::JoinSet;
@@ -91,16 +91,26 @@ impl Notices {
 pub struct Worker {
     store: Store,
     options: WorkerOptions,
+    /// The actions flows may use.
+    registry: Registry,
     notices: Notices,
     running: AtomicBool,
 }
 
 impl Worker {
-    /// A worker over `store` (SQLite or PostgreSQL) with `options`.
+    /// A worker over `store` (SQLite or PostgreSQL) with `options`, running flows with the
+    /// built-in actions ([`actions::builtin`]).
     pub fn new(store: Store, options: WorkerOptions) -> Worker {
+        Worker::with_registry(store, options, actions::builtin())
+    }
+
+    /// A worker whose flows use the actions of `registry` — e.g. the built-in ones plus mock
+    /// server actions sharing a server's mock hub.
+    pub fn with_registry(store: Store, options: WorkerOptions, registry: Registry) -> Worker {
         Worker {
             store,
             options,
+            registry,
             notices: Notices(broadcast::channel(NOTICE_BUFFER).0),
             running: AtomicBool::new(false),
         }
@@ -138,7 +148,7 @@ impl Worker {
         let shared = Arc::new(Shared {
             store: self.store.clone(),
             runner: Runner::new(
-                actions::builtin(),
+                self.registry.clone(),
                 Arc::new(live.clone()),
                 Secrets::default(),
                 FlowLibrary::default(),

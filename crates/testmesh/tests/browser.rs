@@ -1,6 +1,7 @@
 //! The dashboard in real headless Chromium against `testmesh serve` (with its in-process worker):
 //! log in with an API key, run a flow from its page, watch the run finish live, and read the failed
-//! step's expected and actual values. Screenshots go to target/tmp/screenshots/.
+//! step's expected and actual values; then create a mock server, call it, turn the unmatched
+//! request into an endpoint in one click and see the matched call in the live request log. Screenshots go to target/tmp/screenshots/.
 //!
 //! Needs Chromium (`/usr/bin/chromium`, or `TESTMESH_CHROMIUM`): scripts/test.sh installs it. Without
 //! it the test fails under `CI` and is skipped otherwise.
@@ -117,6 +118,102 @@ async fn shot(page: &Page, name: &str) {
     )
     .await
     .unwrap();
+}
+
+/// Waits (up to 15 s) until `selector` matches, and returns the text of the first match.
+async fn text_when(page: &Page, selector: &str) -> String {
+    text_until(page, selector, |_| true).await
+}
+
+/// Waits (up to 15 s) until the first match of `selector` has a text that satisfies `done`.
+async fn text_until(page: &Page, selector: &str, done: impl Fn(&str) -> bool) -> String {
+    let started = Instant::now();
+    loop {
+        if let Ok(element) = page.find_element(selector).await
+            && let Some(text) = element.inner_text().await.ok().flatten()
+            && done(&text)
+        {
+            return text;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "nothing matched {selector} as expected"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Create a mock from the dashboard, call it (unmatched), create the endpoint from that request in
+/// one click, call it again (matched), and see both in the live log — without reloading the page.
+async fn mock_scenario(page: &Page, base: &str) {
+    page.goto(format!("{base}/mock-servers")).await.unwrap();
+    page.wait_for_navigation().await.unwrap();
+    shot(page, "05-mocks.png").await;
+    let definition = "name: greeter\nendpoints:\n  - path: /health\n    response: {status: 204}\n";
+    page.evaluate(format!(
+        "document.getElementById('definition').value = {}",
+        serde_json::to_string(definition).unwrap()
+    ))
+    .await
+    .unwrap();
+    page.find_element("#create-mock")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    url_when(page, "the mock's page", |u| {
+        u.contains("/mock-servers/") && !u.ends_with("/mock-servers")
+    })
+    .await;
+    page.wait_for_navigation().await.unwrap();
+    assert_eq!(text_of(page, "#mock-status").await.trim(), "running");
+    let mock_url = text_of(page, "#mock-url").await.trim().to_string();
+    assert!(
+        mock_url.starts_with(&format!("{base}/mocks/")),
+        "{mock_url}"
+    );
+
+    // Unmatched: 404, and the log shows it with its button (the page refreshes it by itself).
+    let client = reqwest::Client::new();
+    let first = client
+        .get(format!("{mock_url}/greet?who=ann"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 404);
+    let entry = text_when(page, "details.request.failed").await;
+    assert!(entry.contains("GET /greet"), "{entry}");
+    shot(page, "06-mock-unmatched.png").await;
+    page.find_element("details.request.failed summary")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    page.find_element("details.request.failed .create-endpoint")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // Back on the mock's page, which lists the new endpoint.
+    text_until(page, "#endpoints", |t| t.contains("/greet")).await;
+
+    // Matched now, and the live log shows it.
+    let second = client
+        .get(format!("{mock_url}/greet"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.status(), 200);
+    assert_eq!(second.text().await.unwrap(), "{}");
+    let matched = text_when(page, "details.request.passed").await;
+    assert!(
+        matched.contains("GET /greet") && matched.contains("200"),
+        "{matched}"
+    );
+    shot(page, "07-mock-matched.png").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -242,6 +339,8 @@ async fn run_a_flow_from_the_dashboard_and_watch_it_fail_live() {
     assert!(cells[1].starts_with("sum == 5"), "{cells:?}");
     assert_eq!(cells[2..], ["5", "2"], "expected, then actual: {cells:?}");
     shot(&page, "04-failed-step.png").await;
+
+    mock_scenario(&page, &server.base).await;
 
     browser.close().await.unwrap();
     let _ = browser.wait().await;

@@ -7,6 +7,7 @@ mod environments;
 mod events;
 mod executions;
 mod flows;
+mod mocks;
 mod schedules;
 mod system;
 
@@ -194,5 +195,6 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
     all.extend(collections::endpoints());
     all.extend(schedules::endpoints());
     all.extend(api_keys::endpoints());
+    all.extend(mocks::endpoints());
     all
 }

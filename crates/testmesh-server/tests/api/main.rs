@@ -15,5 +15,6 @@ mod bad_input;
 mod events;
 mod executions;
 mod flows;
+mod mocks;
 mod resources;
 mod system;
