@@ -130,7 +130,7 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM. A signal that cannot be watched is ignored rather
 /// than taken as a request to stop.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let interrupt = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
