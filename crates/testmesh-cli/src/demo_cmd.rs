@@ -87,6 +87,7 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
         } else {
             Some(args.store.url()?)
         },
+        mock_ports: None,
     };
     let code = execute(plan, &runtime);
     drop(server);

@@ -97,3 +97,14 @@ pub(crate) fn map_parallel<T: Send>(
             .collect()
     })
 }
+
+/// True when `text` is a mock file (docs/mocks.md) rather than a flow: a top-level `endpoints` or
+/// `mocks` key and no `steps`, `setup` or `teardown`. `testmesh validate` checks such files as
+/// mocks and `testmesh run` leaves them out, so mocks can sit next to the flows that use them.
+pub(crate) fn is_mock_file(text: &str) -> bool {
+    let Ok(root) = testmesh_flow::yaml::parse(text) else {
+        return false;
+    };
+    let has = |key: &str| root.entry(key).is_some();
+    (has("endpoints") || has("mocks")) && !has("steps") && !has("setup") && !has("teardown")
+}

@@ -20,6 +20,7 @@ mod files;
 mod history;
 mod init_cmd;
 mod logging;
+mod mock_cmd;
 mod project;
 mod render;
 mod reports;
@@ -61,6 +62,7 @@ testmesh history                       List recent runs (every run is recorded)\
 testmesh worker --database-url postgres://testmesh@db/testmesh   Run queued executions\n  \
 testmesh apikey create local           Create an API key for the server\n  \
 testmesh serve                         Serve the REST API on http://127.0.0.1:5016\n  \
+testmesh mock serve mocks/users.yaml   Serve a mock server (hot reload); see `testmesh mock --help`\n  \
 testmesh validate 'flows/**/*.yaml' --strict\n  testmesh schema -o .testmesh/flow.schema.json\n\n\
 Exit codes: 0 success, 1 test failures, 2 invalid input or usage, 3 internal error.",
     propagate_version = true
@@ -80,6 +82,7 @@ enum Command {
     History(history::Args),
     Worker(worker_cmd::Args),
     Serve(serve_cmd::Args),
+    Mock(mock_cmd::Args),
     #[command(name = "apikey")]
     ApiKey(apikey_cmd::Args),
 }
@@ -107,6 +110,7 @@ pub fn main() -> ExitCode {
         Command::History(args) => history::run(args),
         Command::Worker(args) => worker_cmd::run(args),
         Command::Serve(args) => serve_cmd::run(args),
+        Command::Mock(args) => mock_cmd::run(args),
         Command::ApiKey(args) => apikey_cmd::run(args),
     };
     match result {

@@ -1,5 +1,6 @@
 //! `testmesh run`: validate, select and run flows, print progress and failures, write reports.
 
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,9 +10,10 @@ use schedule::run_all;
 use serde_json::Value;
 use testmesh_flow::interpolate::VariableSources;
 use testmesh_flow::{Flow, load_str};
+use testmesh_mock::{HubConfig, MockHub};
 use testmesh_runner::{
-    EventSink, EventSinks, FlowLibrary, FlowRecord, FlowStatus, RunOptions, Runner, Secrets,
-    actions,
+    EventSink, EventSinks, FlowLibrary, FlowRecord, FlowStatus, Registry, RunOptions, Runner,
+    Secrets, actions,
 };
 
 use crate::console::{Console, format_ms};
@@ -69,6 +71,10 @@ pub(crate) struct Args {
     /// Write a report (repeatable): junit=PATH or json=PATH.
     #[arg(long = "report", value_name = "FORMAT=PATH")]
     reports: Vec<ReportSpec>,
+    /// Ports for mock servers flows start without a `port`, e.g. 20000-20099 (default: free ports
+    /// the system picks).
+    #[arg(long, value_name = "A-B", value_parser = parse_port_range)]
+    mock_ports: Option<RangeInclusive<u16>>,
     /// Do not record this run in the history (`testmesh history`).
     #[arg(long)]
     no_store: bool,
@@ -81,6 +87,32 @@ fn parse_pair(text: &str) -> Result<(String, String), String> {
         Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
         _ => Err(format!("expected NAME=VALUE, got `{text}`")),
     }
+}
+
+fn parse_port_range(text: &str) -> Result<RangeInclusive<u16>, String> {
+    let bad = || format!("expected a port range such as 20000-20099, got `{text}`");
+    let (a, b) = text.split_once('-').ok_or_else(bad)?;
+    let a: u16 = a.trim().parse().map_err(|_| bad())?;
+    let b: u16 = b.trim().parse().map_err(|_| bad())?;
+    if a == 0 || a > b {
+        return Err(bad());
+    }
+    Ok(a..=b)
+}
+
+/// The actions flows run with: the built-in ones and the mock-server actions on `hub`.
+pub(crate) fn registry(hub: &Arc<MockHub>) -> Registry {
+    let mut registry = actions::builtin();
+    testmesh_mock::actions::register(&mut registry, hub.clone());
+    registry
+}
+
+/// The process's mock hub: listeners on 127.0.0.1, ports from `ports` or the system.
+pub(crate) fn mock_hub(ports: Option<RangeInclusive<u16>>) -> Arc<MockHub> {
+    Arc::new(MockHub::new(HubConfig {
+        ports,
+        ..HubConfig::default()
+    }))
 }
 
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -108,6 +140,8 @@ pub(crate) struct Plan {
     pub(crate) reports: Vec<ReportSpec>,
     /// The history database to record the run in; `None` with `--no-store`.
     pub(crate) store: Option<String>,
+    /// Ports for mock servers started by flows.
+    pub(crate) mock_ports: Option<RangeInclusive<u16>>,
 }
 
 pub(crate) fn run(args: Args) -> Result<u8, CliError> {
@@ -155,6 +189,7 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
         } else {
             Some(args.store.url()?)
         },
+        mock_ports: args.mock_ports,
     };
     let runtime = runtime()?;
     execute(plan, &runtime)
@@ -222,8 +257,9 @@ pub(crate) fn execute(plan: Plan, runtime: &tokio::runtime::Runtime) -> Result<u
     });
     let mut sinks: Vec<Arc<dyn EventSink>> = vec![console.clone()];
     sinks.extend(recorder.as_ref().map(Recorder::sink));
+    let hub = mock_hub(plan.mock_ports.clone());
     let runner = Arc::new(Runner::new(
-        actions::builtin(),
+        registry(&hub),
         Arc::new(EventSinks(sinks)),
         plan.secrets,
         library,
@@ -240,7 +276,12 @@ pub(crate) fn execute(plan: Plan, runtime: &tokio::runtime::Runtime) -> Result<u
         ..RunOptions::default()
     });
     let started = Instant::now();
-    let mut records = runtime.block_on(run_all(runner, options, chosen, plan.jobs, plan.fail_fast));
+    let mut records = runtime.block_on(async {
+        let records = run_all(runner, options, chosen, plan.jobs, plan.fail_fast, &hub).await;
+        // Mocks flows kept running stop with the run.
+        hub.stop_all().await;
+        records
+    });
     console.finish();
     let duration = started.elapsed();
     if let Some(recorder) = recorder
@@ -312,6 +353,12 @@ fn load(paths: &[PathBuf]) -> (Vec<Selected>, usize) {
             }
         };
         let shown = path.display().to_string();
+        if files::is_mock_file(&text) {
+            outln!(
+                "- {shown}: a mock file, not a flow; skipped (serve it with `testmesh mock serve`)"
+            );
+            continue;
+        }
         for diagnostic in loaded.errors() {
             outln!("{}", render::human(&shown, &text, diagnostic));
         }
@@ -398,7 +445,8 @@ mod schedule {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};
 
-    use testmesh_runner::{FlowRecord, FlowStatus, RunOptions, Runner, actions};
+    use testmesh_mock::MockHub;
+    use testmesh_runner::{FlowRecord, FlowStatus, RunOptions, Runner};
 
     use super::{Selected, skipped_record};
 
@@ -409,6 +457,7 @@ mod schedule {
         flows: Vec<Selected>,
         jobs: usize,
         fail_fast: bool,
+        hub: &Arc<MockHub>,
     ) -> Vec<FlowRecord> {
         let queue = Arc::new(Queue {
             flows,
@@ -423,7 +472,7 @@ mod schedule {
             let mut done = Vec::new();
             for _ in 0..jobs.min(queue.flows.len()) {
                 let (queue, options) = (queue.clone(), options.clone());
-                let runner = Arc::new(runner.with_actions(actions::builtin()));
+                let runner = Arc::new(runner.with_actions(super::registry(hub)));
                 let (tx, rx) = tokio::sync::oneshot::channel::<()>();
                 done.push(rx);
                 std::thread::spawn(move || {

@@ -190,7 +190,7 @@ fn parse_ports(text: &str) -> Result<std::ops::RangeInclusive<u16>, String> {
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM. A signal that cannot be watched is ignored rather
 /// than taken as a request to stop.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let interrupt = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;

@@ -126,6 +126,13 @@ fn load_one(path: PathBuf) -> Result<Checked, CliError> {
     let bytes = std::fs::read(&path)
         .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
     let (text, flow, diagnostics) = match String::from_utf8(bytes) {
+        Ok(text) if files::is_mock_file(&text) => {
+            let diagnostics = match testmesh_mock::load::load_str(&text, Some(&path)) {
+                Ok(_) => Vec::new(),
+                Err(e) => e.errors.iter().map(|d| d.to_diagnostic()).collect(),
+            };
+            (text, None, diagnostics)
+        }
         Ok(text) => {
             let loaded = load_str(&text);
             (text, loaded.flow, loaded.diagnostics)

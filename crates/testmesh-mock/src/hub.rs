@@ -279,6 +279,27 @@ impl MockHub {
         Ok(running.mock)
     }
 
+    /// Stops a mock without waiting, for callers that cannot `.await` (a `Drop`): it leaves the hub
+    /// at once and its listener closes the port as soon as the runtime it was started on runs its
+    /// task (within milliseconds on a live runtime; at once when that runtime shuts down).
+    pub fn stop_now(&self, id: Uuid) -> Result<Arc<Mock>, HubError> {
+        let running = self
+            .lock()
+            .running
+            .remove(&id)
+            .ok_or(HubError::NotRunning(id))?;
+        if let Some(listener) = running.listener {
+            listener.signal_stop();
+        }
+        if let Some(p) = running.pool_port {
+            self.lock().pool_in_use.remove(&p);
+        }
+        if let Some(o) = &self.config.observer {
+            o.on_stopped(&running.mock);
+        }
+        Ok(running.mock)
+    }
+
     /// Stops every mock.
     pub async fn stop_all(&self) {
         let ids: Vec<Uuid> = self.lock().running.keys().copied().collect();

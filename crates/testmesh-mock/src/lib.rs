@@ -10,6 +10,8 @@
 //! - [`Mock`]: one running mock; [`Mock::handle`] answers a [`MockRequest`] with a [`MockOutcome`].
 //! - [`MockHub`]: starts and stops mocks, with dedicated hyper listeners (HTTP/1.1 + HTTP/2, optional
 //!   HTTPS) from a port pool, or mounted under a shared server's URL.
+//! - [`actions`]: the flow actions (`mock_server_start`, `…_stop`, `…_configure`, `…_verify`,
+//!   `…_reset_state`), registered on a runner's registry with [`actions::register`].
 //! - [`transport`]: `http::Request` → [`MockRequest`] and [`MockOutcome`] → `http::Response`, for
 //!   servers that route `/mocks/{id}/…` themselves.
 //!
@@ -24,6 +26,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod actions;
 mod compile;
 pub mod definition;
 pub mod error;

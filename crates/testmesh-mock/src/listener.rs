@@ -34,6 +34,12 @@ impl ListenerHandle {
         let _ = self.stop.send(true);
         let _ = self.task.await;
     }
+
+    /// Tells the listener to stop without waiting: its task closes the port as soon as the runtime
+    /// polls it, then winds connections down as [`ListenerHandle::stop`] does.
+    pub fn signal_stop(self) {
+        let _ = self.stop.send(true);
+    }
 }
 
 /// Serves `mock` on `listener` until stopped.

@@ -919,6 +919,7 @@ impl FlowRun<'_> {
                     timeout: limit,
                     flow_state: self.state.clone(),
                     execution_id: self.execution_id.clone(),
+                    step_id: step.id.clone(),
                 };
                 (handler.run(action, &cx).await, Vec::new())
             }

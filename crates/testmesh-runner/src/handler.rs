@@ -77,6 +77,8 @@ pub struct ActionCx {
     pub flow_state: Arc<FlowState>,
     /// The id of the flow run (a queued execution's id when it runs one).
     pub execution_id: String,
+    /// The id of the step running the action.
+    pub step_id: String,
 }
 
 /// Per-flow-run state that actions create on first use, keyed by type.

@@ -211,12 +211,12 @@ actions! {
     MockServerStart = "mock_server_start" => MockServerStartConfig,
     /// Stop a mock server.
     MockServerStop = "mock_server_stop" => MockServerRefConfig,
-    /// Replace or add a running mock server's endpoints.
+    /// Add or replace a running mock server's endpoints.
     MockServerConfigure = "mock_server_configure" ["mock_server_update"] => MockServerConfigureConfig,
     /// Check the requests a mock server received.
     MockServerVerify = "mock_server_verify" => MockServerVerifyConfig,
     /// Reset a mock server's state.
-    MockServerResetState = "mock_server_reset_state" => MockServerRefConfig,
+    MockServerResetState = "mock_server_reset_state" => MockServerResetStateConfig,
     /// Generate a Pact contract from the interactions recorded so far.
     ContractGenerate = "contract_generate" => ContractGenerateConfig,
     /// Verify a provider against a Pact contract.
@@ -671,30 +671,40 @@ config_struct! {
 }
 
 config_struct! {
-    /// Settings of `mock_server_start`. Endpoint definitions are read by the mock engine.
+    /// Settings of `mock_server_start`. Endpoints use the mock file format (docs/mocks.md); the
+    /// mock stops when the flow run ends unless `keep_running` is true.
     "mock_server_start config"
     pub struct MockServerStartConfig {
-        /// Name shown in the dashboard.
+        /// Name shown in lists and the dashboard (default: the step id).
         name = "name": optional String,
-        /// Fixed id (default: generated).
-        server_id = "server_id": optional String,
-        /// Port for a dedicated listener (`0` = next free).
+        /// Fixed id, a UUID (default: generated).
+        server_id = "server_id" | "id": optional String,
+        /// Port of the mock's listener (default or `0`: a free one).
         port = "port": optional Tpl<u16>,
-        /// Endpoints: path, method, match, response, state…
+        /// Bind address of the listener (default 127.0.0.1).
+        host = "host": optional String,
+        /// Endpoints: path, method, priority, match, response or responses, state…
         endpoints = "endpoints": default Vec<Value>,
-        /// Load endpoints from a mock definition file.
+        /// Read the mock from a mock file (relative to the flow file); inline settings override it
+        /// and inline endpoints are added to it.
         from_file = "from_file": optional String,
-        /// Proxy unmatched requests to a real target.
+        /// Forward unmatched requests to a real target: `{target, pass_through}`.
         proxy = "proxy": optional Value,
         /// mock (default), record or playback.
         mode = "mode": optional String,
-        /// Where record mode saves endpoints.
+        /// Record mode: the file exchanges are saved to; playback: the file read.
         save_to = "save_to": optional String,
         /// Initial server state.
         state = "state": optional Value,
-        /// Fault injection rules.
+        /// Fault injection rules: `[{probability, response}]`.
         chaos_rules = "chaos_rules": optional Value,
-        /// Keep the server running after the flow ends.
+        /// HTTPS: `true` (self-signed) or `{cert, key}` files.
+        tls = "tls": optional Value,
+        /// Request journal limits: `{max_entries, max_body_bytes}`.
+        journal = "journal": optional Value,
+        /// Request bodies above this many bytes are answered with 413 (default 10 MiB).
+        max_body_bytes = "max_body_bytes": optional Tpl<u64>,
+        /// Keep the server running after the flow run ends (default false).
         keep_running = "keep_running": optional Tpl<bool>,
     }
 }
@@ -703,44 +713,60 @@ config_struct! {
     /// Settings that name one mock server.
     "mock server config"
     pub struct MockServerRefConfig {
-        /// The server id (`${start.server_id}`).
-        server_id = "server_id": required String,
+        /// The server: its id (`${start.server_id}`) or its name.
+        server_id = "server_id" | "server": required String,
     }
 }
 
 config_struct! {
-    /// Settings of `mock_server_configure` / `mock_server_update`.
+    /// Settings of `mock_server_reset_state`.
+    "mock_server_reset_state config"
+    pub struct MockServerResetStateConfig {
+        /// The server: its id (`${start.server_id}`) or its name.
+        server_id = "server_id" | "server": required String,
+        /// Replace the whole state with this mapping (default: go back to the initial state).
+        state = "state": optional IndexMap<String, Value>,
+    }
+}
+
+config_struct! {
+    /// Settings of `mock_server_configure` / `mock_server_update`. An endpoint with the same id, or
+    /// the same method, path and match conditions as a served one replaces it; others are added.
     "mock_server_configure config"
     pub struct MockServerConfigureConfig {
-        /// The server id.
-        server_id = "server_id": required String,
+        /// The server: its id or its name.
+        server_id = "server_id" | "server": required String,
         /// Endpoints to add or replace.
         endpoints = "endpoints": default Vec<Value>,
-        /// Replace all endpoints instead of adding (default false).
+        /// One endpoint to add or replace (the `mock_server_update` form).
+        endpoint = "endpoint": optional Value,
+        /// Replace every endpoint with `endpoints` instead (default false).
         replace = "replace": optional Tpl<bool>,
     }
 }
 
 config_struct! {
-    /// Settings of `mock_server_verify`.
+    /// Settings of `mock_server_verify`: one assertion inline, or a list under `assertions`.
     "mock_server_verify config"
     pub struct MockServerVerifyConfig {
-        /// The server id.
-        server_id = "server_id": required String,
-        /// Request path to count (templates like `/users/:id` allowed).
+        /// The server: its id or its name.
+        server_id = "server_id" | "server": required String,
+        /// Request path to count (`/users/:id`, `{id}` and `*` patterns allowed; default any).
         path = "path": optional String,
-        /// Request method to count.
+        /// Request method to count (default any).
         method = "method": optional String,
-        /// Exact number of requests.
+        /// Exactly this many requests (without any count: at least one).
         count = "count": optional Tpl<u64>,
         /// At least this many.
         count_min = "count_min": optional Tpl<u64>,
         /// At most this many.
         count_max = "count_max": optional Tpl<u64>,
-        /// Expressions the request bodies must satisfy.
+        /// Expressions each counted request must satisfy (`body.name == "Alice"`).
         body_matches = "body_matches": optional Value,
-        /// Headers the requests must carry.
+        /// Headers each counted request must carry, with exactly these values.
         headers = "headers": default IndexMap<String, Value>,
+        /// Several assertions, each `{path, method, count | count_min | count_max, body_matches, headers}`.
+        assertions = "assertions": default Vec<Value>,
     }
 }
 

@@ -8,6 +8,7 @@ mod model;
 mod sample;
 mod schema;
 mod validate;
+mod validator_adapter;
 
 pub use document::{Document, Location, OpenApiError, SpecVersion, escape};
 pub use mock::{MockOptions, body, default_response, mock_definition, prefer_condition};
@@ -18,3 +19,4 @@ pub use model::{
 pub use sample::{MAX_DEPTH, Sampler};
 pub use schema::{Direction, compile, to_json_schema};
 pub use validate::{PathParams, Rejection, SchemaError, ValidationRequest, Validator};
+pub use validator_adapter::MockValidator;
