@@ -108,13 +108,9 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
         // scheduler is off: the server's queues due schedules).
         let stop = CancellationToken::new();
         let mocks = server.mocks().clone();
-        #[allow(unused_mut)] // the mock actions' line below adds to it
-        let mut registry = testmesh_runner::actions::builtin();
-        // Flow actions for mock servers, on the server's hub: mocks that flows start are served at
-        // /mocks/{id}, stored, and stopped when their execution ends.
-        // INTEGRATOR: enable once `testmesh_mock::actions` is merged (and add `testmesh-mock` to
-        // this crate's dependencies):
-        // testmesh_mock::actions::register(&mut registry, mocks.hub().clone());
+        // Flow actions, the mock-server ones on the server's hub: mocks that flows start are
+        // served at /mocks/{id}, stored, and stopped when their execution ends.
+        let registry = crate::run_cmd::registry(mocks.hub());
         let worker = (!args.no_worker).then(|| {
             Worker::with_registry(
                 store.clone(),

@@ -218,3 +218,141 @@ async fn seed_flows_pass_against_hosted_mocks_with_the_seed_ids() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// A flow queued through the API runs on the server's worker: the mock it starts is served at
+/// `/mocks/{id}` on the server, stored linked to the execution, and stopped when the run ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flows_run_by_the_server_host_their_mocks_on_it() {
+    let db = TestDb::sqlite();
+    let store = db.open().await;
+    let key = store.create_api_key(WS, "mocks", None).await.unwrap().plain;
+    store.close().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _serve = Serve(
+        testmesh(&dir)
+            .args([
+                "serve",
+                "--port",
+                &port.to_string(),
+                "--database-url",
+                &db.url,
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while reqwest::get(format!("{base}/health")).await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "testmesh serve did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let client = reqwest::Client::new();
+    let api = |path: &str| format!("{base}/api/v1/{path}");
+    let flow = r#"name: hosted mock
+steps:
+  - id: users
+    action: mock_server_start
+    config:
+      endpoints:
+        - path: /users/:id
+          response: {body: {id: "{{path.id}}"}}
+  - id: call
+    action: http_request
+    config: {method: GET, url: "${users.base_url}/users/7"}
+    assert: [status == 200, body.id == "7"]
+    output: {served_by: "$.body.id"}
+  - id: where
+    action: assert
+    config:
+      data: {url: "${users.base_url}"}
+      assertions: ["url starts_with '__BASE__/mocks/'"]
+  - id: verify
+    action: mock_server_verify
+    config: {server: users, path: /users/:id, count: 1}
+"#
+    .replace("__BASE__", &base);
+    let created: Value = client
+        .post(api("flows"))
+        .header("X-API-Key", &key)
+        .header("content-type", "application/yaml")
+        .body(flow)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap();
+    let queued: Value = client
+        .post(api("executions"))
+        .header("X-API-Key", &key)
+        .header("content-type", "application/json")
+        .body(serde_json::json!({"flow_id": created["id"]}).to_string())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap();
+    let execution = queued["executions"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}\n{queued}"))
+        .to_string();
+    let started = Instant::now();
+    let detail = loop {
+        let detail: Value = client
+            .get(api(&format!("executions/{execution}")))
+            .header("X-API-Key", &key)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .map(|t| serde_json::from_str(&t).unwrap())
+            .unwrap();
+        if !matches!(detail["status"].as_str(), Some("pending" | "running")) {
+            break detail;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "{detail}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(detail["status"], "completed", "{detail}");
+
+    // Stored with its execution, and stopped once the run ended.
+    let started = Instant::now();
+    loop {
+        let listed: Value = client
+            .get(api(&format!("mock-servers?execution_id={execution}")))
+            .header("X-API-Key", &key)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .map(|t| serde_json::from_str(&t).unwrap())
+            .unwrap();
+        if listed["total"] == 1 && listed["servers"][0]["status"] == "stopped" {
+            let id = listed["servers"][0]["id"].as_str().unwrap();
+            let gone = client
+                .get(format!("{base}/mocks/{id}/users/7"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(gone.status(), 404);
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{listed}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
