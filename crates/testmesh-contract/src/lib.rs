@@ -28,6 +28,7 @@
 pub mod body;
 pub mod datetime;
 pub mod error;
+pub mod generate;
 pub mod matching;
 pub mod model;
 pub mod path_expr;
