@@ -34,6 +34,7 @@ pub mod model;
 pub mod path_expr;
 pub mod read;
 pub mod rules;
+pub mod verify;
 mod write;
 
 pub use body::{Body, ContentType};
@@ -45,3 +46,7 @@ pub use model::{
 };
 pub use read::{pact_from_json, parse_pact};
 pub use rules::{Combine, HttpStatus, MatchingRule, MatchingRules, RuleCategory, RuleList};
+pub use verify::{
+    InteractionFilter, InteractionResult, Outcome, PactSource, VerificationReport, VerifyError,
+    VerifyEvent, VerifyOptions, verify_pact, verify_pacts,
+};
