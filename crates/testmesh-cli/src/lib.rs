@@ -15,6 +15,7 @@ macro_rules! out {
 
 mod apikey_cmd;
 mod console;
+mod contract_cmd;
 mod demo_cmd;
 mod files;
 mod history;
@@ -61,6 +62,8 @@ testmesh validate flows/               Check every flow under flows/ without run
 testmesh history                       List recent runs (every run is recorded)\n  \
 testmesh worker --database-url postgres://testmesh@db/testmesh   Run queued executions\n  \
 testmesh apikey create local           Create an API key for the server\n  \
+testmesh contract verify pact.json --provider-base-url http://localhost:8080   Verify a provider\n  \
+testmesh contract diff old.json new.json   Breaking changes between two pact versions\n  \
 testmesh serve                         Serve the REST API on http://127.0.0.1:5016\n  \
 testmesh mock serve mocks/users.yaml   Serve a mock server (hot reload); see `testmesh mock --help`\n  \
 testmesh validate 'flows/**/*.yaml' --strict\n  testmesh schema -o .testmesh/flow.schema.json\n\n\
@@ -85,6 +88,7 @@ enum Command {
     Mock(mock_cmd::Args),
     #[command(name = "apikey")]
     ApiKey(apikey_cmd::Args),
+    Contract(contract_cmd::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -112,6 +116,7 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve_cmd::run(args),
         Command::Mock(args) => mock_cmd::run(args),
         Command::ApiKey(args) => apikey_cmd::run(args),
+        Command::Contract(args) => contract_cmd::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,6 +1,8 @@
 //! Validation of date/time strings against Java/ICU-style format patterns (`yyyy-MM-dd'T'HH:mm:ss`),
 //! the patterns Pact's `date`, `time` and `datetime`/`timestamp` matchers carry.
 
+use std::fmt;
+
 /// A compiled format pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DateTimeFormat {
@@ -100,6 +102,151 @@ impl DateTimeFormat {
             return Err(format!("unexpected trailing text '{rest}'"));
         }
         fields.check()
+    }
+
+    /// Renders `at` in this format (what the `Date`, `Time` and `DateTime` generators produce).
+    /// Every pattern letter is rendered; text fields use English names.
+    pub fn format<Tz: chrono::TimeZone>(&self, at: &chrono::DateTime<Tz>) -> String
+    where
+        Tz::Offset: fmt::Display,
+    {
+        let mut out = String::new();
+        for token in &self.tokens {
+            match token {
+                Token::Literal(text) => out.push_str(text),
+                Token::Field(c, n) => format_field(*c, *n, at, &mut out),
+            }
+        }
+        out
+    }
+}
+
+fn pad(out: &mut String, value: i64, width: usize) {
+    use fmt::Write as _;
+    let _ = write!(out, "{value:0width$}");
+}
+
+fn text(out: &mut String, full: &str, n: usize) {
+    if n >= 4 {
+        out.push_str(full);
+    } else {
+        out.extend(full.chars().take(3));
+    }
+}
+
+fn format_offset(out: &mut String, seconds: i32, colon: bool, z_for_zero: bool, minutes: bool) {
+    if seconds == 0 && z_for_zero {
+        out.push('Z');
+        return;
+    }
+    let sign = if seconds < 0 { '-' } else { '+' };
+    let abs = seconds.unsigned_abs();
+    out.push(sign);
+    pad(out, i64::from(abs / 3600), 2);
+    if minutes || !abs.is_multiple_of(3600) {
+        if colon {
+            out.push(':');
+        }
+        pad(out, i64::from(abs % 3600 / 60), 2);
+    }
+}
+
+fn format_field<Tz: chrono::TimeZone>(
+    c: char,
+    n: usize,
+    at: &chrono::DateTime<Tz>,
+    out: &mut String,
+) where
+    Tz::Offset: fmt::Display,
+{
+    use chrono::{Datelike as _, Offset as _, Timelike as _};
+    let offset = at.offset().fix().local_minus_utc();
+    match c {
+        'G' => out.push_str(if at.year() > 0 { "AD" } else { "BC" }),
+        'y' | 'u' | 'Y' => {
+            let year = if c == 'Y' {
+                i64::from(at.iso_week().year())
+            } else {
+                i64::from(at.year())
+            };
+            if n == 2 {
+                pad(out, year.rem_euclid(100), 2);
+            } else {
+                pad(out, year, n);
+            }
+        }
+        'M' | 'L' => match n {
+            1 | 2 => pad(out, i64::from(at.month()), n),
+            _ => text(out, MONTHS[at.month0() as usize], n),
+        },
+        'd' => pad(out, i64::from(at.day()), n),
+        'D' => pad(out, i64::from(at.ordinal()), n),
+        'E' => text(out, DAYS[at.weekday().num_days_from_monday() as usize], n),
+        'e' | 'c' => match n {
+            1 | 2 => pad(out, i64::from(at.weekday().number_from_monday()), n),
+            _ => text(out, DAYS[at.weekday().num_days_from_monday() as usize], n),
+        },
+        'a' => out.push_str(if at.hour() < 12 { "AM" } else { "PM" }),
+        'h' => pad(out, i64::from(at.hour12().1), n),
+        'H' => pad(out, i64::from(at.hour()), n),
+        'k' => pad(
+            out,
+            i64::from(if at.hour() == 0 { 24 } else { at.hour() }),
+            n,
+        ),
+        'K' => pad(out, i64::from(at.hour() % 12), n),
+        'm' => pad(out, i64::from(at.minute()), n),
+        's' => pad(out, i64::from(at.second()), n),
+        'S' => {
+            let nanos = format!("{:09}", at.nanosecond() % 1_000_000_000);
+            out.push_str(
+                &nanos
+                    .chars()
+                    .chain(std::iter::repeat('0'))
+                    .take(n)
+                    .collect::<String>(),
+            );
+        }
+        'n' => pad(out, i64::from(at.nanosecond() % 1_000_000_000), n),
+        'A' => pad(out, i64::from(at.num_seconds_from_midnight()) * 1000, n),
+        'N' => pad(
+            out,
+            i64::from(at.num_seconds_from_midnight()) * 1_000_000_000
+                + i64::from(at.nanosecond() % 1_000_000_000),
+            n,
+        ),
+        'X' => format_offset(out, offset, n >= 3, true, n != 1),
+        'x' => format_offset(out, offset, n >= 3, false, n != 1),
+        'Z' if n == 5 => format_offset(out, offset, true, true, true),
+        'Z' => format_offset(out, offset, false, false, true),
+        'O' => {
+            out.push_str("GMT");
+            if offset != 0 {
+                format_offset(out, offset, true, false, n == 4);
+            }
+        }
+        'z' | 'V' => {
+            if offset == 0 {
+                out.push_str("UTC");
+            } else {
+                format_offset(out, offset, true, false, true);
+            }
+        }
+        'w' => pad(out, i64::from(at.iso_week().week()), n),
+        'W' => pad(out, i64::from(at.day().div_ceil(7)), n),
+        'F' => pad(out, i64::from((at.day() - 1) / 7 + 1), n),
+        'Q' | 'q' => {
+            let quarter = at.month0() / 3 + 1;
+            match n {
+                1 | 2 => pad(out, i64::from(quarter), n),
+                3 => out.push_str(&format!("Q{quarter}")),
+                _ => out.push_str(["1st", "2nd", "3rd", "4th"][quarter as usize - 1]),
+            }
+            if n >= 4 {
+                out.push_str(" quarter");
+            }
+        }
+        _ => {}
     }
 }
 

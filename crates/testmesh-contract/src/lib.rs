@@ -8,6 +8,11 @@
 //! - [`match_request`], [`match_response`], [`match_message`]: compare an actual part with the
 //!   expected one under its matching rules; each [`Mismatch`] names where it is
 //!   (`$.items[2].price: expected number, got string "12"`).
+//! - [`verify_pacts`] ([`verify`]): replay a pact's interactions against a running provider, with
+//!   provider-state setup/teardown through a state-change URL and request [`generate`]ors, into a
+//!   [`VerificationReport`] (JSON, JUnit XML). Progress arrives through a callback.
+//! - [`diff_pacts`] ([`diff`]): breaking changes between two versions of a pact, each with a
+//!   [`Severity`], the interaction and the path.
 //!
 //! ```
 //! use testmesh_contract::{parse_pact, match_response, InteractionKind, HttpResponse, Body};
@@ -27,15 +32,19 @@
 
 pub mod body;
 pub mod datetime;
+pub mod diff;
 pub mod error;
+pub mod generate;
 pub mod matching;
 pub mod model;
 pub mod path_expr;
 pub mod read;
 pub mod rules;
+pub mod verify;
 mod write;
 
 pub use body::{Body, ContentType};
+pub use diff::{Change, DiffError, DiffReport, Severity, diff_pacts};
 pub use error::PactError;
 pub use matching::{Mismatch, MismatchKind, match_message, match_request, match_response};
 pub use model::{
@@ -44,3 +53,7 @@ pub use model::{
 };
 pub use read::{pact_from_json, parse_pact};
 pub use rules::{Combine, HttpStatus, MatchingRule, MatchingRules, RuleCategory, RuleList};
+pub use verify::{
+    InteractionFilter, InteractionResult, Outcome, PactSource, VerificationReport, VerifyError,
+    VerifyEvent, VerifyOptions, verify_pact, verify_pacts,
+};

@@ -1,0 +1,599 @@
+//! `testmesh contract`: verify pacts against a running provider, and find breaking changes between
+//! two versions of a pact (and against the provider's OpenAPI document).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use testmesh_contract::diff::{Change, DiffReport, Severity};
+use testmesh_contract::verify::{
+    InteractionFilter, InteractionResult, Outcome, PactSource, VerificationReport, VerifyEvent,
+    VerifyOptions, failure_lines,
+};
+use testmesh_contract::{Pact, PactError, diff_pacts, parse_pact, verify_pacts};
+
+use crate::console::format_ms;
+use crate::render::use_color;
+use crate::{CliError, EXIT_OK, EXIT_TEST_FAILURES};
+
+/// Contract testing with Pact files: verify a provider against its consumers' pacts, and find
+/// breaking changes between two versions of a pact.
+#[derive(clap::Args)]
+#[command(after_help = "Examples:\n  \
+testmesh contract verify pacts/web-users.json --provider-base-url http://localhost:8080\n  \
+testmesh contract verify pacts/ --provider-base-url http://localhost:8080 --state-change-url http://localhost:8080/_pact/state\n  \
+testmesh contract diff pacts/v1/web-users.json pacts/v2/web-users.json\n  \
+testmesh contract diff old.json new.json --openapi openapi.yaml --json\n\n\
+Documentation: docs/contracts.md")]
+pub(crate) struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    Verify(VerifyArgs),
+    Diff(DiffArgs),
+}
+
+/// Replay every interaction of the pacts against a running provider and compare its answers with
+/// what the consumers expect.
+///
+/// Before each interaction its provider states are set up by POSTing
+/// {"state": NAME, "params": {…}, "action": "setup"} to --state-change-url (the Pact reference's
+/// request shape); the JSON the URL answers feeds ProviderState generators. Request generators
+/// (random values, UUIDs, dates, provider-state values) are applied, --header values replace the
+/// pact's headers of the same name, and the response is compared with the pact's matching rules.
+/// Messages are asked of the provider with POST {"description": …, "providerStates": […]} to
+/// --message-url (default: the provider base URL).
+///
+/// Pending interactions are reported but never fail the run. A provider that stops answering
+/// makes the remaining interactions errors; every interaction is still reported.
+#[derive(clap::Args)]
+#[command(after_help = "Examples:\n  \
+testmesh contract verify pacts/web-users.json --provider-base-url http://localhost:8080\n  \
+testmesh contract verify pacts/ --provider-base-url http://localhost:8080 \\\n      \
+--state-change-url http://localhost:8080/_pact/state --state-change-teardown\n  \
+testmesh contract verify web.json --provider-base-url https://staging.example.com --header 'Authorization: Bearer $TOKEN'\n  \
+testmesh contract verify web.json --provider-base-url http://localhost:8080 --filter-description '^get' --junit reports/pact.xml\n  \
+testmesh contract verify web.json --provider-base-url http://localhost:8080 --filter-state ''   # only interactions without states\n\n\
+Exit codes: 0 every interaction passed (pending ones may fail), 1 an interaction failed or could not be checked, \
+2 unreadable pact or bad arguments, 3 internal error.")]
+struct VerifyArgs {
+    /// Pact files, or directories whose *.json files are pacts.
+    #[arg(value_name = "PACT", required = true)]
+    pacts: Vec<PathBuf>,
+    /// Where the provider runs (may include a base path).
+    #[arg(long, value_name = "URL")]
+    provider_base_url: String,
+    /// Where provider states are set up (and torn down).
+    #[arg(long, value_name = "URL")]
+    state_change_url: Option<String>,
+    /// Send state changes as query parameters (state, action, one per param) instead of JSON.
+    #[arg(long)]
+    state_change_as_query: bool,
+    /// Also tear provider states down after each interaction ("action": "teardown").
+    #[arg(long)]
+    state_change_teardown: bool,
+    /// Add a header to every request to the provider, replacing the pact's (repeatable),
+    /// e.g. --header 'Authorization: Bearer abc'. Values are masked in reports.
+    #[arg(long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
+    headers: Vec<(String, String)>,
+    /// Verify only interactions whose description matches this regex.
+    #[arg(long, value_name = "REGEX")]
+    filter_description: Option<String>,
+    /// Verify only interactions with a provider state matching this regex ('' selects those
+    /// without states).
+    #[arg(long, value_name = "STATE")]
+    filter_state: Option<String>,
+    /// Verify only pacts of this consumer (repeatable).
+    #[arg(long = "filter-consumer", value_name = "NAME")]
+    filter_consumers: Vec<String>,
+    /// Where messages are asked for (default: the provider base URL).
+    #[arg(long, value_name = "URL")]
+    message_url: Option<String>,
+    /// Timeout of each request, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    timeout: f64,
+    /// Write a JUnit XML report (a testcase per interaction).
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Print the report as JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Compare two versions of a pact between the same consumer and provider and list what changed,
+/// each change with a severity (breaking, warning, info), the interaction and the path.
+///
+/// The question answered: would a consumer written against OLD still work with a provider that
+/// behaves as NEW says? A request that demands more (a new required field, header or parameter, a
+/// stricter matcher, fewer allowed values) or a response that promises less (a removed field, a
+/// changed type or status, a looser matcher) is breaking.
+///
+/// With --openapi, the NEW pact is also checked against the provider's OpenAPI document: routes
+/// that do not exist, requests that break the documented parameters or body, statuses that are not
+/// documented and response examples that break the documented schema.
+#[derive(clap::Args)]
+#[command(after_help = "Examples:\n  \
+testmesh contract diff pacts/v1/web-users.json pacts/v2/web-users.json\n  \
+testmesh contract diff old.json new.json --openapi openapi.yaml\n  \
+testmesh contract diff old.json new.json --json | jq '.diff.changes[] | select(.severity == \"breaking\")'\n\n\
+Exit codes: 0 no breaking change, 1 breaking changes, 2 unreadable input or pacts between different parties, 3 internal error.")]
+struct DiffArgs {
+    /// The earlier version of the pact.
+    #[arg(value_name = "OLD")]
+    old: PathBuf,
+    /// The later version.
+    #[arg(value_name = "NEW")]
+    new: PathBuf,
+    /// Also check NEW against the provider's OpenAPI document (YAML or JSON).
+    #[arg(long, value_name = "SPEC")]
+    openapi: Option<PathBuf>,
+    /// Print the changes as JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_header(text: &str) -> Result<(String, String), String> {
+    match text.split_once(':') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.trim().to_string()))
+        }
+        _ => Err(format!(
+            "expected 'NAME: VALUE' such as 'Authorization: Bearer abc', got '{text}'"
+        )),
+    }
+}
+
+pub(crate) fn run(args: Args) -> Result<u8, CliError> {
+    match args.command {
+        Command::Verify(args) => verify(args),
+        Command::Diff(args) => diff(args),
+    }
+}
+
+/// Reads and parses a pact; errors name the file and the line and column (syntax) or the JSON path
+/// (shape).
+fn load_pact(path: &Path) -> Result<Pact, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
+    parse_pact(&text).map_err(|e| CliError::Input(pact_error(path, &text, &e)))
+}
+
+fn pact_error(path: &Path, text: &str, error: &PactError) -> String {
+    let shown = path.display().to_string();
+    let PactError::Syntax {
+        line,
+        column,
+        message,
+    } = error
+    else {
+        return format!("{shown}: invalid pact: {error}");
+    };
+    // serde_json's message repeats the position; keep only what went wrong.
+    let what = message.split(" at line ").next().unwrap_or(message);
+    let mut out = format!("{shown}:{line}:{column}: malformed JSON: {what}");
+    let lines: Vec<&str> = text.lines().collect();
+    let width = line.to_string().len();
+    for n in line.saturating_sub(1).max(1)..=*line {
+        if let Some(source) = lines.get(n - 1) {
+            out.push_str(&format!("\n  {n:>width$} │ {source}"));
+        }
+    }
+    out.push_str(&format!(
+        "\n  {:>width$} │ {}^ here",
+        "",
+        " ".repeat(column.saturating_sub(1))
+    ));
+    out
+}
+
+/// Files and directories (their *.json files, sorted).
+fn pact_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect();
+            if found.is_empty() {
+                return Err(CliError::Input(format!(
+                    "{}: no *.json pact files in this directory",
+                    path.display()
+                )));
+            }
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(path.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn verify(args: VerifyArgs) -> Result<u8, CliError> {
+    let mut sources = Vec::new();
+    for path in pact_files(&args.pacts)? {
+        sources.push(PactSource {
+            source: path.display().to_string(),
+            pact: load_pact(&path)?,
+        });
+    }
+    let description = args
+        .filter_description
+        .as_deref()
+        .map(regex::Regex::new)
+        .transpose()
+        .map_err(|e| CliError::Input(format!("--filter-description: {e}")))?;
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        return Err(CliError::Input(
+            "--timeout: expected a positive number of seconds".into(),
+        ));
+    }
+    let mut options = VerifyOptions::new(&args.provider_base_url);
+    options.state_change_url = args.state_change_url;
+    options.state_change_as_query = args.state_change_as_query;
+    options.state_change_teardown = args.state_change_teardown;
+    options.headers = args.headers;
+    options.timeout = Duration::from_secs_f64(args.timeout);
+    options.message_url = args.message_url;
+    options.filter = InteractionFilter {
+        description,
+        state: args.filter_state,
+        consumers: args.filter_consumers,
+    };
+    let printer = Printer::new(!args.json);
+    let runtime = crate::run_cmd::runtime()?;
+    let report = runtime
+        .block_on(verify_pacts(&sources, &options, &|event| {
+            printer.on_event(event)
+        }))
+        .map_err(|e| CliError::Input(e.to_string()))?;
+    printer.finish();
+    if let Some(path) = &args.junit {
+        let xml = report
+            .to_junit()
+            .map_err(|e| CliError::Internal(format!("cannot write the JUnit report: {e}")))?;
+        write_file(path, &xml)?;
+        if !args.json {
+            eprintln!("wrote {}", path.display());
+        }
+    }
+    if args.json {
+        outln!("{}", report.to_json_string());
+    } else {
+        outln!("{}", printer.summary(&report));
+    }
+    Ok(if report.failed() {
+        EXIT_TEST_FAILURES
+    } else {
+        EXIT_OK
+    })
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| CliError::Input(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| CliError::Input(format!("cannot write {}: {e}", path.display())))
+}
+
+/// Live output of `contract verify`: a progress bar on a terminal, a line per interaction.
+struct Printer {
+    enabled: bool,
+    color: bool,
+    bar: Option<ProgressBar>,
+    current: Mutex<Option<String>>,
+}
+
+impl Printer {
+    fn new(enabled: bool) -> Self {
+        let tty = std::io::stdout().is_terminal();
+        Printer {
+            enabled,
+            color: use_color(tty),
+            bar: (enabled && tty).then(|| {
+                let bar = ProgressBar::new(0);
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "{spinner} [{bar:30}] {pos}/{len} interactions {elapsed} {wide_msg}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+                );
+                bar.enable_steady_tick(Duration::from_millis(120));
+                bar
+            }),
+            current: Mutex::new(None),
+        }
+    }
+
+    fn paint(&self, text: &str, code: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn print(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| out!("{text}")),
+            None => out!("{text}"),
+        }
+    }
+
+    fn on_event(&self, event: VerifyEvent<'_>) {
+        if !self.enabled {
+            return;
+        }
+        match event {
+            VerifyEvent::Started { total } => {
+                if let Some(bar) = &self.bar {
+                    bar.set_length(total as u64);
+                }
+            }
+            VerifyEvent::InteractionStarted {
+                consumer,
+                description,
+            } => {
+                let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+                if current.as_deref() != Some(consumer) {
+                    self.print(&format!("{}\n", self.paint(consumer, "1")));
+                    *current = Some(consumer.to_string());
+                }
+                if let Some(bar) = &self.bar {
+                    bar.set_message(description.to_string());
+                }
+            }
+            VerifyEvent::InteractionFinished { result, .. } => {
+                self.print(&self.result_block(result));
+                if let Some(bar) = &self.bar {
+                    bar.inc(1);
+                }
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+
+    fn result_block(&self, result: &InteractionResult) -> String {
+        let (mark, color) = match result.outcome {
+            Outcome::Passed => ("✓", "32"),
+            Outcome::Failed => ("✗", "31"),
+            Outcome::Error => ("!", "31"),
+            Outcome::Pending => ("○", "33"),
+            Outcome::Skipped => ("-", "2"),
+        };
+        let given = if result.provider_states.is_empty() {
+            String::new()
+        } else {
+            format!(" (given {})", result.provider_states.join(" and "))
+        };
+        let mut detail = vec![format_ms(result.duration)];
+        match result.outcome {
+            Outcome::Pending => detail.push("pending, does not fail the run".into()),
+            Outcome::Skipped => detail.push("skipped".into()),
+            Outcome::Error => detail.push("error".into()),
+            _ => {}
+        }
+        let mut out = format!(
+            "  {} {}{} {}\n",
+            self.paint(mark, color),
+            result.description,
+            given,
+            self.paint(&detail.join(", "), "2")
+        );
+        if result.outcome != Outcome::Passed {
+            for line in failure_lines(result) {
+                let line_color = if result.outcome.is_failure() {
+                    "31"
+                } else {
+                    "2"
+                };
+                out.push_str(&format!("      {}\n", self.paint(&line, line_color)));
+            }
+            if result.outcome.is_failure() || result.outcome == Outcome::Pending {
+                if let Some(request) = &result.request {
+                    out.push_str(&format!(
+                        "      request:  {} {}\n",
+                        request.method, request.url
+                    ));
+                }
+                if let Some(response) = &result.response {
+                    let body = response
+                        .body
+                        .as_deref()
+                        .map(|b| shorten(b, 300))
+                        .unwrap_or_default();
+                    out.push_str(&format!("      response: {} {body}\n", response.status));
+                }
+            }
+        }
+        for warning in &result.warnings {
+            out.push_str(&format!(
+                "      {} {warning}\n",
+                self.paint("generator:", "33")
+            ));
+        }
+        out
+    }
+
+    fn summary(&self, report: &VerificationReport) -> String {
+        let s = &report.summary;
+        let mut parts = vec![format!("{} passed", s.passed)];
+        if s.failed > 0 {
+            parts.push(self.paint(&format!("{} failed", s.failed), "31"));
+        }
+        if s.errors > 0 {
+            let noun = if s.errors == 1 { "error" } else { "errors" };
+            parts.push(self.paint(&format!("{} {noun}", s.errors), "31"));
+        }
+        if s.pending > 0 {
+            parts.push(self.paint(&format!("{} pending", s.pending), "33"));
+        }
+        if s.skipped > 0 {
+            parts.push(format!("{} skipped", s.skipped));
+        }
+        if s.filtered_out > 0 {
+            parts.push(format!("{} filtered out", s.filtered_out));
+        }
+        let (mark, color) = if report.failed() {
+            ("✗", "31")
+        } else {
+            ("✓", "32")
+        };
+        format!(
+            "\n{} {} interaction{} against {}: {} ({})",
+            self.paint(mark, color),
+            s.total,
+            if s.total == 1 { "" } else { "s" },
+            report.provider_base_url,
+            parts.join(", "),
+            format_ms(report.duration)
+        )
+    }
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    let one_line = text.replace('\n', " ");
+    if one_line.chars().count() <= max {
+        one_line
+    } else {
+        let cut: String = one_line.chars().take(max).collect();
+        format!("{cut}…")
+    }
+}
+
+fn diff(args: DiffArgs) -> Result<u8, CliError> {
+    let old = load_pact(&args.old)?;
+    let new = load_pact(&args.new)?;
+    let report = diff_pacts(&old, &new).map_err(|e| CliError::Input(e.to_string()))?;
+    let openapi = match &args.openapi {
+        None => None,
+        Some(path) => {
+            let api = testmesh_import::openapi::OpenApi::load(path)
+                .map_err(|e| CliError::Input(e.to_string()))?;
+            let changes = testmesh_import::pact::check_pact_against_openapi(&new, &api)
+                .map_err(|e| CliError::Input(e.to_string()))?;
+            Some((path.display().to_string(), changes))
+        }
+    };
+    let openapi_breaking = openapi
+        .as_ref()
+        .is_some_and(|(_, c)| c.iter().any(|c| c.severity == Severity::Breaking));
+    if args.json {
+        let mut document = json!({"old": args.old.display().to_string(), "new": args.new.display().to_string(), "diff": report});
+        if let Some((spec, changes)) = &openapi {
+            document["openapi"] = json!({"spec": spec, "changes": changes});
+        }
+        outln!(
+            "{}",
+            serde_json::to_string_pretty(&document)
+                .map_err(|e| CliError::Internal(format!("cannot serialise the changes: {e}")))?
+        );
+    } else {
+        let color = use_color(std::io::stdout().is_terminal());
+        outln!(
+            "{} → {}: {} → {}",
+            report.consumer,
+            report.provider,
+            args.old.display(),
+            args.new.display()
+        );
+        outln!("{}", change_lines(&report.changes, color));
+        if let Some((spec, changes)) = &openapi {
+            outln!("{} checked against {spec}:", args.new.display());
+            outln!("{}", change_lines(changes, color));
+        }
+        outln!(
+            "{}",
+            diff_summary(&report, openapi.as_ref().map(|(_, c)| c.as_slice()), color)
+        );
+    }
+    Ok(if report.has_breaking() || openapi_breaking {
+        EXIT_TEST_FAILURES
+    } else {
+        EXIT_OK
+    })
+}
+
+fn paint(color: bool, text: &str, code: &str) -> String {
+    if color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+fn change_lines(changes: &[Change], color: bool) -> String {
+    if changes.is_empty() {
+        return "  no changes".to_string();
+    }
+    let mut out = Vec::new();
+    let mut current: Option<&str> = None;
+    for change in changes {
+        if current != Some(change.interaction.as_str()) {
+            out.push(format!("  {}", change.interaction));
+            current = Some(&change.interaction);
+        }
+        let (mark, code) = match change.severity {
+            Severity::Breaking => ("✗ breaking", "31"),
+            Severity::Warning => ("! warning ", "33"),
+            Severity::Info => ("· info    ", "2"),
+        };
+        out.push(format!(
+            "    {} {}: {}  {}",
+            paint(color, mark, code),
+            change.location(),
+            change.message,
+            paint(color, &format!("[{}]", change.rule), "2")
+        ));
+    }
+    out.join("\n")
+}
+
+fn diff_summary(report: &DiffReport, openapi: Option<&[Change]>, color: bool) -> String {
+    let mut all: Vec<&Change> = report.changes.iter().collect();
+    if let Some(changes) = openapi {
+        all.extend(changes);
+    }
+    let count = |s| all.iter().filter(|c| c.severity == s).count();
+    let breaking = count(Severity::Breaking);
+    let (mark, code) = if breaking > 0 {
+        ("✗", "31")
+    } else {
+        ("✓", "32")
+    };
+    format!(
+        "\n{} {} change{}: {} breaking, {} warning{}, {} info",
+        paint(color, mark, code),
+        all.len(),
+        if all.len() == 1 { "" } else { "s" },
+        breaking,
+        count(Severity::Warning),
+        if count(Severity::Warning) == 1 {
+            ""
+        } else {
+            "s"
+        },
+        count(Severity::Info)
+    )
+}
