@@ -314,6 +314,36 @@ async fn insert_endpoints(
     Ok(ids)
 }
 
+/// Updates the row of endpoint `id` from its definition (and its position, when given); returns
+/// the rows changed (0 when there is no such endpoint).
+async fn update_endpoint_row(
+    conn: &mut sqlx::AnyConnection,
+    server_id: &str,
+    id: &str,
+    definition: &Value,
+    position: Option<i64>,
+) -> Result<u64> {
+    let (method, path, priority) = endpoint_columns(definition);
+    let mut sql = Sql::new("UPDATE mock_endpoints SET method = ");
+    sql.bind(method)
+        .push(", path = ")
+        .bind(path)
+        .push(", priority = ")
+        .bind(priority)
+        .push(", definition = ")
+        .bind(to_json_text(definition))
+        .push(", updated_at = ")
+        .bind(now_ms());
+    if let Some(position) = position {
+        sql.push(", position = ").bind(position);
+    }
+    sql.push(" WHERE mock_server_id = ")
+        .bind(server_id)
+        .push(" AND id = ")
+        .bind(id);
+    sql.execute(conn).await
+}
+
 impl Store {
     /// Creates a mock server (status `starting`) with its endpoints, in one transaction.
     pub async fn create_mock_server(
@@ -536,11 +566,33 @@ impl Store {
         server_id: &str,
         definitions: &[Value],
     ) -> Result<Vec<MockEndpoint>> {
+        // Rows are updated in place by id, not deleted and inserted again: a concurrent edit of
+        // one endpoint (the API while a running mock's endpoints are being saved) must still find
+        // its row.
         let mut tx = self.begin_write().await?;
-        let mut clear = Sql::new("DELETE FROM mock_endpoints WHERE mock_server_id = ");
-        clear.bind(server_id);
-        clear.execute(&mut *tx).await?;
-        insert_endpoints(&mut tx, server_id, 0, definitions).await?;
+        let mut kept = Vec::with_capacity(definitions.len());
+        for (position, definition) in definitions.iter().enumerate() {
+            let (id, definition) = with_id(definition)?;
+            let position = position as i64;
+            if update_endpoint_row(&mut tx, server_id, &id, &definition, Some(position)).await? == 0
+            {
+                insert_endpoints(&mut tx, server_id, position, &[definition]).await?;
+            }
+            kept.push(id);
+        }
+        let mut stale = Sql::new("DELETE FROM mock_endpoints WHERE mock_server_id = ");
+        stale.bind(server_id);
+        if !kept.is_empty() {
+            stale.push(" AND id NOT IN (");
+            for (i, id) in kept.iter().enumerate() {
+                if i > 0 {
+                    stale.push(", ");
+                }
+                stale.bind(id.as_str());
+            }
+            stale.push(")");
+        }
+        stale.execute(&mut *tx).await?;
         tx.commit().await?;
         self.mock_endpoints(server_id).await
     }
@@ -556,24 +608,11 @@ impl Store {
         if let Value::Object(object) = &mut definition {
             object.insert("id".into(), Value::String(endpoint_id.to_string()));
         }
-        let (method, path, priority) = endpoint_columns(&definition);
-        let mut sql = Sql::new("UPDATE mock_endpoints SET method = ");
-        sql.bind(method)
-            .push(", path = ")
-            .bind(path)
-            .push(", priority = ")
-            .bind(priority)
-            .push(", definition = ")
-            .bind(to_json_text(&definition))
-            .push(", updated_at = ")
-            .bind(now_ms())
-            .push(" WHERE mock_server_id = ")
-            .bind(server_id)
-            .push(" AND id = ")
-            .bind(endpoint_id);
-        if sql.execute(&self.pool).await? == 0 {
+        let mut conn = self.pool.acquire().await?;
+        if update_endpoint_row(&mut conn, server_id, endpoint_id, &definition, None).await? == 0 {
             return Err(Error::not_found("mock endpoint", endpoint_id));
         }
+        drop(conn);
         self.endpoints_by_id(server_id, &[endpoint_id.to_string()])
             .await?
             .pop()

@@ -445,27 +445,34 @@ impl MockHost {
         definition.id = Uuid::parse_str(id).ok();
         let (settings, endpoints) = split(&definition);
         let same_settings = settings == row.settings;
-        let row = self
-            .store
+        self.store
             .update_mock_server(workspace, id, &definition.name, &settings)
             .await?;
-        let stored = self.store.replace_mock_endpoints(id, &endpoints).await?;
-        if let Some(mock) = self.running(id) {
-            if same_settings && mock.name() == definition.name {
-                let defs = stored_definition(&row, &stored).map_err(|e| definition_error(&e))?;
-                mock.set_endpoints(defs.endpoints)
+        match self.running(id) {
+            // New endpoints for a running mock reach the store through the observer.
+            Some(mock) if same_settings && mock.name() == definition.name => {
+                mock.set_endpoints(definition.endpoints)
                     .map_err(|e| definition_error(&e))?;
-            } else {
+                self.flush().await;
+            }
+            Some(mock) => {
+                self.store.replace_mock_endpoints(id, &endpoints).await?;
                 let state = mock.state();
                 let _ = self.hub.stop(mock.id()).await;
                 self.store.replace_mock_state(id, &state).await?;
                 return self.start(workspace, id).await;
+            }
+            None => {
+                self.store.replace_mock_endpoints(id, &endpoints).await?;
             }
         }
         Ok(self.store.get_mock_server(workspace, id).await?)
     }
 
     /// Adds an endpoint (applied at once when the mock runs).
+    ///
+    /// A running mock is changed first and its change reaches the store through the observer, in
+    /// order with every other change it makes; writing the store here too would race with that.
     pub(crate) async fn add_endpoint(
         &self,
         workspace: &str,
@@ -473,20 +480,18 @@ impl MockHost {
         endpoint: testmesh_mock::EndpointDef,
     ) -> ApiResult<MockEndpoint> {
         self.store.get_mock_server(workspace, id).await?;
+        if let Some(mock) = self.running(id) {
+            let ids = mock
+                .add_endpoints(vec![endpoint])
+                .map_err(|e| definition_error(&e))?;
+            let added = ids.first().cloned().unwrap_or_default();
+            return self.saved_endpoint(id, &added).await;
+        }
         let value = serde_json::to_value(&endpoint).unwrap_or(Value::Null);
         let mut added = self.store.add_mock_endpoints(id, &[value]).await?;
-        let stored = added
+        added
             .pop()
-            .ok_or_else(|| ApiError::internal(&"the endpoint was not stored"))?;
-        if let Some(mock) = self.running(id) {
-            let mut def = endpoint;
-            def.id = Some(stored.id.clone());
-            if let Err(e) = mock.add_endpoints(vec![def]) {
-                let _ = self.store.delete_mock_endpoint(id, &stored.id).await;
-                return Err(definition_error(&e));
-            }
-        }
-        Ok(stored)
+            .ok_or_else(|| ApiError::internal(&"the endpoint was not stored"))
     }
 
     /// Replaces an endpoint (applied at once when the mock runs).
@@ -498,25 +503,24 @@ impl MockHost {
         endpoint: testmesh_mock::EndpointDef,
     ) -> ApiResult<MockEndpoint> {
         self.store.get_mock_server(workspace, id).await?;
+        if let Some(mock) = self.running(id) {
+            if !mock
+                .replace_endpoint(endpoint_id, endpoint)
+                .map_err(|e| definition_error(&e))?
+            {
+                return Err(testmesh_store::Error::NotFound {
+                    what: "mock endpoint",
+                    id: endpoint_id.to_string(),
+                }
+                .into());
+            }
+            return self.saved_endpoint(id, endpoint_id).await;
+        }
         let value = serde_json::to_value(&endpoint).unwrap_or(Value::Null);
-        let stored = self
+        Ok(self
             .store
             .update_mock_endpoint(id, endpoint_id, &value)
-            .await?;
-        if let Some(mock) = self.running(id) {
-            let found = mock
-                .replace_endpoint(endpoint_id, endpoint)
-                .map_err(|e| definition_error(&e))?;
-            if !found {
-                // The running mock lacked it (edited while stopped and not restarted): add it.
-                let mut def = testmesh_mock::load::endpoint_from_json(&stored.definition)
-                    .map_err(|e| definition_error(&e))?;
-                def.id = Some(endpoint_id.to_string());
-                mock.add_endpoints(vec![def])
-                    .map_err(|e| definition_error(&e))?;
-            }
-        }
-        Ok(stored)
+            .await?)
     }
 
     /// Deletes an endpoint (applied at once when the mock runs).
@@ -527,11 +531,30 @@ impl MockHost {
         endpoint_id: &str,
     ) -> ApiResult<()> {
         self.store.get_mock_server(workspace, id).await?;
-        self.store.delete_mock_endpoint(id, endpoint_id).await?;
         if let Some(mock) = self.running(id) {
-            mock.remove_endpoint(endpoint_id);
+            if !mock.remove_endpoint(endpoint_id) {
+                return Err(testmesh_store::Error::NotFound {
+                    what: "mock endpoint",
+                    id: endpoint_id.to_string(),
+                }
+                .into());
+            }
+            self.flush().await;
+            return Ok(());
         }
+        self.store.delete_mock_endpoint(id, endpoint_id).await?;
         Ok(())
+    }
+
+    /// An endpoint as stored once the running mock's queued changes are written.
+    async fn saved_endpoint(&self, id: &str, endpoint_id: &str) -> ApiResult<MockEndpoint> {
+        self.flush().await;
+        self.store
+            .mock_endpoints(id)
+            .await?
+            .into_iter()
+            .find(|e| e.id == endpoint_id)
+            .ok_or_else(|| ApiError::internal(&"the endpoint was not stored"))
     }
 
     /// Adds an endpoint answering `200 {}` to exactly this journaled request's method and path.
