@@ -153,6 +153,9 @@ pub(crate) struct Plan {
     pub(crate) store: Option<String>,
     /// Ports for mock servers started by flows.
     pub(crate) mock_ports: Option<RangeInclusive<u16>>,
+    /// Another sink for the run's events (`contract generate` collects exchanges with it); it
+    /// makes passed steps keep their request and response records.
+    pub(crate) observer: Option<Arc<dyn EventSink>>,
 }
 
 pub(crate) fn run(args: Args) -> Result<u8, CliError> {
@@ -201,6 +204,7 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
             Some(args.store.url()?)
         },
         mock_ports: args.mock_ports,
+        observer: None,
     };
     let runtime = runtime()?;
     execute(plan, &runtime)
@@ -268,6 +272,7 @@ pub(crate) fn execute(plan: Plan, runtime: &tokio::runtime::Runtime) -> Result<u
     });
     let mut sinks: Vec<Arc<dyn EventSink>> = vec![console.clone()];
     sinks.extend(recorder.as_ref().map(Recorder::sink));
+    sinks.extend(plan.observer.clone());
     let hub = mock_hub(plan.mock_ports.clone());
     let runner = Arc::new(Runner::new(
         registry(&hub),
@@ -280,10 +285,11 @@ pub(crate) fn execute(plan: Plan, runtime: &tokio::runtime::Runtime) -> Result<u
         fail_fast: plan.fail_fast.then_some(true),
         timeout: plan.timeout,
         // Passed steps' exchanges are only shown by the JSON report.
-        lean_records: !plan
-            .reports
-            .iter()
-            .any(|r| matches!(r, ReportSpec::Json(_))),
+        lean_records: plan.observer.is_none()
+            && !plan
+                .reports
+                .iter()
+                .any(|r| matches!(r, ReportSpec::Json(_))),
         ..RunOptions::default()
     });
     let started = Instant::now();

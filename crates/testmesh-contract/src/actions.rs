@@ -291,6 +291,12 @@ fn body_value(value: Option<&Value>, headers: &[(String, String)]) -> Option<Val
     }
 }
 
+/// An `http_request` step's records as an exchange (paths as sent); `None` when the response was
+/// cut or binary.
+pub fn observed_from_recorded(r: &RecordedExchange) -> Option<Observed> {
+    from_recorded(r, None)
+}
+
 /// An `http_request` step's records as an exchange; `None` when the response was cut or binary.
 fn from_recorded(r: &RecordedExchange, base: Option<&str>) -> Option<Observed> {
     if r.response.get("truncated").is_some() || r.response.get("body_encoding").is_some() {

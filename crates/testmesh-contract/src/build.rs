@@ -242,13 +242,22 @@ fn interaction(exchange: &Observed) -> Result<Interaction, PactError> {
         }
         let canonical = canonical_header(&lower);
         let value = if lower == "authorization" {
-            // Keep the scheme so the provider sees the kind of credentials; never the secret.
-            let scheme = value.split_whitespace().next().unwrap_or("Bearer");
+            // Keep the scheme (when the record still shows one: run records mask the whole
+            // value) so the provider sees the kind of credentials; never the secret.
             request.matching_rules.category_mut("header").add(
                 PathExpr::named(canonical),
                 RuleList::single(MatchingRule::Type),
             );
-            format!("{scheme} {REDACTED}")
+            match value.trim().split_once(char::is_whitespace) {
+                Some((scheme, _))
+                    if scheme
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+                {
+                    format!("{scheme} {REDACTED}")
+                }
+                _ => REDACTED.to_string(),
+            }
         } else {
             value.clone()
         };
