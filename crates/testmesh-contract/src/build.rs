@@ -431,9 +431,7 @@ fn iso_pattern(text: &str) -> Option<String> {
             {
                 pattern.push_str("XXX")
             }
-            z if z.len() == 5 && (z.starts_with('+') || z.starts_with('-')) => {
-                pattern.push_str("Z")
-            }
+            z if z.len() == 5 && (z.starts_with('+') || z.starts_with('-')) => pattern.push('Z'),
             _ => return None,
         }
         Some(pattern)

@@ -778,7 +778,7 @@ config_struct! {
         consumer = "consumer": required String,
         /// Provider name.
         provider = "provider": required String,
-        /// Consumer version.
+        /// Consumer version (default: the execution id, so runs never replace each other).
         version = "version": optional String,
         /// Also return the Pact JSON.
         export_json = "export_json": optional Tpl<bool>,
