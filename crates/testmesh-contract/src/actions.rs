@@ -439,7 +439,6 @@ impl Verify {
             .state_setup_url
             .clone()
             .filter(|u| !u.trim().is_empty());
-        options.state_change_teardown = options.state_change_url.is_some();
         options.headers = pairs(Some(&Value::Object(
             config
                 .headers

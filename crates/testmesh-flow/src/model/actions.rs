@@ -816,7 +816,8 @@ config_struct! {
         provider_base_url = "provider_base_url": required String,
         /// Provider version recorded with the result.
         provider_version = "provider_version": optional String,
-        /// Provider-state change URL: `POST {"state", "params", "action": "setup"|"teardown"}`.
+        /// Provider-state setup URL: `POST {"state", "params", "action": "setup"}` before each
+        /// interaction with states (the Pact reference's shape; no teardown, as the reference's default).
         state_setup_url = "state_setup_url" | "state_change_url": optional String,
         /// Headers added to every replayed request (an API key, say).
         headers = "headers": default IndexMap<String, Value>,
