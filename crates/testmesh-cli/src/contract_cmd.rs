@@ -1,9 +1,10 @@
-//! `testmesh contract`: verify pacts against a running provider, and find breaking changes between
+//! `testmesh contract`: generate pacts from consumer flows, verify pacts against a running provider, and find breaking changes between
 //! two versions of a pact (and against the provider's OpenAPI document).
 
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -15,14 +16,19 @@ use testmesh_contract::verify::{
 };
 use testmesh_contract::{Pact, PactError, diff_pacts, parse_pact, verify_pacts};
 
+use testmesh_flow::model::step::ContractHints;
+use testmesh_runner::{Event, EventSink, RecordedExchange, StepStatus};
+
 use crate::console::format_ms;
 use crate::render::use_color;
+use crate::run_cmd;
 use crate::{CliError, EXIT_OK, EXIT_TEST_FAILURES};
 
-/// Contract testing with Pact files: verify a provider against its consumers' pacts, and find
-/// breaking changes between two versions of a pact.
+/// Contract testing with Pact files: generate a consumer's pact from its flows, verify a provider
+/// against its consumers' pacts, and find breaking changes between two versions of a pact.
 #[derive(clap::Args)]
 #[command(after_help = "Examples:\n  \
+testmesh contract generate --consumer web --provider users-api flows/consumer/ -o pacts/web-users-api.json\n  \
 testmesh contract verify pacts/web-users.json --provider-base-url http://localhost:8080\n  \
 testmesh contract verify pacts/ --provider-base-url http://localhost:8080 --state-change-url http://localhost:8080/_pact/state\n  \
 testmesh contract diff pacts/v1/web-users.json pacts/v2/web-users.json\n  \
@@ -35,8 +41,168 @@ pub(crate) struct Args {
 
 #[derive(clap::Subcommand)]
 enum Command {
+    Generate(GenerateArgs),
     Verify(VerifyArgs),
     Diff(DiffArgs),
+}
+
+/// Run consumer flows and write the Pact (V4) their HTTP requests describe.
+///
+/// Every passed http_request step becomes an interaction (identical calls collapse into one);
+/// volatile response values get matching rules (UUIDs, ISO dates and timestamps, numeric ids,
+/// arrays of similar objects); a step's `contract:` hints set its description, provider states
+/// and matching rules. Only Content-Type, Accept and Authorization request headers are kept, and
+/// Authorization never with its credentials. Flows run one at a time, in the order given.
+#[derive(clap::Args)]
+#[command(after_help = "Examples:\n  \
+testmesh contract generate --consumer web --provider users-api flows/consumer/ -o pacts/web-users-api.json\n  \
+testmesh contract generate --consumer web --provider users-api checkout.yaml --var BASE_URL=http://localhost:8080 -o pact.json\n\n\
+Exit codes: 0 the pact was written, 1 a flow failed (nothing is written) or no request was made, \
+2 invalid flows or arguments, 3 internal error.")]
+struct GenerateArgs {
+    /// Flow files, directories or glob patterns (the consumer's flows).
+    #[arg(value_name = "FLOW", required = true)]
+    flows: Vec<String>,
+    /// The consumer's name.
+    #[arg(long)]
+    consumer: String,
+    /// The provider's name.
+    #[arg(long)]
+    provider: String,
+    /// Write the pact here (the flows' progress is printed on standard output).
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
+    /// Read variables from a dotenv file (repeatable; later files win).
+    #[arg(long, value_name = "FILE")]
+    env_file: Vec<PathBuf>,
+    /// Set a variable (repeatable), e.g. --var BASE_URL=http://localhost:8080.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_pair)]
+    vars: Vec<(String, String)>,
+    /// Set a variable whose value is masked in all output and in the pact (repeatable).
+    #[arg(long = "secret", value_name = "NAME=VALUE", value_parser = parse_pair)]
+    secrets: Vec<(String, String)>,
+}
+
+fn parse_pair(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
+        _ => Err(format!("expected NAME=VALUE, got `{text}`")),
+    }
+}
+
+/// Collects the passed http_request steps of a run, in order, with their flows' hints.
+struct Collector {
+    /// Step id → hints, by flow name.
+    hints: HashMap<String, HashMap<String, ContractHints>>,
+    flows: Mutex<HashMap<String, String>>,
+    exchanges: Mutex<Vec<RecordedExchange>>,
+}
+
+impl EventSink for Collector {
+    fn on_event(&self, event: Event<'_>) {
+        match event {
+            Event::FlowStarted {
+                execution_id, name, ..
+            } => {
+                lock(&self.flows).insert(execution_id.to_string(), name.to_string());
+            }
+            Event::StepFinished {
+                execution_id,
+                record,
+                ..
+            } if matches!(record.action.as_str(), "http_request" | "http")
+                && record.status == StepStatus::Passed =>
+            {
+                let (Some(request), Some(response)) = (&record.request, &record.response) else {
+                    return;
+                };
+                let flow = lock(&self.flows).get(execution_id).cloned();
+                let hints = flow
+                    .and_then(|f| self.hints.get(&f))
+                    .and_then(|h| h.get(&record.id))
+                    .cloned();
+                lock(&self.exchanges).push(RecordedExchange {
+                    step_id: record.id.clone(),
+                    step_name: record.name.clone(),
+                    hints,
+                    request: request.clone(),
+                    response: response.clone(),
+                });
+            }
+            _ => {}
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn generate(args: GenerateArgs) -> Result<u8, CliError> {
+    // The flows' `contract:` hints, by flow and step (files with errors are reported by the run).
+    let mut hints: HashMap<String, HashMap<String, ContractHints>> = HashMap::new();
+    for path in crate::files::expand(&args.flows)? {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        if let Some(flow) = testmesh_flow::load_str(&text).flow {
+            let by_step = hints.entry(flow.name.clone()).or_default();
+            for (_, steps) in flow.phases() {
+                testmesh_flow::Step::walk(steps, &mut |step| {
+                    if let Some(h) = &step.contract {
+                        by_step.insert(step.id.clone(), h.clone());
+                    }
+                });
+            }
+        }
+    }
+    let collector = Arc::new(Collector {
+        hints,
+        flows: Mutex::new(HashMap::new()),
+        exchanges: Mutex::new(Vec::new()),
+    });
+    let plan = run_cmd::Plan {
+        paths: args.flows.clone(),
+        variables: run_cmd::variables(&args.env_file, &args.vars, &args.secrets)?,
+        secrets: testmesh_runner::Secrets::new(args.secrets.iter().map(|(_, v)| v.clone())),
+        tags: Vec::new(),
+        exclude_tags: Vec::new(),
+        suites: Vec::new(),
+        // One at a time, so the interactions come in the order the flows were given.
+        jobs: 1,
+        fail_fast: false,
+        timeout: None,
+        reports: Vec::new(),
+        store: None,
+        mock_ports: None,
+        observer: Some(collector.clone()),
+    };
+    let runtime = run_cmd::runtime()?;
+    let code = run_cmd::execute(plan, &runtime)?;
+    if code != EXIT_OK {
+        eprintln!("✗ a flow did not pass; no pact was written");
+        return Ok(code);
+    }
+    let recorded = lock(&collector.exchanges).clone();
+    let exchanges: Vec<_> = recorded
+        .iter()
+        .filter_map(testmesh_contract::actions::observed_from_recorded)
+        .collect();
+    if exchanges.is_empty() {
+        eprintln!("✗ the flows made no HTTP request a pact could describe; no pact was written");
+        return Ok(EXIT_TEST_FAILURES);
+    }
+    let pact = testmesh_contract::pact_from_exchanges(&args.consumer, &args.provider, &exchanges)
+        .map_err(|e| CliError::Input(e.to_string()))?;
+    let text = pact.to_json_string();
+    write_file(&args.output, &format!("{text}\n"))?;
+    crate::write_stdout(&format!(
+        "wrote {} ({} interaction(s) from {} request(s))\n",
+        args.output.display(),
+        pact.interactions.len(),
+        exchanges.len()
+    ));
+    Ok(EXIT_OK)
 }
 
 /// Replay every interaction of the pacts against a running provider and compare its answers with
@@ -151,6 +317,7 @@ fn parse_header(text: &str) -> Result<(String, String), String> {
 
 pub(crate) fn run(args: Args) -> Result<u8, CliError> {
     match args.command {
+        Command::Generate(args) => generate(args),
         Command::Verify(args) => verify(args),
         Command::Diff(args) => diff(args),
     }

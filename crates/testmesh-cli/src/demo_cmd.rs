@@ -88,6 +88,7 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
             Some(args.store.url()?)
         },
         mock_ports: None,
+        observer: None,
     };
     let code = execute(plan, &runtime);
     drop(server);

@@ -13,6 +13,10 @@
 //!   [`VerificationReport`] (JSON, JUnit XML). Progress arrives through a callback.
 //! - [`diff_pacts`] ([`diff`]): breaking changes between two versions of a pact, each with a
 //!   [`Severity`], the interaction and the path.
+//! - [`pact_from_exchanges`] ([`build`]): a V4 pact from observed HTTP exchanges, with matching
+//!   rules inferred for volatile values and declared [`Hints`] applied.
+//! - [`actions`]: the flow actions `contract_generate` and `contract_verify`, keeping contracts
+//!   in a [`ContractRepository`] ([`MemoryRepository`] until a store is wired in).
 //!
 //! ```
 //! use testmesh_contract::{parse_pact, match_response, InteractionKind, HttpResponse, Body};
@@ -30,7 +34,9 @@
 //! # Ok::<(), testmesh_contract::PactError>(())
 //! ```
 
+pub mod actions;
 pub mod body;
+pub mod build;
 pub mod datetime;
 pub mod diff;
 pub mod error;
@@ -39,11 +45,13 @@ pub mod matching;
 pub mod model;
 pub mod path_expr;
 pub mod read;
+pub mod repository;
 pub mod rules;
 pub mod verify;
 mod write;
 
 pub use body::{Body, ContentType};
+pub use build::{Hints, Observed, ObservedRequest, ObservedResponse, pact_from_exchanges};
 pub use diff::{Change, DiffError, DiffReport, Severity, diff_pacts};
 pub use error::PactError;
 pub use matching::{Mismatch, MismatchKind, match_message, match_request, match_response};
@@ -52,6 +60,10 @@ pub use model::{
     Pact, Pacticipant, ProviderState, SpecVersion,
 };
 pub use read::{pact_from_json, parse_pact};
+pub use repository::{
+    ContractRepository, MemoryRepository, NewContract, NewVerification, RepoFuture,
+    RepositoryError, SavedContract,
+};
 pub use rules::{Combine, HttpStatus, MatchingRule, MatchingRules, RuleCategory, RuleList};
 pub use verify::{
     InteractionFilter, InteractionResult, Outcome, PactSource, VerificationReport, VerifyError,

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 use regex::Regex;
+use serde_json::Value;
 
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::interpolate::{self, faker_is_known, is_builtin};
@@ -187,6 +188,7 @@ impl<'a> Checker<'a> {
         }
         self.check_retry(step);
         self.check_outputs(step);
+        self.check_contract_hints(step);
         if let Some(action) = &step.action {
             self.check_action(step, action);
         }
@@ -246,6 +248,70 @@ impl<'a> Checker<'a> {
                         self.done_outputs.insert(name.as_str());
                     }
                 });
+            }
+        }
+    }
+
+    /// `contract:` hints: state shapes, rule locations and matcher shapes (the matchers themselves
+    /// are checked when `contract_generate` builds the pact).
+    fn check_contract_hints(&mut self, step: &'a Step) {
+        let Some(hints) = &step.contract else {
+            return;
+        };
+        let span = step.value_span("contract");
+        if !matches!(step.kind, Some(ActionKind::HttpRequest) | None) {
+            self.warn(
+                "contract-hints",
+                "`contract:` hints are read only on `http_request` steps",
+                span,
+            );
+        }
+        for (i, state) in hints.provider_states.iter().enumerate() {
+            let ok = match state {
+                Value::String(_) => true,
+                Value::Object(map) => {
+                    map.get("name").is_some_and(Value::is_string)
+                        && map
+                            .get("params")
+                            .is_none_or(|p| p.is_object() || p.is_null())
+                }
+                _ => false,
+            };
+            if !ok {
+                self.error(
+                    "invalid-value",
+                    format!(
+                        "contract.provider_states[{i}]: expected a state name or {{name, params}}"
+                    ),
+                    span,
+                );
+            }
+        }
+        for (location, rule) in &hints.matching_rules {
+            if let Err(message) = contract_rule_location(location) {
+                self.error(
+                    "invalid-value",
+                    format!("contract.matching_rules `{location}`: {message}"),
+                    span,
+                );
+            }
+            let shape_ok = |v: &Value| {
+                v.is_string()
+                    || v.as_object()
+                        .is_some_and(|m| m.get("match").is_some_and(Value::is_string))
+            };
+            let ok = match rule {
+                Value::Array(items) => !items.is_empty() && items.iter().all(shape_ok),
+                other => shape_ok(other),
+            };
+            if !ok {
+                self.error(
+                    "invalid-value",
+                    format!(
+                        "contract.matching_rules `{location}`: expected a matcher name, a `{{match: …}}` matcher or a list of them"
+                    ),
+                    span,
+                );
             }
         }
     }
@@ -722,6 +788,39 @@ impl<'a> Checker<'a> {
     fn error(&mut self, code: &'static str, message: impl Into<String>, span: Span) {
         self.diagnostics
             .push(Diagnostic::error(code, message, span));
+    }
+}
+
+/// Checks a `contract.matching_rules` location: `$…` (response body), or `request.`/`response.`
+/// followed by `body.$…`, `header.NAME`, `query.NAME` (request), `path` (request) or `status`
+/// (response).
+pub fn contract_rule_location(location: &str) -> Result<(), String> {
+    if location.starts_with('$') {
+        return Ok(());
+    }
+    let (part, rest) = location
+        .split_once('.')
+        .ok_or("expected `$.…` or `request.…`/`response.…`")?;
+    if part != "request" && part != "response" {
+        return Err("expected `$.…` or `request.…`/`response.…`".into());
+    }
+    let (category, name) = match rest.split_once('.') {
+        Some((c, n)) => (c, Some(n)),
+        None => (rest, None),
+    };
+    match (part, category, name) {
+        (_, "body", Some(n)) if n.starts_with('$') => Ok(()),
+        (_, "header", Some(n)) if !n.is_empty() => Ok(()),
+        ("request", "query", Some(n)) if !n.is_empty() => Ok(()),
+        ("request", "path", None) | ("response", "status", None) => Ok(()),
+        _ => Err(format!(
+            "unknown location; use {part}.body.$.field, {part}.header.Name{}",
+            if part == "request" {
+                ", request.query.name or request.path"
+            } else {
+                " or response.status"
+            }
+        )),
     }
 }
 

@@ -576,3 +576,41 @@ fn references_inside_defaults_are_rejected() {
     assert_eq!((severity, line), (E, 4));
     assert!(message.contains("a default is literal text"), "{message}");
 }
+
+#[test]
+fn contract_hints_are_checked() {
+    let ok = "name: x\nsteps:\n  - action: http_request\n    contract:\n      description: d\n      provider_state: s\n      provider_states: [t, {name: u, params: {id: 1}}]\n      matching_rules:\n        $.id: integer\n        response.header.X-Id: [type]\n        request.query.page: {match: regex, regex: \"^[0-9]+$\"}\n    config: {method: GET, url: http://x}\n";
+    assert!(findings(ok).is_empty(), "{:#?}", findings(ok));
+    let bad = "name: x\nsteps:\n  - action: http_request\n    contract:\n      provider_states: [3]\n      matching_rules:\n        response.query.a: type\n        $.b: 5\n    config: {method: GET, url: http://x}\n";
+    let all = findings(bad);
+    let messages: Vec<&str> = all.iter().map(|f| f.4.as_str()).collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("contract.provider_states[0]")),
+        "{messages:#?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("`response.query.a`: unknown location")),
+        "{messages:#?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("`$.b`: expected a matcher name")),
+        "{messages:#?}"
+    );
+    let typo = "name: x\nsteps:\n  - action: http_request\n    contract: {descripton: d}\n    config: {method: GET, url: http://x}\n";
+    assert!(
+        findings(typo).iter().any(|f| f.4.contains("descripton")),
+        "{:#?}",
+        findings(typo)
+    );
+    let (severity, _, _, _) = one(
+        "name: x\nsteps:\n  - action: log\n    contract: {description: d}\n    config: {message: m}\n",
+        "contract-hints",
+    );
+    assert_eq!(severity, W);
+}

@@ -14,7 +14,9 @@ use testmesh_flow::ActionKind;
 use testmesh_flow::model::actions::{
     MockServerConfigureConfig, MockServerStartConfig, MockServerVerifyConfig,
 };
-use testmesh_runner::{ActionCx, ActionFuture, ErrorKind, Handler, Outcome, Registry, StepError};
+use testmesh_runner::{
+    ActionCx, ActionFuture, ErrorKind, FlowState, Handler, Outcome, Registry, StepError,
+};
 use uuid::Uuid;
 
 use crate::definition::{EndpointDef, MockDefinition};
@@ -56,6 +58,25 @@ impl Drop for FlowMocks {
             let _ = self.hub.stop_now(id);
         }
     }
+}
+
+/// Every mock a flow run started, stopped or not, in start order: what `contract_generate` reads
+/// (a stopped mock's journal stays readable).
+#[derive(Default)]
+struct StartedMocks(Mutex<Vec<Arc<Mock>>>);
+
+impl StartedMocks {
+    fn push(&self, mock: Arc<Mock>) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(mock);
+    }
+}
+
+/// The mocks this flow run started with `mock_server_start` (running or stopped since), in start
+/// order.
+pub fn mocks_started_in(state: &FlowState) -> Vec<Arc<Mock>> {
+    state.get::<StartedMocks>().map_or_else(Vec::new, |s| {
+        s.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    })
 }
 
 fn flow_mocks(hub: &Arc<MockHub>, cx: &ActionCx) -> Arc<FlowMocks> {
@@ -149,6 +170,9 @@ impl Handler for Start {
                 )
                 .await
                 .map_err(hub_error)?;
+            cx.flow_state
+                .get_or_init(StartedMocks::default)
+                .push(mock.clone());
             if !keep_running {
                 flow_mocks(&self.hub, cx).ids().push(mock.id());
             }

@@ -49,6 +49,15 @@ pub struct JournalEntry {
     pub endpoint_id: Option<String>,
     /// The status sent; `None` for a fault (hang or dropped connection).
     pub status: Option<u16>,
+    /// The response headers sent, in order (lower-case names); empty for a fault.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub response_headers: Vec<(String, String)>,
+    /// The response body as text (base64 when not UTF-8), cut at the journal's `max_body_bytes`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub response_body: String,
+    /// True when `response_body` was cut.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub response_body_truncated: bool,
     /// Time from arrival to the answer (delays included), in milliseconds.
     pub duration_ms: f64,
     /// How the request was answered: `endpoint`, `unmatched`, `proxy`, `record`, `chaos`,

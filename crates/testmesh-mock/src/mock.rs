@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
+use base64::Engine;
 use bytes::Bytes;
 use chrono::Utc;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -806,6 +807,21 @@ impl Mock {
         } else {
             (request.body_text().into_owned(), false)
         };
+        let (response_body, response_body_truncated) = match outcome {
+            MockOutcome::Response(r) => {
+                let cut = &r.body[..r.body.len().min(cap)];
+                let text = match std::str::from_utf8(cut) {
+                    Ok(text) => text.to_string(),
+                    // Cut through a character: keep the whole ones.
+                    Err(e) if e.error_len().is_none() => {
+                        String::from_utf8_lossy(&cut[..e.valid_up_to()]).into_owned()
+                    }
+                    Err(_) => base64::engine::general_purpose::STANDARD.encode(cut),
+                };
+                (text, r.body.len() > cap)
+            }
+            MockOutcome::Fault(_) => (String::new(), false),
+        };
         let entry = JournalEntry {
             id: Uuid::new_v4(),
             time,
@@ -827,6 +843,21 @@ impl Mock {
             remote: request.remote.map(|a| a.to_string()),
             endpoint_id: note.endpoint_id,
             status: outcome.status(),
+            response_headers: match outcome {
+                MockOutcome::Response(r) => r
+                    .headers
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.as_str().to_string(),
+                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                        )
+                    })
+                    .collect(),
+                MockOutcome::Fault(_) => Vec::new(),
+            },
+            response_body,
+            response_body_truncated,
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
             outcome: note.outcome,
             fault: match outcome {

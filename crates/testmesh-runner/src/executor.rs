@@ -28,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::env::StepEnv;
 use crate::events::{Event, EventSink};
+use crate::exchanges::{HttpExchangeLog, RecordedExchange};
 use crate::handler::{ActionCx, FlowState, Outcome, Registry};
 use crate::record::{
     AssertionRecord, ErrorKind, FlowRecord, FlowStatus, StepError, StepRecord, StepStatus,
@@ -163,6 +164,9 @@ impl Runner {
             let timeout = literal(flow_config.and_then(|c| c.timeout.as_ref()))
                 .map(|t| options.timeout.map_or(t, |o| o.min(t)))
                 .or(options.timeout);
+            let state = Arc::new(FlowState::default());
+            let exchange_log =
+                builds_contract(flow).then(|| state.get_or_init(HttpExchangeLog::default));
             let run = FlowRun {
                 runner: self,
                 secrets: self.secrets.with(&options.secrets),
@@ -173,7 +177,8 @@ impl Runner {
                     .map(Path::to_path_buf)
                     .unwrap_or_default(),
                 deadline: timeout.map(|t| started + t),
-                state: Arc::new(FlowState::default()),
+                state: state.clone(),
+                exchange_log,
                 default_retry: flow_config
                     .and_then(|c| c.retry.clone())
                     .filter(|r| literal(r.enabled.as_ref()) != Some(false)),
@@ -327,6 +332,17 @@ fn producers(flow: &Flow) -> HashMap<String, String> {
     out
 }
 
+/// Whether a step of the flow generates a contract (from the run's HTTP exchanges).
+fn builds_contract(flow: &Flow) -> bool {
+    let mut found = false;
+    for (_, steps) in flow.phases() {
+        Step::walk(steps, &mut |step| {
+            found |= step.kind == Some(ActionKind::ContractGenerate);
+        });
+    }
+    found
+}
+
 /// Every root name read by the flow's templates and expressions.
 fn referenced_roots(flow: &Flow) -> HashSet<String> {
     let mut out = HashSet::new();
@@ -425,6 +441,8 @@ struct FlowRun<'r> {
     /// Names some template or expression of the flow reads: only these steps' whole results are
     /// kept for later steps (named outputs always are), so long flows do not hold every response.
     referenced: HashSet<String>,
+    /// The run's HTTP exchanges, kept when the flow builds a contract from them.
+    exchange_log: Option<Arc<HttpExchangeLog>>,
 }
 
 /// How a list of steps ended.
@@ -435,6 +453,19 @@ struct StepsOutcome {
 }
 
 impl FlowRun<'_> {
+    /// Keeps a passed `http_request` step's exchange for `contract_generate`.
+    fn record_exchange(&self, step: &Step, request: Value, response: Value) {
+        if let Some(log) = &self.exchange_log {
+            log.push(RecordedExchange {
+                step_id: step.id.clone(),
+                step_name: step.name.clone(),
+                hints: step.contract.clone(),
+                request,
+                response,
+            });
+        }
+    }
+
     /// True once the run was cancelled (never during teardown).
     fn cancelled(&self) -> bool {
         self.cancellable
@@ -666,6 +697,21 @@ impl FlowRun<'_> {
         let lean = self.options.lean_records
             && error.is_none()
             && outcome.as_ref().is_some_and(|o| o.exchange.is_some());
+        let record_exchange = error.is_none()
+            && step.kind == Some(ActionKind::HttpRequest)
+            && self.exchange_log.is_some();
+        if lean
+            && record_exchange
+            && let Some(o) = outcome.as_mut()
+            && let Some(build) = o.exchange.take()
+        {
+            let e = build(&o.result);
+            self.record_exchange(
+                step,
+                masked(secrets, e.request),
+                masked(secrets, e.response),
+            );
+        }
         let (request, response, result_copy) = match outcome.as_mut() {
             Some(o) if !lean => {
                 let exchange = o.exchange.take().map(|build| build(&o.result));
@@ -675,6 +721,9 @@ impl FlowRun<'_> {
                         Some(masked(secrets, e.response)),
                     )
                 });
+                if record_exchange && let (Some(request), Some(response)) = (&request, &response) {
+                    self.record_exchange(step, request.clone(), response.clone());
+                }
                 (request, response, Some(masked(secrets, o.result.clone())))
             }
             _ => (None, None, None),

@@ -100,6 +100,14 @@ impl FlowState {
         values.insert(TypeId::of::<T>(), value.clone());
         value
     }
+
+    /// The value of type `T` for this flow run, if some step created it.
+    pub fn get<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        let values = self.values.lock().unwrap_or_else(|e| e.into_inner());
+        values
+            .get(&TypeId::of::<T>())
+            .and_then(|v| Arc::clone(v).downcast::<T>().ok())
+    }
 }
 
 /// Leaf actions by kind.

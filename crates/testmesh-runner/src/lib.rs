@@ -8,12 +8,14 @@ pub mod actions;
 mod data_file;
 pub mod env;
 pub mod events;
+pub mod exchanges;
 pub mod executor;
 pub mod handler;
 pub mod record;
 pub mod secrets;
 
 pub use events::{Event, EventSink, EventSinks, NoEvents};
+pub use exchanges::{HttpExchangeLog, RecordedExchange};
 pub use executor::{FlowLibrary, RunOptions, Runner};
 pub use handler::{
     ActionCx, ActionFuture, Exchange, ExchangeRecords, FlowState, Handler, Outcome, Registry,

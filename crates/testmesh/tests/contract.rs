@@ -361,3 +361,108 @@ fn help_teaches_with_examples() {
             "Exit codes: 0 no breaking change, 1 breaking changes",
         ));
 }
+
+#[test]
+fn generate_runs_consumer_flows_writes_a_pact_that_verifies_and_exits_1_on_a_failed_flow() {
+    let (base, _) = provider(false);
+    let dir = tempfile::tempdir().unwrap();
+    let flow = write(
+        &dir,
+        "consumer.yaml",
+        r#"
+name: web consumer
+steps:
+  - id: alice
+    name: get user 1
+    action: http_request
+    contract:
+      provider_state: a user exists
+      matching_rules:
+        $.name: type
+    config:
+      method: GET
+      url: "${BASE_URL}/users/1"
+      headers: {Accept: application/json, Authorization: "Bearer ${TOKEN}"}
+    assert: [status == 200]
+  - id: again
+    name: get user 1
+    action: http_request
+    contract: {provider_state: a user exists}
+    config: {method: GET, url: "${BASE_URL}/users/1", headers: {Accept: application/json, Authorization: "Bearer ${TOKEN}"}}
+"#,
+    );
+    let out = dir.path().join("pacts/web-users.json");
+    testmesh()
+        .args([
+            "contract",
+            "generate",
+            "--consumer",
+            "web",
+            "--provider",
+            "users",
+        ])
+        .arg(&flow)
+        .args([
+            "--var",
+            &format!("BASE_URL={base}"),
+            "--secret",
+            "TOKEN=t0p-s3cret",
+        ])
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(0)
+        .stdout(contains("wrote"))
+        .stdout(contains("1 interaction(s) from 2 request(s)"));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(!text.contains("t0p-s3cret"), "{text}");
+    let pact: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(pact["metadata"]["pactSpecification"]["version"], "4.0");
+    let interaction = &pact["interactions"][0];
+    assert_eq!(interaction["type"], "Synchronous/HTTP");
+    assert_eq!(interaction["description"], "get user 1");
+    assert_eq!(interaction["providerStates"][0]["name"], "a user exists");
+    assert_eq!(
+        interaction["response"]["matchingRules"]["body"]["$.id"]["matchers"][0]["match"],
+        "integer"
+    );
+    // Our own verifier passes it against the same provider, and fails a broken one.
+    testmesh()
+        .args(["contract", "verify"])
+        .arg(&out)
+        .args(["--provider-base-url", &base])
+        .assert()
+        .code(0);
+    let (broken, _) = provider(true);
+    testmesh()
+        .args(["contract", "verify"])
+        .arg(&out)
+        .args(["--provider-base-url", &broken])
+        .assert()
+        .code(1)
+        .stdout(contains("$.id"));
+
+    // A failing flow writes nothing and exits 1.
+    let failing = write(
+        &dir,
+        "failing.yaml",
+        "name: failing\nsteps:\n  - action: http_request\n    config: {method: GET, url: \"${BASE_URL}/users/1\"}\n    assert: [status == 500]\n",
+    );
+    let out2 = dir.path().join("never.json");
+    testmesh()
+        .args([
+            "contract",
+            "generate",
+            "--consumer",
+            "web",
+            "--provider",
+            "users",
+        ])
+        .arg(&failing)
+        .args(["--var", &format!("BASE_URL={base}"), "-o"])
+        .arg(&out2)
+        .assert()
+        .code(1)
+        .stderr(contains("no pact was written"));
+    assert!(!out2.exists());
+}

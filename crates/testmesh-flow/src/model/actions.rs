@@ -778,12 +778,29 @@ config_struct! {
         consumer = "consumer": required String,
         /// Provider name.
         provider = "provider": required String,
-        /// Consumer version.
+        /// Consumer version (default: the execution id, so runs never replace each other).
         version = "version": optional String,
         /// Also return the Pact JSON.
         export_json = "export_json": optional Tpl<bool>,
-        /// Write the Pact file here.
+        /// Also write the Pact file here (atomically; relative to the flow file).
         output_file = "output_file" | "output": optional String,
+        /// Where the interactions come from: `auto` (default: the run's `http_request` steps that
+        /// went to a mock this run started; else those mocks' matched journal entries; else every
+        /// `http_request` step), `requests` (every passed `http_request` step of the run) or
+        /// `mocks` (the matched requests in the journals of the mocks this run started).
+        from = "from": optional ContractSource,
+    }
+}
+
+string_enum! {
+    /// Where `contract_generate` takes its interactions from.
+    pub enum ContractSource {
+        /// Requests to this run's mocks, else the mocks' journals, else every request.
+        Auto = "auto",
+        /// Every passed `http_request` step of the run.
+        Requests = "requests",
+        /// The matched requests in the journals of the mocks this run started.
+        Mocks = "mocks",
     }
 }
 
@@ -799,8 +816,14 @@ config_struct! {
         provider_base_url = "provider_base_url": required String,
         /// Provider version recorded with the result.
         provider_version = "provider_version": optional String,
-        /// Provider-state change URL.
+        /// Provider-state setup URL: `POST {"state", "params", "action": "setup"}` before each
+        /// interaction with states (the Pact reference's shape; no teardown, as the reference's default).
         state_setup_url = "state_setup_url" | "state_change_url": optional String,
+        /// Headers added to every replayed request (an API key, say).
+        headers = "headers": default IndexMap<String, Value>,
+        /// Fail the step when verification fails (default `false`: the result's `status` says
+        /// `failed` and flows assert on it, as the original did).
+        fail_on_mismatch = "fail_on_mismatch": optional Tpl<bool>,
         /// Compare with this earlier contract for breaking changes.
         previous_contract_id = "previous_contract_id": optional String,
     }

@@ -55,6 +55,8 @@ pub struct Step {
     pub error_steps: Vec<Step>,
     /// Step tags, for filtering.
     pub tags: Vec<String>,
+    /// How `contract_generate` describes the exchange this step makes.
+    pub contract: Option<ContractHints>,
     /// The whole step mapping.
     pub span: Span,
     /// The `action:` value.
@@ -101,6 +103,27 @@ config_struct! {
         error_steps = "error_steps": default Vec<Step>,
         /// Tags for filtering.
         tags = "tags": default Vec<String>,
+        /// Contract hints for `contract_generate`: `description`, `provider_state(s)`, `matching_rules`.
+        contract = "contract": optional ContractHints,
+    }
+}
+
+config_struct! {
+    /// How `contract_generate` describes the exchange a step makes (`contract:` on a step).
+    "contract hints"
+    pub struct ContractHints {
+        /// The interaction's description (default: the step's name, else `METHOD /path`).
+        description = "description": optional String,
+        /// The provider state the interaction needs.
+        provider_state = "provider_state": optional String,
+        /// Several provider states: names, or `{name, params}` mappings.
+        provider_states = "provider_states": default Vec<Value>,
+        /// Matching rules that replace the inferred ones, by location: `$.id` (response body),
+        /// `response.body.$.id`, `request.body.$.name`, `response.header.X-Id`, `request.query.page`,
+        /// `request.path`, `response.status`; each a matcher name (`type`, `uuid`, `integer`, …), a
+        /// Pact matcher (`{match: regex, regex: "^[a-z]+$"}`) or a list of them, or `none` to keep
+        /// the recorded value exact.
+        matching_rules = "matching_rules": default IndexMap<String, Value>,
     }
 }
 
@@ -169,6 +192,7 @@ fn decode_step(node: &Node, cx: &mut Decoder) -> Option<Step> {
         on_error: fields.on_error,
         error_steps: fields.error_steps,
         tags: fields.tags,
+        contract: fields.contract,
         span: node.span,
         action_span: fields.action.span,
         value_spans: node
