@@ -1,5 +1,7 @@
-//! `testmesh contract`: generate pacts from consumer flows, verify pacts against a running provider, and find breaking changes between
-//! two versions of a pact (and against the provider's OpenAPI document).
+//! `testmesh contract`: generate pacts from consumer flows, verify pacts against a running
+//! provider, find breaking changes between two versions of a pact (and against the provider's
+//! OpenAPI document), and keep contracts in the local store: import, export, list, and
+//! `can-i-deploy` from stored verifications.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
@@ -15,11 +17,13 @@ use testmesh_contract::verify::{
     VerifyOptions, failure_lines,
 };
 use testmesh_contract::{Pact, PactError, diff_pacts, parse_pact, verify_pacts};
+use testmesh_store::{ContractFilter, ContractSource, DEFAULT_WORKSPACE_ID, PactOrigin, Store};
 
 use testmesh_flow::model::step::ContractHints;
 use testmesh_runner::{Event, EventSink, RecordedExchange, StepStatus};
 
 use crate::console::format_ms;
+use crate::history::{StoreArgs, shown_url};
 use crate::render::use_color;
 use crate::run_cmd;
 use crate::{CliError, EXIT_OK, EXIT_TEST_FAILURES};
@@ -32,7 +36,11 @@ testmesh contract generate --consumer web --provider users-api flows/consumer/ -
 testmesh contract verify pacts/web-users.json --provider-base-url http://localhost:8080\n  \
 testmesh contract verify pacts/ --provider-base-url http://localhost:8080 --state-change-url http://localhost:8080/_pact/state\n  \
 testmesh contract diff pacts/v1/web-users.json pacts/v2/web-users.json\n  \
-testmesh contract diff old.json new.json --openapi openapi.yaml --json\n\n\
+testmesh contract diff old.json new.json --openapi openapi.yaml --json\n  \
+testmesh contract import pacts/web-users.json --version 1.4.0\n  \
+testmesh contract list\n  \
+testmesh contract verify --contract 3f2b… --provider-version 2.1.0 --provider-base-url http://localhost:8080\n  \
+testmesh contract can-i-deploy --pacticipant web --version 1.4.0\n\n\
 Documentation: docs/contracts.md")]
 pub(crate) struct Args {
     #[command(subcommand)]
@@ -44,6 +52,106 @@ enum Command {
     Generate(GenerateArgs),
     Verify(VerifyArgs),
     Diff(DiffArgs),
+    Import(ImportArgs),
+    Export(ExportArgs),
+    List(ListArgs),
+    CanIDeploy(CanIDeployArgs),
+}
+
+/// Store Pact files (specification 1 to 4) as contracts, written as Pact V4.
+///
+/// The consumer version is --version, else the pact's metadata.consumerVersion, else
+/// imported-<unix seconds>. Importing the same consumer, provider and version again replaces that
+/// contract; its stored verifications are dropped when the content changed.
+#[derive(clap::Args)]
+#[command(
+    disable_version_flag = true,
+    after_help = "Examples:\n  \
+testmesh contract import pacts/web-users.json --version 1.4.0\n  \
+testmesh contract import pacts/   # every *.json file\n  \
+testmesh contract import web.json --database-url postgres://testmesh@db/testmesh\n\n\
+Exit codes: 0 imported, 2 unreadable or malformed pact, 3 internal error."
+)]
+struct ImportArgs {
+    /// Pact files, or directories whose *.json files are pacts.
+    #[arg(value_name = "PACT", required = true)]
+    pacts: Vec<PathBuf>,
+    /// The consumer version to store them under.
+    #[arg(long, value_name = "VERSION")]
+    version: Option<String>,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+/// Write a stored contract as a Pact V4 file.
+#[derive(clap::Args)]
+#[command(after_help = "Examples:\n  \
+testmesh contract export 3f2b8c1e-… -o pacts/web-users.json\n  \
+testmesh contract export 3f2b8c1e-… | jq '.interactions | length'\n\n\
+Exit codes: 0 written, 2 unknown contract or unwritable file, 3 internal error.")]
+struct ExportArgs {
+    /// The contract's id (see `testmesh contract list`).
+    #[arg(value_name = "ID")]
+    id: String,
+    /// Where to write it (default: standard output).
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+/// List stored contracts, newest first, with their last verification.
+#[derive(clap::Args)]
+#[command(after_help = "Examples:\n  \
+testmesh contract list\n  \
+testmesh contract list --consumer web --json")]
+struct ListArgs {
+    /// Only this consumer.
+    #[arg(long, value_name = "NAME")]
+    consumer: Option<String>,
+    /// Only this provider.
+    #[arg(long, value_name = "NAME")]
+    provider: Option<String>,
+    /// At most this many.
+    #[arg(long, default_value_t = 50)]
+    limit: i64,
+    /// Print them as JSON.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+/// Whether a version of a consumer or provider can be deployed, from stored verifications.
+///
+/// A consumer version is deployable when every contract of it has a passed verification (against
+/// --provider-version when given, else its latest verification passed). A provider version is
+/// deployable when the latest contract of every consumer has a passed verification against it.
+/// An unknown pacticipant, or a consumer version without contracts, is not deployable.
+#[derive(clap::Args)]
+#[command(
+    disable_version_flag = true,
+    after_help = "Examples:\n  \
+testmesh contract can-i-deploy --pacticipant web --version 1.4.0\n  \
+testmesh contract can-i-deploy --pacticipant web --version 1.4.0 --provider-version 2.1.0\n  \
+testmesh contract can-i-deploy --pacticipant users-api --version 2.1.0 --json\n\n\
+Exit codes: 0 deployable, 1 not deployable, 2 bad arguments, 3 internal error."
+)]
+struct CanIDeployArgs {
+    /// The consumer or provider to deploy.
+    #[arg(long, value_name = "NAME")]
+    pacticipant: String,
+    /// Its version.
+    #[arg(long, value_name = "VERSION")]
+    version: String,
+    /// For a consumer: the provider version it will meet.
+    #[arg(long, value_name = "VERSION")]
+    provider_version: Option<String>,
+    /// Print the verdict as JSON.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 /// Run consumer flows and write the Pact (V4) their HTTP requests describe.
@@ -218,6 +326,10 @@ fn generate(args: GenerateArgs) -> Result<u8, CliError> {
 ///
 /// Pending interactions are reported but never fail the run. A provider that stops answering
 /// makes the remaining interactions errors; every interaction is still reported.
+///
+/// With --contract ID (instead of PACT files) the stored contract is verified and the result is
+/// stored as its verification of --provider-version, which `can-i-deploy` reads. Pact files are
+/// only verified, never stored: import them first to keep their verifications.
 #[derive(clap::Args)]
 #[command(after_help = "Examples:\n  \
 testmesh contract verify pacts/web-users.json --provider-base-url http://localhost:8080\n  \
@@ -225,13 +337,27 @@ testmesh contract verify pacts/ --provider-base-url http://localhost:8080 \\\n  
 --state-change-url http://localhost:8080/_pact/state --state-change-teardown\n  \
 testmesh contract verify web.json --provider-base-url https://staging.example.com --header 'Authorization: Bearer $TOKEN'\n  \
 testmesh contract verify web.json --provider-base-url http://localhost:8080 --filter-description '^get' --junit reports/pact.xml\n  \
-testmesh contract verify web.json --provider-base-url http://localhost:8080 --filter-state ''   # only interactions without states\n\n\
+testmesh contract verify web.json --provider-base-url http://localhost:8080 --filter-state ''   # only interactions without states\n  \
+testmesh contract verify --contract 3f2b8c1e-… --provider-version 2.1.0 --provider-base-url http://localhost:8080\n\n\
 Exit codes: 0 every interaction passed (pending ones may fail), 1 an interaction failed or could not be checked, \
 2 unreadable pact or bad arguments, 3 internal error.")]
 struct VerifyArgs {
     /// Pact files, or directories whose *.json files are pacts.
-    #[arg(value_name = "PACT", required = true)]
+    #[arg(value_name = "PACT", required_unless_present = "contract")]
     pacts: Vec<PathBuf>,
+    /// Verify this stored contract and store the result (see `testmesh contract list`).
+    #[arg(
+        long,
+        value_name = "ID",
+        conflicts_with = "pacts",
+        requires = "provider_version"
+    )]
+    contract: Option<String>,
+    /// The provider version verified, stored with the result (with --contract).
+    #[arg(long, value_name = "VERSION", requires = "contract")]
+    provider_version: Option<String>,
+    #[command(flatten)]
+    store: StoreArgs,
     /// Where the provider runs (may include a base path).
     #[arg(long, value_name = "URL")]
     provider_base_url: String,
@@ -320,6 +446,10 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
         Command::Generate(args) => generate(args),
         Command::Verify(args) => verify(args),
         Command::Diff(args) => diff(args),
+        Command::Import(args) => import(args),
+        Command::Export(args) => export(args),
+        Command::List(args) => list(args),
+        Command::CanIDeploy(args) => can_i_deploy(args),
     }
 }
 
@@ -386,7 +516,22 @@ fn pact_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
 }
 
 fn verify(args: VerifyArgs) -> Result<u8, CliError> {
+    let runtime = crate::run_cmd::runtime()?;
     let mut sources = Vec::new();
+    let stored = match &args.contract {
+        Some(id) => {
+            let store = runtime.block_on(open_store(&args.store))?;
+            let (_, pact) = runtime
+                .block_on(store.load_pact(DEFAULT_WORKSPACE_ID, id))
+                .map_err(|e| store_error(&e))?;
+            sources.push(PactSource {
+                source: format!("contract {id}"),
+                pact,
+            });
+            Some((store, id.clone()))
+        }
+        None => None,
+    };
     for path in pact_files(&args.pacts)? {
         sources.push(PactSource {
             source: path.display().to_string(),
@@ -417,7 +562,6 @@ fn verify(args: VerifyArgs) -> Result<u8, CliError> {
         consumers: args.filter_consumers,
     };
     let printer = Printer::new(!args.json);
-    let runtime = crate::run_cmd::runtime()?;
     let report = runtime
         .block_on(verify_pacts(&sources, &options, &|event| {
             printer.on_event(event)
@@ -433,6 +577,24 @@ fn verify(args: VerifyArgs) -> Result<u8, CliError> {
             eprintln!("wrote {}", path.display());
         }
     }
+    if let (Some((store, id)), Some(version)) = (&stored, &args.provider_version) {
+        let verification = runtime
+            .block_on(store.record_verification_report(
+                DEFAULT_WORKSPACE_ID,
+                id,
+                version,
+                &report,
+                None,
+            ))
+            .map_err(|e| CliError::Internal(format!("cannot store the verification: {e}")))?;
+        if !args.json {
+            eprintln!(
+                "stored verification {} ({}) of contract {id} against provider version {version}",
+                verification.info.id,
+                verification.info.status.as_str()
+            );
+        }
+    }
     if args.json {
         outln!("{}", report.to_json_string());
     } else {
@@ -442,6 +604,236 @@ fn verify(args: VerifyArgs) -> Result<u8, CliError> {
         EXIT_TEST_FAILURES
     } else {
         EXIT_OK
+    })
+}
+
+async fn open_store(args: &StoreArgs) -> Result<Store, CliError> {
+    let url = args.url()?;
+    Store::open(&url)
+        .await
+        .map_err(|e| CliError::Input(format!("cannot open {}: {e}", shown_url(&url))))
+}
+
+fn store_error(error: &testmesh_store::Error) -> CliError {
+    match error {
+        testmesh_store::Error::NotFound { .. } | testmesh_store::Error::Invalid { .. } => {
+            CliError::Input(error.to_string())
+        }
+        other => CliError::Internal(other.to_string()),
+    }
+}
+
+/// The consumer version of an imported file: --version, `metadata.consumerVersion`, or
+/// `imported-<unix seconds>`.
+fn import_version(given: Option<&str>, text: &str) -> String {
+    given
+        .map(str::to_string)
+        .or_else(|| {
+            serde_json::from_str::<serde_json::Value>(text)
+                .ok()?
+                .pointer("/metadata/consumerVersion")?
+                .as_str()
+                .filter(|v| !v.trim().is_empty())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| format!("imported-{}", chrono::Utc::now().timestamp()))
+}
+
+fn import(args: ImportArgs) -> Result<u8, CliError> {
+    // Every file is read and checked before anything is stored.
+    let mut pacts = Vec::new();
+    for path in pact_files(&args.pacts)? {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
+        let pact = parse_pact(&text).map_err(|e| CliError::Input(pact_error(&path, &text, &e)))?;
+        let version = import_version(args.version.as_deref(), &text);
+        pacts.push((path, pact, version));
+    }
+    let runtime = crate::run_cmd::runtime()?;
+    runtime.block_on(async {
+        let store = open_store(&args.store).await?;
+        for (path, pact, version) in &pacts {
+            let origin = PactOrigin {
+                version: version.clone(),
+                source: ContractSource::Imported,
+                flow_id: None,
+                execution_id: None,
+            };
+            let contract = store
+                .save_pact(DEFAULT_WORKSPACE_ID, pact, &origin)
+                .await
+                .map_err(|e| store_error(&e))?;
+            let c = &contract.info;
+            outln!(
+                "imported {}: {} → {} {} ({} interactions) as {}",
+                path.display(),
+                c.consumer,
+                c.provider,
+                c.version,
+                c.interaction_count,
+                c.id
+            );
+        }
+        Ok(EXIT_OK)
+    })
+}
+
+fn export(args: ExportArgs) -> Result<u8, CliError> {
+    let runtime = crate::run_cmd::runtime()?;
+    let contract = runtime.block_on(async {
+        let store = open_store(&args.store).await?;
+        store
+            .get_contract(DEFAULT_WORKSPACE_ID, &args.id)
+            .await
+            .map_err(|e| store_error(&e))
+    })?;
+    let text = serde_json::to_string_pretty(&contract.pact)
+        .map_err(|e| CliError::Internal(e.to_string()))?;
+    match &args.output {
+        Some(path) => {
+            write_file(path, &format!("{text}\n"))?;
+            eprintln!(
+                "wrote {} ({} → {} {}, Pact V4)",
+                path.display(),
+                contract.info.consumer,
+                contract.info.provider,
+                contract.info.version
+            );
+        }
+        None => outln!("{text}"),
+    }
+    Ok(EXIT_OK)
+}
+
+fn list(args: ListArgs) -> Result<u8, CliError> {
+    if args.limit < 1 {
+        return Err(CliError::Input("--limit must be at least 1".into()));
+    }
+    let runtime = crate::run_cmd::runtime()?;
+    let page = runtime.block_on(async {
+        let store = open_store(&args.store).await?;
+        store
+            .list_contracts(
+                DEFAULT_WORKSPACE_ID,
+                &ContractFilter {
+                    consumer: args.consumer.clone(),
+                    provider: args.provider.clone(),
+                    limit: Some(args.limit),
+                    offset: None,
+                },
+            )
+            .await
+            .map_err(|e| store_error(&e))
+    })?;
+    if args.json {
+        let text = serde_json::to_string_pretty(&page.items)
+            .map_err(|e| CliError::Internal(e.to_string()))?;
+        outln!("{text}");
+        return Ok(EXIT_OK);
+    }
+    if page.items.is_empty() {
+        outln!("no contracts stored; import one with `testmesh contract import PACT`");
+        return Ok(EXIT_OK);
+    }
+    let rows: Vec<[String; 6]> = page
+        .items
+        .iter()
+        .map(|c| {
+            let verification = match &c.last_verification {
+                Some(v) => format!("{} against {}", v.status.as_str(), v.provider_version),
+                None => "unverified".into(),
+            };
+            [
+                c.id.clone(),
+                c.consumer.clone(),
+                c.provider.clone(),
+                c.version.clone(),
+                c.interaction_count.to_string(),
+                verification,
+            ]
+        })
+        .collect();
+    let header = [
+        "ID",
+        "CONSUMER",
+        "PROVIDER",
+        "VERSION",
+        "INTERACTIONS",
+        "LAST VERIFICATION",
+    ];
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    outln!("{}", line(header.to_vec()));
+    for row in &rows {
+        outln!("{}", line(row.iter().map(String::as_str).collect()));
+    }
+    if page.total > page.items.len() as i64 {
+        outln!(
+            "({} of {} shown; use --limit)",
+            page.items.len(),
+            page.total
+        );
+    }
+    Ok(EXIT_OK)
+}
+
+fn can_i_deploy(args: CanIDeployArgs) -> Result<u8, CliError> {
+    let runtime = crate::run_cmd::runtime()?;
+    let verdict = runtime.block_on(async {
+        let store = open_store(&args.store).await?;
+        store
+            .can_i_deploy(
+                DEFAULT_WORKSPACE_ID,
+                &args.pacticipant,
+                &args.version,
+                args.provider_version.as_deref(),
+            )
+            .await
+            .map_err(|e| store_error(&e))
+    })?;
+    if args.json {
+        let text = serde_json::to_string_pretty(&verdict)
+            .map_err(|e| CliError::Internal(e.to_string()))?;
+        outln!("{text}");
+    } else {
+        let color = use_color(std::io::stdout().is_terminal());
+        for reason in &verdict.reasons {
+            let mark = if reason.ok {
+                paint(color, "✓", "32")
+            } else {
+                paint(color, "✗", "31")
+            };
+            outln!("{mark} {}", reason.message);
+        }
+        let answer = if verdict.deployable {
+            paint(color, "yes", "32")
+        } else {
+            paint(color, "no", "31")
+        };
+        outln!(
+            "can I deploy {} {}? {answer}",
+            verdict.pacticipant,
+            verdict.version
+        );
+    }
+    Ok(if verdict.deployable {
+        EXIT_OK
+    } else {
+        EXIT_TEST_FAILURES
     })
 }
 

@@ -64,6 +64,7 @@ testmesh worker --database-url postgres://testmesh@db/testmesh   Run queued exec
 testmesh apikey create local           Create an API key for the server\n  \
 testmesh contract verify pact.json --provider-base-url http://localhost:8080   Verify a provider\n  \
 testmesh contract diff old.json new.json   Breaking changes between two pact versions\n  \
+testmesh contract can-i-deploy --pacticipant web --version 1.4.0   Deployable, from stored verifications\n  \
 testmesh serve                         Serve the REST API on http://127.0.0.1:5016\n  \
 testmesh mock serve mocks/users.yaml   Serve a mock server (hot reload); see `testmesh mock --help`\n  \
 testmesh validate 'flows/**/*.yaml' --strict\n  testmesh schema -o .testmesh/flow.schema.json\n\n\

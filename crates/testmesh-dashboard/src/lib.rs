@@ -1,8 +1,10 @@
 //! The TestMesh web dashboard: server-rendered pages over the store — overview, flows (YAML,
 //! validation, versions, run with an environment), runs (live while running, steps with assertions,
-//! requests and responses), environments, schedules and mock servers (live request log). Log in with an API key. Assets are compiled
+//! requests and responses), environments, schedules, mock servers (live request log) and contracts (import, interactions,
+//! verifications, breaking changes, Pact download). Log in with an API key. Assets are compiled
 //! into the binary; the only script follows a running execution.
 
+mod contracts;
 mod live;
 mod mocks;
 mod pages;
@@ -79,6 +81,10 @@ pub fn router(state: DashboardState) -> Router {
             "/mock-servers/{id}/requests/{request_id}/endpoint",
             post(mocks::endpoint_from_request),
         )
+        .route("/contracts", get(contracts::list).post(contracts::import))
+        .route("/contracts/{id}", get(contracts::show))
+        .route("/contracts/{id}/pact", get(contracts::download))
+        .route("/contracts/{id}/verify", post(contracts::verify))
         .route("/assets/{file}", get(asset))
         .layer(axum::middleware::from_fn(refuse_nul))
         .with_state(state)

@@ -339,3 +339,147 @@ async fn bad_addresses_and_filters_are_answered_not_crashed() {
     let (status, _) = site.get(&cookie, "/").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
 }
+
+fn contract_pact(fields: &[&str]) -> serde_json::Value {
+    let content: serde_json::Map<String, serde_json::Value> =
+        fields.iter().map(|f| (f.to_string(), json!(1))).collect();
+    json!({
+        "consumer": {"name": "web"}, "provider": {"name": "users"},
+        "interactions": [{
+            "type": "Synchronous/HTTP", "description": "get a user",
+            "providerStates": [{"name": "user 1 exists"}],
+            "request": {"method": "GET", "path": "/users/1"},
+            "response": {"status": 200,
+                "body": {"content": content, "contentType": "application/json", "encoded": false},
+                "matchingRules": {"body": {"$.id": {"combine": "AND", "matchers": [{"match": "integer"}]}}}}
+        }],
+        "metadata": {"pactSpecification": {"version": "4.0"}}
+    })
+}
+
+#[tokio::test]
+async fn contracts_are_imported_browsed_compared_and_downloaded() {
+    let site = Site::start().await;
+    let cookie = site.login().await;
+    let (status, page) = site.get(&cookie, "/contracts").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("No contracts yet") && page.contains("href=\"/contracts\""));
+
+    let import = |pact: String, version: &'static str| {
+        let site = &site;
+        let cookie = cookie.clone();
+        async move {
+            site.client
+                .post(format!("{}/contracts", site.base))
+                .header(COOKIE, &cookie)
+                .form(&[("pact", pact.as_str()), ("version", version)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // A malformed pact: 422, its path shown, the text kept.
+    let mut bad = contract_pact(&["id"]);
+    bad["interactions"][0]["request"]["method"] = json!(5);
+    let response = import(bad.to_string(), "1").await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("interactions[0].request.method"), "{page}");
+    assert!(
+        page.contains("&quot;consumer&quot;") || page.contains("&#34;consumer&#34;"),
+        "the text is kept"
+    );
+    let response = import("{\n  \"consumer\":".into(), "1").await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response.text().await.unwrap().contains("line 2"));
+
+    // Two versions.
+    let response = import(contract_pact(&["id", "name"]).to_string(), "1").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    std::thread::sleep(Duration::from_millis(5));
+    let response = import(contract_pact(&["id"]).to_string(), "2").await;
+    let location = response.headers()[LOCATION].to_str().unwrap().to_string();
+    let id = location.trim_start_matches("/contracts/").to_string();
+
+    let (_, list) = site.get(&cookie, "/contracts").await;
+    assert!(
+        list.contains("unverified") && list.contains(&location),
+        "{list}"
+    );
+    let (status, page) = site.get(&cookie, &location).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("/users/1") && page.contains("user 1 exists"),
+        "{page}"
+    );
+    assert!(page.contains("integer"), "matching rules are shown");
+    assert!(page.contains(&format!("href=\"/contracts/{id}/pact\"")));
+
+    // Download.
+    let response = site
+        .client
+        .get(format!("{}/contracts/{id}/pact", site.base))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers()["content-disposition"],
+        "attachment; filename=\"web-users.json\""
+    );
+    let file: serde_json::Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    assert_eq!(file["interactions"][0]["type"], "Synchronous/HTTP");
+
+    // Breaking changes against version 1, computed on view and stored once.
+    let (_, page) = site.get(&cookie, &format!("{location}?tab=changes")).await;
+    assert!(
+        page.contains("badge breaking") && page.contains("$.name"),
+        "{page}"
+    );
+    let stored = site.store.contract_changes(WS, &id).await.unwrap();
+    site.get(&cookie, &format!("{location}?tab=changes")).await;
+    assert_eq!(
+        site.store.contract_changes(WS, &id).await.unwrap().len(),
+        stored.len()
+    );
+
+    // Verify now against a provider that is down: an `error` verification with its cause.
+    let response = site
+        .client
+        .post(format!("{}/contracts/{id}/verify", site.base))
+        .header(COOKIE, &cookie)
+        .form(&[
+            ("provider_base_url", "http://127.0.0.1:1"),
+            ("provider_version", "p1"),
+            ("state_change_url", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, page) = site
+        .get(&cookie, &format!("{location}?tab=verifications"))
+        .await;
+    assert!(
+        page.contains("badge error") && page.contains("p1"),
+        "{page}"
+    );
+    assert!(page.contains("get a user (error)"), "{page}");
+    // An unusable URL is shown, not stored.
+    let response = site
+        .client
+        .post(format!("{}/contracts/{id}/verify", site.base))
+        .header(COOKIE, &cookie)
+        .form(&[("provider_base_url", "ftp://x"), ("provider_version", "p2")])
+        .send()
+        .await
+        .unwrap();
+    let location2 = response.headers()[LOCATION].to_str().unwrap().to_string();
+    let (_, page) = site.get(&cookie, &location2).await;
+    assert!(page.contains("contract-error"), "{page}");
+
+    let (status, _) = site
+        .get(&cookie, "/contracts/00000000-0000-0000-0000-000000000009")
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

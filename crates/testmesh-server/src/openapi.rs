@@ -35,7 +35,7 @@ pub(crate) fn document(endpoints: &[Endpoint]) -> Value {
         "tags": [
             {"name": "flows"}, {"name": "executions"}, {"name": "environments"},
             {"name": "collections"}, {"name": "schedules"}, {"name": "api-keys"},
-            {"name": "mock-servers"}, {"name": "system"},
+            {"name": "mock-servers"}, {"name": "contracts"}, {"name": "system"},
         ],
         "paths": paths,
         "components": {

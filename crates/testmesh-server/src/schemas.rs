@@ -117,6 +117,50 @@ fn text_int(description: &str) -> Value {
     json!({"type": "integer", "description": description})
 }
 
+fn text_any(description: &str) -> Value {
+    json!({"description": description})
+}
+
+fn verification_props() -> Vec<Prop> {
+    vec![
+        req("id", id()),
+        req("contract_id", id()),
+        req("provider", string()),
+        req("provider_version", string()),
+        req("status", json!({"enum": ["passed", "failed", "error"]})),
+        req("total", integer()),
+        req("passed", integer()),
+        req("failed", integer()),
+        req("errors", text_int("interactions that could not be checked")),
+        req("execution_id", nullable_string()),
+        req("verified_at", time()),
+    ]
+}
+
+fn contract_props() -> Vec<Prop> {
+    vec![
+        req("id", id()),
+        req("workspace_id", id()),
+        req("consumer", string()),
+        req("provider", string()),
+        req("version", text("the consumer version")),
+        req(
+            "spec_version",
+            text("the Pact specification version the file was read from"),
+        ),
+        req("interaction_count", integer()),
+        req("source", json!({"enum": ["generated", "imported"]})),
+        req("flow_id", nullable_string()),
+        req("execution_id", nullable_string()),
+        req("created_at", time()),
+        req("updated_at", time()),
+        req(
+            "last_verification",
+            json!({"oneOf": [reference("VerificationInfo"), {"type": "null"}]}),
+        ),
+    ]
+}
+
 fn flow_summary_props() -> Vec<Prop> {
     vec![
         req("id", id()),
@@ -214,10 +258,6 @@ fn mock_server_props() -> Vec<Prop> {
         req("endpoint_count", integer()),
         req("running", text_bool("serving in this server process now")),
     ]
-}
-
-fn text_any(description: &str) -> Value {
-    json!({"description": description})
 }
 
 fn text_bool(description: &str) -> Value {
@@ -609,6 +649,151 @@ pub(crate) fn components() -> Map<String, Value> {
             ]),
         ),
         ("MockStateList", all("states", "MockStateEntry")),
+        (
+            "ContractImportInput",
+            json!({
+                "type": "object",
+                "description": "`{\"pact_json\": \"<the pact file's text>\"}`, or the pact object itself (V1–V4); checked field by field by the Pact reader",
+            }),
+        ),
+        (
+            "ContractCompareInput",
+            object(vec![
+                req("old_contract_id", string()),
+                req("new_contract_id", string()),
+            ]),
+        ),
+        (
+            "ContractVerifyInput",
+            object(vec![
+                req("provider_base_url", text("where the provider runs")),
+                req(
+                    "provider_version",
+                    json!({"type": "string", "minLength": 1}),
+                ),
+                opt("state_change_url", nullable_string()),
+                opt(
+                    "timeout_seconds",
+                    json!({"type": ["integer", "null"], "minimum": 1, "maximum": 300, "description": "per request (default 30)"}),
+                ),
+            ]),
+        ),
+        ("VerificationInfo", object(verification_props())),
+        (
+            "ContractVerification",
+            object(with(
+                verification_props(),
+                vec![req("report", text_any("the verifier's report"))],
+            )),
+        ),
+        (
+            "ContractVerificationList",
+            page("verifications", "ContractVerification"),
+        ),
+        ("Contract", object(contract_props())),
+        ("ContractList", page("contracts", "Contract")),
+        ("ContractVersions", all("versions", "Contract")),
+        (
+            "ContractInteractionSummary",
+            object(vec![
+                req("id", text("the interaction's key, or its position")),
+                req("index", integer()),
+                req("type", string()),
+                req("description", string()),
+                req("provider_states", strings()),
+                req("method", nullable_string()),
+                req("path", nullable_string()),
+                req("status", nullable_integer()),
+                req("pending", boolean()),
+            ]),
+        ),
+        (
+            "ContractDetail",
+            object(vec![
+                req("contract", reference("Contract")),
+                req("interactions", list_of("ContractInteractionSummary")),
+            ]),
+        ),
+        (
+            "ContractInteractionList",
+            page("interactions", "ContractInteractionSummary"),
+        ),
+        (
+            "ContractInteraction",
+            object(vec![
+                req("summary", reference("ContractInteractionSummary")),
+                req(
+                    "interaction",
+                    text_any("the interaction as written in the Pact V4 file"),
+                ),
+            ]),
+        ),
+        (
+            "PactFile",
+            json!({
+                "type": "object",
+                "description": "a Pact V4 file",
+                "required": ["consumer", "provider", "interactions", "metadata"],
+            }),
+        ),
+        (
+            "ContractChange",
+            object(vec![
+                req("id", id()),
+                req("old_contract_id", id()),
+                req("new_contract_id", id()),
+                req(
+                    "rule",
+                    text("the rule that found it, e.g. `response_field_removed`"),
+                ),
+                req("severity", json!({"enum": ["breaking", "warning", "info"]})),
+                req("interaction", string()),
+                req("part", text("e.g. `response.body`")),
+                req("path", text("e.g. `$.items[*].price`, or empty")),
+                req("message", string()),
+                req("detected_at", time()),
+            ]),
+        ),
+        ("ContractChangeList", all("changes", "ContractChange")),
+        (
+            "ContractChanges",
+            object(vec![
+                req("old_contract_id", id()),
+                req("new_contract_id", id()),
+                req("computed_at", time()),
+                req("changes", list_of("ContractChange")),
+                req(
+                    "summary",
+                    object(vec![
+                        req("breaking", integer()),
+                        req("warning", integer()),
+                        req("info", integer()),
+                        req("total", integer()),
+                    ]),
+                ),
+            ]),
+        ),
+        (
+            "DeployVerdict",
+            object(vec![
+                req("deployable", boolean()),
+                req("pacticipant", string()),
+                req("version", string()),
+                req(
+                    "reasons",
+                    json!({"type": "array", "items": object(vec![
+                        req("ok", boolean()),
+                        req("consumer", string()),
+                        req("consumer_version", string()),
+                        req("provider", string()),
+                        req("provider_version", nullable_string()),
+                        req("contract_id", nullable_id()),
+                        req("verification_id", nullable_id()),
+                        req("message", string()),
+                    ])}),
+                ),
+            ]),
+        ),
     ];
     schemas
         .into_iter()

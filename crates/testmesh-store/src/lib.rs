@@ -1,5 +1,5 @@
 //! TestMesh storage: flows with their versions, executions and their steps, the job queue, environments
-//! (secret values encrypted), collections, schedules, API keys, workspaces and mock servers — in a SQLite file by
+//! (secret values encrypted), collections, schedules, API keys, workspaces, mock servers and contracts (Pact files, verifications, breaking changes) — in a SQLite file by
 //! default or in PostgreSQL, behind one API.
 //!
 //! Both backends go through sqlx's `Any` driver with shared SQL (`$n` placeholders, TEXT ids, BIGINT
@@ -19,6 +19,7 @@
 
 mod api_keys;
 mod collections;
+mod contracts;
 mod crypto;
 mod db;
 mod environments;
@@ -40,6 +41,12 @@ use sqlx::{Any, AnyPool, Transaction};
 
 pub use api_keys::{ApiKey, CreatedApiKey};
 pub use collections::{Collection, CollectionFlow, NewCollection};
+pub use contracts::{
+    Contract, ContractChange, ContractComparison, ContractFilter, ContractInfo, ContractSource,
+    ContractVerification, DeployReason, DeployVerdict, InteractionSummary, NewContract,
+    NewContractChange, NewVerification, PactOrigin, VerificationFilter, VerificationInfo,
+    VerificationStatus, find_interaction, interaction_summaries,
+};
 pub use crypto::{KEY_ENV, KEY_FILE_ENV, KEY_FILE_NAME, parse_hex_key};
 pub use db::Backend;
 pub use environments::{Environment, EnvironmentInput, MASK, Variable};

@@ -30,10 +30,16 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0002_mocks.sql"),
         postgres: include_str!("../migrations/0002_mocks.postgres.sql"),
     },
+    Migration {
+        version: 3,
+        name: "contracts",
+        sql: include_str!("../migrations/0003_contracts.sql"),
+        postgres: include_str!("../migrations/0003_contracts.postgres.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Advisory lock key for migrations on PostgreSQL (`"tmmigr"` as bytes).
 const PG_LOCK_KEY: i64 = 0x746d_6d69_6772;

@@ -1,7 +1,9 @@
 //! The dashboard in real headless Chromium against `testmesh serve` (with its in-process worker):
 //! log in with an API key, run a flow from its page, watch the run finish live, and read the failed
 //! step's expected and actual values; then create a mock server, call it, turn the unmatched
-//! request into an endpoint in one click and see the matched call in the live request log. Screenshots go to target/tmp/screenshots/.
+//! request into an endpoint in one click and see the matched call in the live request log; then
+//! import a pact through the contracts form (a malformed one first, refused with its JSON path),
+//! open it and see its interactions and the download link. Screenshots go to target/tmp/screenshots/.
 //!
 //! Needs Chromium (`/usr/bin/chromium`, or `TESTMESH_CHROMIUM`): scripts/test.sh installs it. Without
 //! it the test fails under `CI` and is skipped otherwise.
@@ -216,6 +218,89 @@ async fn mock_scenario(page: &Page, base: &str) {
     shot(page, "07-mock-matched.png").await;
 }
 
+/// Import a pact through the dashboard's form (a malformed one is refused with its path), open it,
+/// see its interactions unfold to their request and response, and the download link.
+async fn contract_scenario(page: &Page, base: &str) {
+    page.goto(format!("{base}/contracts")).await.unwrap();
+    page.wait_for_navigation().await.unwrap();
+    let mut pact = serde_json::json!({
+        "consumer": {"name": "web"}, "provider": {"name": "users"},
+        "interactions": [{
+            "type": "Synchronous/HTTP", "description": "get a user",
+            "providerStates": [{"name": "user 1 exists"}],
+            "request": {"method": "GET", "path": "/users/1"},
+            "response": {"status": 200,
+                "body": {"content": {"id": 1}, "contentType": "application/json", "encoded": false},
+                "matchingRules": {"body": {"$.id": {"combine": "AND", "matchers": [{"match": "integer"}]}}}}
+        }],
+        "metadata": {"pactSpecification": {"version": "4.0"}}
+    });
+    let submit = |text: String| async move {
+        page.evaluate(format!(
+            "document.getElementById('pact').value = {}; document.getElementById('import-version').value = '1.0.0'",
+            serde_json::to_string(&text).unwrap()
+        ))
+        .await
+        .unwrap();
+        page.find_element("#import-pact")
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    };
+    pact["interactions"][0]["request"]["method"] = serde_json::json!(5);
+    submit(pact.to_string()).await;
+    let at = text_when(page, "#import-error-at").await;
+    assert_eq!(at.trim(), "interactions[0].request.method");
+    shot(page, "08-contract-import-error.png").await;
+
+    pact["interactions"][0]["request"]["method"] = serde_json::json!("GET");
+    submit(pact.to_string()).await;
+    url_when(page, "the contract's page", |u| {
+        u.contains("/contracts/") && !u.ends_with("/contracts")
+    })
+    .await;
+    page.wait_for_navigation().await.unwrap();
+    let summary = text_when(page, "#interactions details summary").await;
+    assert!(
+        summary.contains("GET") && summary.contains("/users/1"),
+        "{summary}"
+    );
+    assert!(summary.contains("user 1 exists"), "{summary}");
+    page.find_element("#interactions details summary")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let unfolded = text_when(page, "#interactions details pre").await;
+    assert!(unfolded.contains("/users/1"), "{unfolded}");
+    let response = text_of(page, "#interactions details section:nth-child(2) pre").await;
+    assert!(
+        response.contains("integer"),
+        "matching rules shown: {response}"
+    );
+    let href = page
+        .find_element("#download-pact")
+        .await
+        .unwrap()
+        .attribute("href")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(href.ends_with("/pact"), "{href}");
+    shot(page, "09-contract.png").await;
+    // The link serves the V4 file to the signed-in browser.
+    let file = page
+        .evaluate(format!("fetch('{href}').then(r => r.text())"))
+        .await
+        .unwrap()
+        .into_value::<String>()
+        .unwrap();
+    assert!(file.contains("\"Synchronous/HTTP\""), "{file}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_a_flow_from_the_dashboard_and_watch_it_fail_live() {
     let Some(chromium) = chromium() else {
@@ -341,6 +426,7 @@ async fn run_a_flow_from_the_dashboard_and_watch_it_fail_live() {
     shot(&page, "04-failed-step.png").await;
 
     mock_scenario(&page, &server.base).await;
+    contract_scenario(&page, &server.base).await;
 
     browser.close().await.unwrap();
     let _ = browser.wait().await;

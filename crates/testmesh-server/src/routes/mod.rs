@@ -3,6 +3,7 @@
 
 mod api_keys;
 mod collections;
+mod contracts;
 mod environments;
 mod events;
 mod executions;
@@ -196,5 +197,6 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
     all.extend(schedules::endpoints());
     all.extend(api_keys::endpoints());
     all.extend(mocks::endpoints());
+    all.extend(contracts::endpoints());
     all
 }

@@ -12,6 +12,7 @@ mod common;
 
 mod auth;
 mod bad_input;
+mod contracts;
 mod events;
 mod executions;
 mod flows;

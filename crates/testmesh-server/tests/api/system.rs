@@ -155,6 +155,19 @@ async fn the_openapi_document_lists_the_routes_that_answer(db: &TestDb) {
         "PUT /api/v1/mock-servers/{id}/state/{key}",
         "DELETE /api/v1/mock-servers/{id}/state/{key}",
         "POST /api/v1/mock-servers/{id}/state/reset",
+        "GET /api/v1/contracts",
+        "GET /api/v1/contracts/versions",
+        "POST /api/v1/contracts/import",
+        "POST /api/v1/contracts/breaking-changes",
+        "GET /api/v1/contracts/{id}",
+        "DELETE /api/v1/contracts/{id}",
+        "GET /api/v1/contracts/{id}/pact",
+        "GET /api/v1/contracts/{id}/interactions",
+        "GET /api/v1/contracts/{id}/interactions/{interaction_id}",
+        "GET /api/v1/contracts/{id}/verifications",
+        "POST /api/v1/contracts/{id}/verify",
+        "GET /api/v1/contracts/{id}/breaking-changes",
+        "GET /api/v1/can-i-deploy",
     ];
     expected.sort();
     assert_eq!(operations, expected);

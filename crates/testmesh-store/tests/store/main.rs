@@ -12,6 +12,7 @@ extern crate testmesh_test;
 mod common;
 
 mod collections;
+mod contracts;
 mod environments;
 mod executions;
 mod flows;
