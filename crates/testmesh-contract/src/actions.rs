@@ -13,8 +13,8 @@
 //!
 //! Re-generating the same (consumer, provider, version) replaces the stored contract (keeping its
 //! id) and says so in `note`. `contract_verify` replays a stored contract (`contract_id`) or a pact
-//! file against `provider_base_url`; a failed verification is a result (`status: failed`, with
-//! the mismatches), not a failed step, unless `fail_on_mismatch: true`.
+//! file against `provider_base_url`; a failed verification fails the step (with the mismatches),
+//! or, with `fail_on_mismatch: false`, is only a result (`status: failed`) for the flow to assert on.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -500,7 +500,7 @@ impl Verify {
             .fail_on_mismatch
             .as_ref()
             .and_then(|t| t.literal().copied())
-            .unwrap_or(false);
+            .unwrap_or(true);
         if fail && report.failed() {
             let mut message = result["summary"].as_str().unwrap_or_default().to_string();
             for (_, r) in report

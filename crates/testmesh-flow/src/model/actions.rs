@@ -821,8 +821,8 @@ config_struct! {
         state_setup_url = "state_setup_url" | "state_change_url": optional String,
         /// Headers added to every replayed request (an API key, say).
         headers = "headers": default IndexMap<String, Value>,
-        /// Fail the step when verification fails (default `false`: the result's `status` says
-        /// `failed` and flows assert on it, as the original did).
+        /// Fail the step when verification fails (default `true`; `false` only reports it: the
+        /// result's `status` says `failed` and the flow asserts on it, as the original did).
         fail_on_mismatch = "fail_on_mismatch": optional Tpl<bool>,
         /// Compare with this earlier contract for breaking changes.
         previous_contract_id = "previous_contract_id": optional String,
