@@ -110,7 +110,10 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
         let mocks = server.mocks().clone();
         // Flow actions, the mock-server ones on the server's hub: mocks that flows start are
         // served at /mocks/{id}, stored, and stopped when their execution ends.
-        let registry = crate::run_cmd::registry(mocks.hub());
+        let registry = crate::run_cmd::registry(
+            mocks.hub(),
+            std::sync::Arc::new(testmesh_store::StoreContracts::new(store.clone())),
+        );
         let worker = (!args.no_worker).then(|| {
             Worker::with_registry(
                 store.clone(),

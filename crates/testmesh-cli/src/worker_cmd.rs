@@ -86,7 +86,10 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
             .map_err(|e| CliError::Input(format!("cannot open {}: {e}", shown_url(&url))))?;
         // Mocks that flows start listen here (127.0.0.1, ports from the system) and stop with
         // their flow; the server's /mocks/{id} route only serves the mocks of its own process.
-        let actions = crate::run_cmd::registry(&crate::run_cmd::mock_hub(None));
+        let actions = crate::run_cmd::registry(
+            &crate::run_cmd::mock_hub(None),
+            std::sync::Arc::new(testmesh_store::StoreContracts::new(store.clone())),
+        );
         let worker = Worker::with_registry(store.clone(), options, actions);
         let printer = tokio::spawn(print_notices(worker.subscribe()));
         let o = worker.options();

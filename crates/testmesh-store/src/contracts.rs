@@ -1288,3 +1288,128 @@ impl Store {
             .await
     }
 }
+
+/// The contract actions' repository over the store: a flow's contracts and verifications are kept
+/// in the workspace of its execution (the default workspace when the execution is not stored).
+/// Verifications of pact files that are not stored contracts are not kept, as with
+/// `testmesh contract verify`.
+pub struct StoreContracts {
+    store: Store,
+}
+
+impl StoreContracts {
+    /// A repository over `store`.
+    pub fn new(store: Store) -> StoreContracts {
+        StoreContracts { store }
+    }
+
+    async fn workspace_of(&self, execution_id: Option<&str>) -> String {
+        match execution_id {
+            Some(id) => match self.store.find_execution(id).await {
+                Ok(execution) => execution.workspace_id,
+                Err(_) => crate::DEFAULT_WORKSPACE_ID.to_string(),
+            },
+            None => crate::DEFAULT_WORKSPACE_ID.to_string(),
+        }
+    }
+}
+
+fn storage(error: Error) -> testmesh_contract::RepositoryError {
+    match error {
+        Error::NotFound { id, .. } => testmesh_contract::RepositoryError::NotFound(id),
+        e => testmesh_contract::RepositoryError::Storage(e.to_string()),
+    }
+}
+
+impl testmesh_contract::ContractRepository for StoreContracts {
+    fn save_contract<'a>(
+        &'a self,
+        contract: testmesh_contract::NewContract<'a>,
+    ) -> testmesh_contract::RepoFuture<'a, testmesh_contract::SavedContract> {
+        Box::pin(async move {
+            let workspace = self.workspace_of(contract.execution_id).await;
+            let replaced = self
+                .store
+                .find_contract(
+                    &workspace,
+                    contract.consumer,
+                    contract.provider,
+                    contract.version,
+                )
+                .await
+                .map_err(storage)?
+                .is_some();
+            let origin = PactOrigin {
+                version: contract.version.to_string(),
+                source: ContractSource::Generated,
+                flow_id: None,
+                execution_id: contract.execution_id.map(str::to_string),
+            };
+            let saved = self
+                .store
+                .save_pact(&workspace, contract.pact, &origin)
+                .await
+                .map_err(storage)?;
+            Ok(testmesh_contract::SavedContract {
+                id: saved.info.id,
+                replaced,
+            })
+        })
+    }
+
+    fn load_contract<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> testmesh_contract::RepoFuture<'a, testmesh_contract::Pact> {
+        Box::pin(async move {
+            let workspace = self.find_contract_by_id(id.trim()).await?;
+            let (_, pact) = self
+                .store
+                .load_pact(&workspace, id.trim())
+                .await
+                .map_err(storage)?;
+            Ok(pact)
+        })
+    }
+
+    fn save_verification<'a>(
+        &'a self,
+        verification: testmesh_contract::NewVerification<'a>,
+    ) -> testmesh_contract::RepoFuture<'a, String> {
+        Box::pin(async move {
+            let Some(contract_id) = verification.contract_id else {
+                return Ok(new_id());
+            };
+            let workspace = self.find_contract_by_id(contract_id).await?;
+            let stored = self
+                .store
+                .record_verification_report(
+                    &workspace,
+                    contract_id,
+                    verification.provider_version,
+                    verification.report,
+                    verification.execution_id,
+                )
+                .await
+                .map_err(storage)?;
+            Ok(stored.info.id)
+        })
+    }
+}
+
+impl StoreContracts {
+    /// The workspace holding contract `id`.
+    async fn find_contract_by_id(
+        &self,
+        id: &str,
+    ) -> std::result::Result<String, testmesh_contract::RepositoryError> {
+        let mut sql = Sql::new("SELECT workspace_id FROM contracts WHERE id = ");
+        sql.bind(id);
+        let row = sql
+            .fetch_optional(&self.store.pool)
+            .await
+            .map_err(storage)?
+            .ok_or_else(|| testmesh_contract::RepositoryError::NotFound(id.to_string()))?;
+        row.text("workspace_id").map_err(storage)
+    }
+}

@@ -44,8 +44,8 @@ pub use collections::{Collection, CollectionFlow, NewCollection};
 pub use contracts::{
     Contract, ContractChange, ContractComparison, ContractFilter, ContractInfo, ContractSource,
     ContractVerification, DeployReason, DeployVerdict, InteractionSummary, NewContract,
-    NewContractChange, NewVerification, PactOrigin, VerificationFilter, VerificationInfo,
-    VerificationStatus, find_interaction, interaction_summaries,
+    NewContractChange, NewVerification, PactOrigin, StoreContracts, VerificationFilter,
+    VerificationInfo, VerificationStatus, find_interaction, interaction_summaries,
 };
 pub use crypto::{KEY_ENV, KEY_FILE_ENV, KEY_FILE_NAME, parse_hex_key};
 pub use db::Backend;

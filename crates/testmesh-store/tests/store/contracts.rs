@@ -13,7 +13,8 @@ on_both_backends!(
     verifications_are_listed_newest_first_and_filtered,
     changes_of_a_pair_are_replaced_not_accumulated,
     can_i_deploy_verdicts,
-    original_contracts_schema_unfolds_interactions
+    original_contracts_schema_unfolds_interactions,
+    flow_actions_keep_contracts_in_the_store
 );
 
 fn pact(consumer: &str, provider: &str, descriptions: &[&str]) -> Value {
@@ -500,4 +501,68 @@ async fn original_contracts_schema_unfolds_interactions(db: &TestDb) {
     .unwrap()
     .get("n");
     assert_eq!(changes, 1);
+}
+
+/// `StoreContracts` is what `contract_generate`/`contract_verify` use under `serve` and `worker`.
+async fn flow_actions_keep_contracts_in_the_store(db: &TestDb) {
+    use testmesh_contract::{ContractRepository, RepositoryError};
+    let store = db.open().await;
+    let repo = testmesh_store::StoreContracts::new(store.clone());
+    let pact = testmesh_contract::pact_from_json(&pact("web", "users", &["get an item"])).unwrap();
+    let new = || testmesh_contract::NewContract {
+        consumer: "web",
+        provider: "users",
+        version: "1.0.0",
+        pact: &pact,
+        execution_id: Some("not-a-stored-execution"),
+    };
+    let first = repo.save_contract(new()).await.unwrap();
+    assert!(!first.replaced);
+    let again = repo.save_contract(new()).await.unwrap();
+    assert_eq!(
+        (again.id.as_str(), again.replaced),
+        (first.id.as_str(), true)
+    );
+    let loaded = repo.load_contract(&first.id).await.unwrap();
+    assert_eq!(loaded.consumer.name, "web");
+    assert!(matches!(
+        repo.load_contract("nope").await,
+        Err(RepositoryError::NotFound(_))
+    ));
+
+    // A provider that is not there: every interaction errors, and the result is kept.
+    let report = testmesh_contract::verify_pact(
+        &loaded,
+        &testmesh_contract::VerifyOptions::new("http://127.0.0.1:9"),
+    )
+    .await
+    .unwrap();
+    let verification = testmesh_contract::NewVerification {
+        contract_id: Some(&first.id),
+        provider_version: "2.0.0",
+        report: &report,
+        execution_id: None,
+    };
+    let id = repo.save_verification(verification).await.unwrap();
+    let listed = store
+        .list_verifications(WS, &first.id, &VerificationFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(listed.total, 1);
+    assert_eq!(listed.items[0].info.id, id);
+    assert_ne!(listed.items[0].info.status, VerificationStatus::Passed);
+    // A pact file's verification is not a stored contract's: nothing is kept.
+    let unstored = testmesh_contract::NewVerification {
+        contract_id: None,
+        ..verification
+    };
+    repo.save_verification(unstored).await.unwrap();
+    assert_eq!(
+        store
+            .list_verifications(WS, &first.id, &VerificationFilter::default())
+            .await
+            .unwrap()
+            .total,
+        1
+    );
 }
