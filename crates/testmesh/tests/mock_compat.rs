@@ -58,6 +58,39 @@ fn testmesh(dir: &tempfile::TempDir) -> Command {
     command
 }
 
+/// `testmesh serve` on a free port over `database_url`, once it answers; its base URL.
+async fn serve(dir: &tempfile::TempDir, database_url: &str) -> (Serve, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let serve = Serve(
+        testmesh(dir)
+            .args([
+                "serve",
+                "--port",
+                &port.to_string(),
+                "--database-url",
+                database_url,
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while reqwest::get(format!("{base}/health")).await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "testmesh serve did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (serve, base)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_flows_pass_against_hosted_mocks_with_the_seed_ids() {
     let Some(db) = TestDb::postgres().await else {
@@ -91,34 +124,7 @@ async fn seed_flows_pass_against_hosted_mocks_with_the_seed_ids() {
         String::from_utf8_lossy(&seeded.stdout)
     );
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let _serve = Serve(
-        testmesh(&dir)
-            .args([
-                "serve",
-                "--port",
-                &port.to_string(),
-                "--database-url",
-                &db.url,
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap(),
-    );
-    let base = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    while reqwest::get(format!("{base}/health")).await.is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "testmesh serve did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (_serve, base) = serve(&dir, &db.url).await;
 
     // The four service mocks, created (and started) through the API.
     let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed_mocks.yaml");
@@ -228,34 +234,7 @@ async fn flows_run_by_the_server_host_their_mocks_on_it() {
     let key = store.create_api_key(WS, "mocks", None).await.unwrap().plain;
     store.close().await;
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let _serve = Serve(
-        testmesh(&dir)
-            .args([
-                "serve",
-                "--port",
-                &port.to_string(),
-                "--database-url",
-                &db.url,
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap(),
-    );
-    let base = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    while reqwest::get(format!("{base}/health")).await.is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "testmesh serve did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (_serve, base) = serve(&dir, &db.url).await;
     let client = reqwest::Client::new();
     let api = |path: &str| format!("{base}/api/v1/{path}");
     let flow = r#"name: hosted mock
