@@ -1,4 +1,4 @@
-//! The flow actions `contract_generate` and `contract_verify`, over a [`ContractRepository`].
+//! The flow actions `contract_generate`, `contract_verify` and `verify_contract_interaction`, over a [`ContractRepository`].
 //!
 //! `contract_generate` builds a V4 pact ([`crate::build`]) from the exchanges of the running flow:
 //!
@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
-use testmesh_flow::model::actions::{ContractGenerateConfig, ContractSource, ContractVerifyConfig};
+use testmesh_flow::model::actions::{ContractGenerateConfig, ContractSource};
 use testmesh_flow::model::step::ContractHints;
 use testmesh_flow::{Action, ActionKind};
 use testmesh_runner::{
@@ -33,13 +33,14 @@ use crate::model::Pact;
 use crate::repository::{ContractRepository, NewContract, NewVerification};
 use crate::verify::{VerificationReport, VerifyOptions, failure_lines, verify_pact};
 
-/// Registers `contract_generate` and `contract_verify`, keeping contracts in `repo`.
+/// Registers `contract_generate`, `contract_verify` and `verify_contract_interaction`, keeping contracts in `repo`.
 pub fn register(registry: &mut Registry, repo: Arc<dyn ContractRepository>) {
     registry.register(
         ActionKind::ContractGenerate,
         Generate { repo: repo.clone() },
     );
-    registry.register(ActionKind::ContractVerify, Verify { repo });
+    registry.register(ActionKind::ContractVerify, Verify { repo: repo.clone() });
+    registry.register(ActionKind::VerifyContractInteraction, Verify { repo });
 }
 
 fn resolve(base: &Path, file: &str) -> PathBuf {
@@ -386,41 +387,88 @@ fn from_journal(mock: &str, index: usize, e: &testmesh_mock::JournalEntry) -> Ob
     }
 }
 
-/// `contract_verify`.
+/// `contract_verify` and `verify_contract_interaction` (one interaction, chosen by description).
 struct Verify {
     repo: Arc<dyn ContractRepository>,
+}
+
+/// What both verification actions say, in one shape.
+struct VerifySettings<'a> {
+    contract_id: Option<&'a str>,
+    pact_file: Option<&'a str>,
+    provider_base_url: &'a str,
+    provider_version: Option<&'a str>,
+    state_setup_url: Option<&'a str>,
+    headers: &'a indexmap::IndexMap<String, Value>,
+    fail_on_mismatch: bool,
+    previous_contract_id: Option<&'a str>,
+    /// Only this interaction (`verify_contract_interaction`).
+    interaction: Option<&'a str>,
+}
+
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn flag(value: &Option<testmesh_flow::decode::Tpl<bool>>) -> bool {
+    value.as_ref().and_then(|t| t.literal().copied()).unwrap_or(true)
 }
 
 impl Handler for Verify {
     fn run<'a>(&'a self, action: &'a Action, cx: &'a ActionCx) -> ActionFuture<'a> {
         Box::pin(async move {
-            let Action::ContractVerify(config) = action else {
-                return Err(StepError::config(
-                    "the contract_verify handler got another action",
-                ));
+            let settings = match action {
+                Action::ContractVerify(c) => VerifySettings {
+                    contract_id: given(&c.contract_id),
+                    pact_file: given(&c.pact_file),
+                    provider_base_url: c.provider_base_url.trim(),
+                    provider_version: given(&c.provider_version),
+                    state_setup_url: given(&c.state_setup_url),
+                    headers: &c.headers,
+                    fail_on_mismatch: flag(&c.fail_on_mismatch),
+                    previous_contract_id: given(&c.previous_contract_id),
+                    interaction: None,
+                },
+                Action::VerifyContractInteraction(c) => VerifySettings {
+                    contract_id: given(&c.contract_id),
+                    pact_file: given(&c.pact_file),
+                    provider_base_url: c.provider_base_url.trim(),
+                    provider_version: given(&c.provider_version),
+                    state_setup_url: given(&c.state_setup_url),
+                    headers: &c.headers,
+                    fail_on_mismatch: flag(&c.fail_on_mismatch),
+                    previous_contract_id: None,
+                    interaction: Some(c.interaction.as_str()),
+                },
+                _ => {
+                    return Err(StepError::config(
+                        "the contract verification handler got another action",
+                    ));
+                }
             };
-            self.verify(config, cx).await
+            self.verify(&settings, action.kind().name(), cx).await
         })
     }
 }
 
 impl Verify {
-    async fn load(&self, config: &ContractVerifyConfig, cx: &ActionCx) -> Result<Pact, StepError> {
-        if let Some(id) = config
-            .contract_id
-            .as_deref()
-            .filter(|s| !s.trim().is_empty())
-        {
+    async fn load(
+        &self,
+        settings: &VerifySettings<'_>,
+        action: &str,
+        cx: &ActionCx,
+    ) -> Result<Pact, StepError> {
+        if let Some(id) = settings.contract_id {
             return self
                 .repo
-                .load_contract(id.trim())
+                .load_contract(id)
                 .await
                 .map_err(|e| StepError::action(e.to_string()));
         }
-        let Some(file) = &config.pact_file else {
-            return Err(StepError::config(
-                "contract_verify needs `contract_id` or `pact_file`",
-            ));
+        let Some(file) = settings.pact_file else {
+            return Err(StepError::config(format!(
+                "{action} needs `contract_id` or `pact_file`"
+            )));
         };
         let path = resolve(&cx.flow_dir, file);
         let text = std::fs::read_to_string(&path)
@@ -430,17 +478,18 @@ impl Verify {
 
     async fn verify(
         &self,
-        config: &ContractVerifyConfig,
+        settings: &VerifySettings<'_>,
+        action: &str,
         cx: &ActionCx,
     ) -> Result<Outcome, StepError> {
-        let pact = self.load(config, cx).await?;
-        let mut options = VerifyOptions::new(config.provider_base_url.trim());
-        options.state_change_url = config
-            .state_setup_url
-            .clone()
-            .filter(|u| !u.trim().is_empty());
+        let mut pact = self.load(settings, action, cx).await?;
+        if let Some(description) = settings.interaction {
+            pact.interactions = vec![only_interaction(&pact, description)?];
+        }
+        let mut options = VerifyOptions::new(settings.provider_base_url);
+        options.state_change_url = settings.state_setup_url.map(str::to_string);
         options.headers = pairs(Some(&Value::Object(
-            config
+            settings
                 .headers
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
@@ -452,16 +501,11 @@ impl Verify {
         let report = verify_pact(&pact, &options)
             .await
             .map_err(|e| StepError::config(e.to_string()))?;
-        let provider_version = config
-            .provider_version
-            .as_deref()
-            .filter(|v| !v.trim().is_empty())
-            .unwrap_or("unknown");
-        let contract_id = config.contract_id.as_deref().map(str::trim);
+        let provider_version = settings.provider_version.unwrap_or("unknown");
         let verification_id = self
             .repo
             .save_verification(NewVerification {
-                contract_id,
+                contract_id: settings.contract_id,
                 provider_version,
                 report: &report,
                 execution_id: Some(&cx.execution_id),
@@ -470,16 +514,12 @@ impl Verify {
             .map_err(|e| StepError::action(e.to_string()))?;
         let mut result = verification_result(&report);
         result.insert("verification_id".into(), json!(verification_id));
-        result.insert("contract_id".into(), json!(contract_id));
+        result.insert("contract_id".into(), json!(settings.contract_id));
         result.insert("provider_version".into(), json!(provider_version));
-        if let Some(old_id) = config
-            .previous_contract_id
-            .as_deref()
-            .filter(|s| !s.trim().is_empty())
-        {
+        if let Some(old_id) = settings.previous_contract_id {
             let old = self
                 .repo
-                .load_contract(old_id.trim())
+                .load_contract(old_id)
                 .await
                 .map_err(|e| StepError::action(e.to_string()))?;
             let diff =
@@ -496,12 +536,7 @@ impl Verify {
                 );
             }
         }
-        let fail = config
-            .fail_on_mismatch
-            .as_ref()
-            .and_then(|t| t.literal().copied())
-            .unwrap_or(true);
-        if fail && report.failed() {
+        if settings.fail_on_mismatch && report.failed() {
             let mut message = result["summary"].as_str().unwrap_or_default().to_string();
             for (_, r) in report
                 .results()
@@ -517,6 +552,44 @@ impl Verify {
         }
         Ok(Outcome::of(Value::Object(result)))
     }
+}
+
+/// The interaction of `pact` described exactly as `description`, or an error with a "did you
+/// mean" hint and the descriptions there are.
+fn only_interaction(
+    pact: &Pact,
+    description: &str,
+) -> Result<crate::model::Interaction, StepError> {
+    if let Some(found) = pact
+        .interactions
+        .iter()
+        .find(|i| i.description == description)
+    {
+        return Ok(found.clone());
+    }
+    let known: Vec<&str> = pact
+        .interactions
+        .iter()
+        .map(|i| i.description.as_str())
+        .collect();
+    if known.is_empty() {
+        return Err(StepError::config(format!(
+            "the contract has no interactions, so none is described as '{description}'"
+        )));
+    }
+    let hint = testmesh_flow::diagnostic::did_you_mean(description, known.iter().copied())
+        .map(|d| format!(" (did you mean '{d}'?)"))
+        .unwrap_or_default();
+    let list = known
+        .iter()
+        .take(10)
+        .map(|k| format!("'{k}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let more = if known.len() > 10 { ", …" } else { "" };
+    Err(StepError::config(format!(
+        "no interaction of the contract is described as '{description}'{hint}; it has {list}{more}"
+    )))
 }
 
 /// The result fields of a verification: status, counts, summary and every mismatch.

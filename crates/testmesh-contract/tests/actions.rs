@@ -1,4 +1,4 @@
-//! `contract_generate` and `contract_verify`, run by the real executor over real HTTP against mock
+//! `contract_generate`, `contract_verify` and `verify_contract_interaction`, run by the real executor over real HTTP against mock
 //! providers and a plain HTTP provider.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
@@ -230,6 +230,26 @@ steps:
     config:
       contract_id: "{contract_id}"
       provider_base_url: "{base}"
+  - id: one_still_passing
+    action: verify_contract_interaction
+    config:
+      contract_id: "{contract_id}"
+      interaction: list users
+      provider_base_url: "{base}"
+  - id: one_broken
+    action: verify_contract_interaction
+    on_error: continue
+    config:
+      contract_id: "{contract_id}"
+      interaction: the signed-in user
+      provider_base_url: "{base}"
+  - id: one_misspelt
+    action: verify_contract_interaction
+    on_error: continue
+    config:
+      contract_id: "{contract_id}"
+      interaction: the signed in user
+      provider_base_url: "{base}"
 "#
     );
     let record = run(&hub, &repo, &changed).await;
@@ -259,6 +279,26 @@ steps:
     assert!(
         message.contains("1 of 3 interactions failed") && message.contains("$.id"),
         "{message}"
+    );
+
+    // One interaction at a time: the unchanged one passes, the changed one fails with its path,
+    // and a description that is not in the contract is named with the closest one.
+    let one = result(&record, "one_still_passing");
+    assert_eq!(step(&record, "one_still_passing").status, StepStatus::Passed);
+    assert_eq!(one["total_interactions"], 1, "{one}");
+    assert_eq!(one["interactions"][0]["description"], "list users");
+    let broken = step(&record, "one_broken");
+    assert_eq!(broken.status, StepStatus::Failed);
+    let message = &broken.error.as_ref().unwrap().message;
+    assert!(
+        message.contains("1 of 1 interactions failed") && message.contains("$.id"),
+        "{message}"
+    );
+    let misspelt = &step(&record, "one_misspelt").error.as_ref().unwrap().message;
+    assert!(
+        misspelt.contains("'the signed in user'")
+            && misspelt.contains("did you mean 'the signed-in user'?"),
+        "{misspelt}"
     );
 
     // Generating the same consumer/provider/version again replaces the contract, keeping its id.

@@ -837,10 +837,18 @@ config_struct! {
         contract_id = "contract_id": optional String,
         /// Or a Pact file.
         pact_file = "pact_file": optional String,
-        /// The interaction's description.
+        /// The interaction's description (exactly as in the contract).
         interaction = "interaction": required String,
-        /// The provider.
+        /// The provider to replay the interaction against.
         provider_base_url = "provider_base_url": required String,
+        /// Provider version recorded with the result.
+        provider_version = "provider_version": optional String,
+        /// Provider-state setup URL, as for `contract_verify`.
+        state_setup_url = "state_setup_url" | "state_change_url": optional String,
+        /// Headers added to the replayed request.
+        headers = "headers": default IndexMap<String, Value>,
+        /// Fail the step when the interaction fails (default `true`).
+        fail_on_mismatch = "fail_on_mismatch": optional Tpl<bool>,
     }
 }
 
