@@ -36,10 +36,16 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0003_contracts.sql"),
         postgres: include_str!("../migrations/0003_contracts.postgres.sql"),
     },
+    Migration {
+        version: 4,
+        name: "reports",
+        sql: include_str!("../migrations/0004_reports.sql"),
+        postgres: "",
+    },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Advisory lock key for migrations on PostgreSQL (`"tmmigr"` as bytes).
 const PG_LOCK_KEY: i64 = 0x746d_6d69_6772;
