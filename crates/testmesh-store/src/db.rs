@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
+use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use sqlx::any::{AnyArguments, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Arguments, AssertSqlSafe, Encode, Executor, Row, Type};
 
@@ -202,6 +203,18 @@ impl Sql {
         E: Executor<'c, Database = sqlx::Any>,
     {
         Ok(self.build()?.fetch_all(executor).await?)
+    }
+
+    /// Runs the statement and streams its rows as the database sends them: big scans stay in
+    /// constant memory.
+    pub(crate) fn fetch<'e, E>(self, executor: E) -> BoxStream<'e, Result<AnyRow>>
+    where
+        E: 'e + Executor<'e, Database = sqlx::Any>,
+    {
+        match self.build() {
+            Ok(query) => query.fetch(executor).map_err(Error::from).boxed(),
+            Err(e) => futures::stream::once(async { Err(e) }).boxed(),
+        }
     }
 
     /// Runs the statement and returns the first row, if any.

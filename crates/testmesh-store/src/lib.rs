@@ -1,5 +1,5 @@
 //! TestMesh storage: flows with their versions, executions and their steps, the job queue, environments
-//! (secret values encrypted), collections, schedules, API keys, workspaces, mock servers and contracts (Pact files, verifications, breaking changes) — in a SQLite file by
+//! (secret values encrypted), collections, schedules, API keys, workspaces, mock servers, contracts (Pact files, verifications, breaking changes) and analytics (daily metrics, step performance, flakiness) — in a SQLite file by
 //! default or in PostgreSQL, behind one API.
 //!
 //! Both backends go through sqlx's `Any` driver with shared SQL (`$n` placeholders, TEXT ids, BIGINT
@@ -17,6 +17,7 @@
 //! # Ok(()) }
 //! ```
 
+mod analytics;
 mod api_keys;
 mod collections;
 mod contracts;
@@ -39,6 +40,12 @@ use std::sync::Arc;
 
 use sqlx::{Any, AnyPool, Transaction};
 
+pub use analytics::{
+    AnalyticsRun, AnalyticsRunStatus, AnalyticsWrite, DEFAULT_ENVIRONMENT, DEFAULT_SUITE,
+    DailyMetric, ExecutionFact, FactFilter, FlakinessFilter, FlakinessRecord, FlakinessWindow,
+    MetricFilter, MetricScope, MetricSummary, STABILITIES, StepFact, StepFilter, StepPerformance,
+    TrendPeriod, TrendPoint, day_count, day_of_ms, day_start_ms, days_between, rate, round2,
+};
 pub use api_keys::{ApiKey, CreatedApiKey};
 pub use collections::{Collection, CollectionFlow, NewCollection};
 pub use contracts::{

@@ -42,10 +42,16 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0004_reports.sql"),
         postgres: "",
     },
+    Migration {
+        version: 5,
+        name: "analytics",
+        sql: include_str!("../migrations/0005_analytics.sql"),
+        postgres: include_str!("../migrations/0005_analytics.postgres.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Advisory lock key for migrations on PostgreSQL (`"tmmigr"` as bytes).
 const PG_LOCK_KEY: i64 = 0x746d_6d69_6772;

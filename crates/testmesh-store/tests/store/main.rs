@@ -11,6 +11,7 @@ extern crate testmesh_test;
 
 mod common;
 
+mod analytics;
 mod collections;
 mod contracts;
 mod environments;
