@@ -19,4 +19,5 @@ mod flows;
 mod migrations;
 mod mocks;
 mod queue;
+mod reports;
 mod schedules_and_keys;
