@@ -6,5 +6,6 @@
 //! [`model::ReportData`] is what every report format renders; it is assembled from the store.
 
 pub mod model;
+pub mod percentile;
 
 pub use model::ReportData;
