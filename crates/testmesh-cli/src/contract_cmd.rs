@@ -23,7 +23,7 @@ use testmesh_flow::model::step::ContractHints;
 use testmesh_runner::{Event, EventSink, RecordedExchange, StepStatus};
 
 use crate::console::format_ms;
-use crate::history::{StoreArgs, shown_url};
+use crate::history::{StoreArgs, shown_url, store_error};
 use crate::render::use_color;
 use crate::run_cmd;
 use crate::{CliError, EXIT_OK, EXIT_TEST_FAILURES};
@@ -303,7 +303,7 @@ fn generate(args: GenerateArgs) -> Result<u8, CliError> {
     let pact = testmesh_contract::pact_from_exchanges(&args.consumer, &args.provider, &exchanges)
         .map_err(|e| CliError::Input(e.to_string()))?;
     let text = pact.to_json_string();
-    write_file(&args.output, &format!("{text}\n"))?;
+    crate::files::write_atomically(&args.output, &format!("{text}\n"))?;
     crate::write_stdout(&format!(
         "wrote {} ({} interaction(s) from {} request(s))\n",
         args.output.display(),
@@ -520,7 +520,7 @@ fn verify(args: VerifyArgs) -> Result<u8, CliError> {
     let mut sources = Vec::new();
     let stored = match &args.contract {
         Some(id) => {
-            let store = runtime.block_on(open_store(&args.store))?;
+            let store = runtime.block_on(args.store.open())?;
             let (_, pact) = runtime
                 .block_on(store.load_pact(DEFAULT_WORKSPACE_ID, id))
                 .map_err(|e| store_error(&e))?;
@@ -572,7 +572,7 @@ fn verify(args: VerifyArgs) -> Result<u8, CliError> {
         let xml = report
             .to_junit()
             .map_err(|e| CliError::Internal(format!("cannot write the JUnit report: {e}")))?;
-        write_file(path, &xml)?;
+        crate::files::write_atomically(path, &xml)?;
         if !args.json {
             eprintln!("wrote {}", path.display());
         }
@@ -607,22 +607,6 @@ fn verify(args: VerifyArgs) -> Result<u8, CliError> {
     })
 }
 
-async fn open_store(args: &StoreArgs) -> Result<Store, CliError> {
-    let url = args.url()?;
-    Store::open(&url)
-        .await
-        .map_err(|e| CliError::Input(format!("cannot open {}: {e}", shown_url(&url))))
-}
-
-fn store_error(error: &testmesh_store::Error) -> CliError {
-    match error {
-        testmesh_store::Error::NotFound { .. } | testmesh_store::Error::Invalid { .. } => {
-            CliError::Input(error.to_string())
-        }
-        other => CliError::Internal(other.to_string()),
-    }
-}
-
 /// The consumer version of an imported file: --version, `metadata.consumerVersion`, or
 /// `imported-<unix seconds>`.
 fn import_version(given: Option<&str>, text: &str) -> String {
@@ -651,7 +635,7 @@ fn import(args: ImportArgs) -> Result<u8, CliError> {
     }
     let runtime = crate::run_cmd::runtime()?;
     runtime.block_on(async {
-        let store = open_store(&args.store).await?;
+        let store = args.store.open().await?;
         for (path, pact, version) in &pacts {
             let origin = PactOrigin {
                 version: version.clone(),
@@ -681,7 +665,7 @@ fn import(args: ImportArgs) -> Result<u8, CliError> {
 fn export(args: ExportArgs) -> Result<u8, CliError> {
     let runtime = crate::run_cmd::runtime()?;
     let contract = runtime.block_on(async {
-        let store = open_store(&args.store).await?;
+        let store = args.store.open().await?;
         store
             .get_contract(DEFAULT_WORKSPACE_ID, &args.id)
             .await
@@ -691,7 +675,7 @@ fn export(args: ExportArgs) -> Result<u8, CliError> {
         .map_err(|e| CliError::Internal(e.to_string()))?;
     match &args.output {
         Some(path) => {
-            write_file(path, &format!("{text}\n"))?;
+            crate::files::write_atomically(path, &format!("{text}\n"))?;
             eprintln!(
                 "wrote {} ({} → {} {}, Pact V4)",
                 path.display(),
@@ -711,7 +695,7 @@ fn list(args: ListArgs) -> Result<u8, CliError> {
     }
     let runtime = crate::run_cmd::runtime()?;
     let page = runtime.block_on(async {
-        let store = open_store(&args.store).await?;
+        let store = args.store.open().await?;
         store
             .list_contracts(
                 DEFAULT_WORKSPACE_ID,
@@ -794,7 +778,7 @@ fn list(args: ListArgs) -> Result<u8, CliError> {
 fn can_i_deploy(args: CanIDeployArgs) -> Result<u8, CliError> {
     let runtime = crate::run_cmd::runtime()?;
     let verdict = runtime.block_on(async {
-        let store = open_store(&args.store).await?;
+        let store = args.store.open().await?;
         store
             .can_i_deploy(
                 DEFAULT_WORKSPACE_ID,
@@ -835,19 +819,6 @@ fn can_i_deploy(args: CanIDeployArgs) -> Result<u8, CliError> {
     } else {
         EXIT_TEST_FAILURES
     })
-}
-
-fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| CliError::Input(format!("cannot create {}: {e}", dir.display())))?;
-    }
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| CliError::Input(format!("cannot write {}: {e}", path.display())))
 }
 
 /// Live output of `contract verify`: a progress bar on a terminal, a line per interaction.

@@ -108,3 +108,10 @@ pub(crate) fn is_mock_file(text: &str) -> bool {
     let has = |key: &str| root.entry(key).is_some();
     (has("endpoints") || has("mocks")) && !has("steps") && !has("setup") && !has("teardown")
 }
+
+/// Writes `text` to `path` (creating its directory) through a temporary file renamed into place,
+/// so readers never see half a file.
+pub(crate) fn write_atomically(path: &Path, text: &str) -> Result<(), CliError> {
+    testmesh_contract::actions::write_atomically(path, text)
+        .map_err(|e| CliError::Input(format!("cannot write {}: {e}", path.display())))
+}

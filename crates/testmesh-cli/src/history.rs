@@ -39,6 +39,24 @@ impl StoreArgs {
             }
         }
     }
+
+    /// Opens the store (migrating it); an unusable URL or database is bad input.
+    pub(crate) async fn open(&self) -> Result<Store, CliError> {
+        let url = self.url()?;
+        Store::open(&url)
+            .await
+            .map_err(|e| CliError::Input(format!("cannot open {}: {e}", shown_url(&url))))
+    }
+}
+
+/// A store error as the CLI's: what the user named wrongly is bad input, the rest internal.
+pub(crate) fn store_error(error: &testmesh_store::Error) -> CliError {
+    match error {
+        testmesh_store::Error::NotFound { .. } | testmesh_store::Error::Invalid { .. } => {
+            CliError::Input(error.to_string())
+        }
+        other => CliError::Internal(other.to_string()),
+    }
 }
 
 /// Records finished flows into the store while the run goes on, from the run's events.

@@ -16,6 +16,7 @@ macro_rules! out {
 mod apikey_cmd;
 mod console;
 mod contract_cmd;
+mod days;
 mod demo_cmd;
 mod files;
 mod history;
@@ -24,6 +25,7 @@ mod logging;
 mod mock_cmd;
 mod project;
 mod render;
+mod report_cmd;
 mod reports;
 mod run_cmd;
 mod schema_cmd;
@@ -66,6 +68,7 @@ testmesh contract verify pact.json --provider-base-url http://localhost:8080   V
 testmesh contract diff old.json new.json   Breaking changes between two pact versions\n  \
 testmesh contract can-i-deploy --pacticipant web --version 1.4.0   Deployable, from stored verifications\n  \
 testmesh serve                         Serve the REST API on http://127.0.0.1:5016\n  \
+testmesh report -o report.html         An HTML report of the recorded runs (trends, flaky flows, failures)\n  \
 testmesh mock serve mocks/users.yaml   Serve a mock server (hot reload); see `testmesh mock --help`\n  \
 testmesh validate 'flows/**/*.yaml' --strict\n  testmesh schema -o .testmesh/flow.schema.json\n\n\
 Exit codes: 0 success, 1 test failures, 2 invalid input or usage, 3 internal error.",
@@ -90,6 +93,7 @@ enum Command {
     #[command(name = "apikey")]
     ApiKey(apikey_cmd::Args),
     Contract(contract_cmd::Args),
+    Report(report_cmd::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -118,6 +122,7 @@ pub fn main() -> ExitCode {
         Command::Mock(args) => mock_cmd::run(args),
         Command::ApiKey(args) => apikey_cmd::run(args),
         Command::Contract(args) => contract_cmd::run(args),
+        Command::Report(args) => report_cmd::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

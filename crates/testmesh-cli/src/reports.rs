@@ -51,22 +51,10 @@ pub(crate) fn write(
         ReportSpec::Json(path) => (path, json_report(records, duration)?),
         ReportSpec::Junit(path) => (path, junit_report(records, duration)?),
     };
-    write_atomically(path, &text)?;
+    crate::files::write_atomically(path, &text)?;
     Ok(path.clone())
 }
 
-fn write_atomically(path: &Path, text: &str) -> Result<(), CliError> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| CliError::Input(format!("cannot create {}: {e}", dir.display())))?;
-    }
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| CliError::Input(format!("cannot write {}: {e}", path.display())))
-}
 
 fn json_report(records: &[FlowRecord], duration: Duration) -> Result<String, CliError> {
     let count = |status| records.iter().filter(|r| r.status == status).count();

@@ -31,16 +31,7 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
     match args.output {
         None => outln!("{text}"),
         Some(path) => {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    CliError::Input(format!("cannot create {}: {e}", dir.display()))
-                })?;
-            }
-            // Write beside the target and rename, so an interrupted run never leaves half a schema.
-            let tmp = path.with_extension("json.tmp");
-            std::fs::write(&tmp, text + "\n")
-                .and_then(|()| std::fs::rename(&tmp, &path))
-                .map_err(|e| CliError::Input(format!("cannot write {}: {e}", path.display())))?;
+            crate::files::write_atomically(&path, &(text + "\n"))?;
             eprintln!("wrote {}", path.display());
         }
     }

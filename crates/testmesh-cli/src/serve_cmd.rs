@@ -3,7 +3,9 @@
 use std::io::IsTerminal;
 use std::net::IpAddr;
 
-use testmesh_server::{ApiConfig, DEFAULT_PORT, MockConfig, ServeError, Server, ServerOptions};
+use testmesh_server::{
+    ApiConfig, DEFAULT_PORT, MockConfig, ReportConfig, ServeError, Server, ServerOptions,
+};
 use testmesh_store::DEFAULT_WORKSPACE_ID;
 use testmesh_worker::{Notice, Worker, WorkerOptions};
 use tokio_util::sync::CancellationToken;
@@ -56,6 +58,12 @@ pub(crate) struct Args {
     /// Journal entries kept in the database per mock server (the oldest go first).
     #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(i64).range(1..))]
     mock_journal_cap: i64,
+    /// Where generated reports are written (`POST /api/v1/reports/generate`).
+    #[arg(long, value_name = "DIR", default_value = ".testmesh/reports")]
+    report_dir: std::path::PathBuf,
+    /// Days a generated report is kept before it and its file are deleted.
+    #[arg(long, value_name = "DAYS", default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..=3650))]
+    report_ttl_days: u64,
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -80,6 +88,10 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
                 ports: args.mock_ports.clone(),
                 journal_cap: args.mock_journal_cap,
                 ..MockConfig::default()
+            },
+            reports: ReportConfig {
+                ttl: std::time::Duration::from_secs(args.report_ttl_days * 24 * 3600),
+                ..ReportConfig::new(&args.report_dir)
             },
             ..ServerOptions::new(url.clone())
         };

@@ -5,6 +5,9 @@
 //!
 //! [`model::ReportData`] is what every report format renders; it is assembled from the store.
 
+pub mod categories;
+pub mod flakiness;
 pub mod model;
+pub mod percentile;
 
 pub use model::ReportData;

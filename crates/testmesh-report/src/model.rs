@@ -229,8 +229,9 @@ pub struct FlakyFlow {
 /// Failed executions that share a normalised cause.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FailureCategory {
-    /// The kind of cause: `status_mismatch`, `assertion`, `timeout`, `connection_refused`,
-    /// `dns`, `tls`, `contract_mismatch`, `mock_unmatched`, `database`, `script`, `other`.
+    /// The kind of cause (`categories::KINDS`): `status_mismatch`, `assertion`, `timeout`,
+    /// `connection_refused`, `dns`, `tls`, `connection`, `contract_mismatch`, `mock_unmatched`,
+    /// `database`, `config`, `other`.
     pub kind: String,
     /// The normalised message (numbers, ids, durations and quoted values replaced), e.g.
     /// `expected status <n>, got <n>` or `assertion failed: body.items[<n>].price == <v>`.

@@ -45,6 +45,7 @@ use tower_http::cors::{Any, CorsLayer};
 
 pub use error::{ApiError, ApiResult};
 pub use mocks::{MockConfig, MockHost};
+pub use testmesh_report::stored::ReportConfig;
 pub use server::{DEFAULT_PORT, ServeError, Server, ServerOptions, serve};
 
 use extract::{Param, Query};
@@ -88,6 +89,7 @@ pub struct AppState {
     schemas: Arc<Schemas>,
     shutdown: CancellationToken,
     mocks: Arc<MockHost>,
+    reports: Arc<ReportConfig>,
 }
 
 impl AppState {
@@ -109,7 +111,14 @@ impl AppState {
             schemas: Arc::new(schemas),
             shutdown: CancellationToken::new(),
             mocks,
+            reports: Arc::new(ReportConfig::default()),
         })
+    }
+
+    /// Where generated reports are written and how long they are kept.
+    pub fn with_reports(mut self, reports: ReportConfig) -> AppState {
+        self.reports = Arc::new(reports);
+        self
     }
 
     /// The mock servers it hosts.

@@ -72,6 +72,14 @@ fn nullable_id() -> Value {
     json!({"type": ["string", "null"], "format": "uuid"})
 }
 
+fn date(description: &str) -> Value {
+    json!({"type": "string", "format": "date", "description": description})
+}
+
+fn text_strings(description: &str) -> Value {
+    json!({"type": "array", "items": {"type": "string"}, "description": description})
+}
+
 fn strings() -> Value {
     json!({"type": "array", "items": {"type": "string"}})
 }
@@ -794,6 +802,50 @@ pub(crate) fn components() -> Map<String, Value> {
                 ),
             ]),
         ),
+        (
+            "ReportGenerateInput",
+            object(vec![
+                opt("name", json!({"type": "string", "minLength": 1, "maxLength": 200})),
+                req("format", json!({"enum": ["html", "json", "junit"]})),
+                opt("from", date("first day (UTC), default 29 days before `to`")),
+                opt("to", date("last day (UTC), default today")),
+                opt("start_date", date("the original's name for `from`")),
+                opt("end_date", date("the original's name for `to`")),
+                opt("expires_in_days", json!({"type": "integer", "minimum": 1, "maximum": 3650, "description": "default: the server's --report-ttl-days"})),
+                opt(
+                    "filters",
+                    object(vec![
+                        opt("suites", strings()),
+                        opt("flows", text_strings("flow names or ids")),
+                        opt("flow_ids", text_strings("the original's name for `flows`")),
+                        opt("statuses", json!({"type": "array", "items": {"enum": ["completed", "failed", "cancelled"]}})),
+                        opt("environments", strings()),
+                    ]),
+                ),
+            ]),
+        ),
+        (
+            "Report",
+            object(vec![
+                req("id", id()),
+                req("workspace_id", id()),
+                req("name", string()),
+                req("format", json!({"enum": ["html", "json", "junit"]})),
+                req("status", json!({"enum": ["pending", "generating", "completed", "failed"]})),
+                req("filters", any()),
+                req("from_date", date("first day covered")),
+                req("to_date", date("last day covered")),
+                req("file_name", nullable_string()),
+                req("file_size", nullable_integer()),
+                req("error", nullable_string()),
+                req("generated_by", json!({"enum": ["cli", "api", "schedule"]})),
+                req("created_at", time()),
+                req("generated_at", nullable_time()),
+                req("expires_at", nullable_time()),
+                req("download_url", nullable_string()),
+            ]),
+        ),
+        ("ReportList", page("reports", "Report")),
     ];
     schemas
         .into_iter()

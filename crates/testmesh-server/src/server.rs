@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 
 use std::sync::Arc;
 
-use crate::{ApiConfig, AppState, MockConfig, MockHost, router, scheduler};
+use crate::{ApiConfig, AppState, MockConfig, MockHost, ReportConfig, router, scheduler};
 
 /// The port the original TestMesh server uses, and ours by default.
 pub const DEFAULT_PORT: u16 = 5016;
@@ -35,6 +35,8 @@ pub struct ServerOptions {
     pub scheduler_interval: Duration,
     /// How mock servers are hosted (port pool, stored journal cap).
     pub mocks: MockConfig,
+    /// Where generated reports go and how long they are kept.
+    pub reports: ReportConfig,
 }
 
 impl ServerOptions {
@@ -49,6 +51,7 @@ impl ServerOptions {
             scheduler: true,
             scheduler_interval: Duration::from_secs(1),
             mocks: MockConfig::default(),
+            reports: ReportConfig::default(),
         }
     }
 }
@@ -112,7 +115,8 @@ impl Server {
         ));
         // Mocks stored as running serve again before the first request arrives.
         mocks.restore().await;
-        let state = AppState::new(store, options.api.clone(), mocks)?;
+        let state =
+            AppState::new(store, options.api.clone(), mocks)?.with_reports(options.reports.clone());
         Ok(Server {
             listener,
             addr,
@@ -152,6 +156,11 @@ impl Server {
                 token.clone(),
             ))
         });
+        let reports = tokio::spawn(testmesh_report::stored::cleanup(
+            self.state.store().clone(),
+            (*self.state.reports).clone(),
+            token.clone(),
+        ));
         let signal = {
             let token = token.clone();
             async move {
@@ -183,6 +192,7 @@ impl Server {
             // It returns once the token is cancelled; there is nothing to report.
             let _ = scheduler.await;
         }
+        let _ = reports.await;
         served.map_err(ServeError::Io)
     }
 }

@@ -13,7 +13,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 
 use crate::db::{
-    RowExt, Sql, delete_owned, fetch_owned, new_id, now_ms, page_bounds, to_json_text,
+    RowExt, Sql, delete_owned, fetch_owned, fetch_page, new_id, now_ms, page_bounds, to_json_text,
 };
 use crate::error::{Error, Result};
 use crate::{Page, Store};
@@ -529,42 +529,28 @@ impl Store {
         workspace_id: &str,
         filter: &ContractFilter,
     ) -> Result<Page<ContractInfo>> {
-        let (limit, offset) = page_bounds(filter.limit, filter.offset);
-        let where_clause = |sql: &mut Sql| {
-            sql.push(" WHERE c.workspace_id = ").bind(workspace_id);
-            if let Some(consumer) = &filter.consumer {
-                sql.push(" AND c.consumer = ").bind(consumer.as_str());
-            }
-            if let Some(provider) = &filter.provider {
-                sql.push(" AND c.provider = ").bind(provider.as_str());
-            }
-        };
-        let mut count = Sql::new("SELECT COUNT(*) FROM contracts c");
-        where_clause(&mut count);
-        let total = count.count(&self.pool).await?;
-        let mut sql = Sql::new(INFO_COLUMNS);
-        sql.push(" FROM contracts c");
-        where_clause(&mut sql);
-        sql.push(" ORDER BY c.created_at DESC, c.id DESC LIMIT ")
-            .bind(limit)
-            .push(" OFFSET ")
-            .bind(offset);
-        let mut items = sql
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(ContractInfo::from_row)
-            .collect::<Result<Vec<_>>>()?;
-        for item in &mut items {
+        let mut page = fetch_page(
+            &self.pool,
+            &format!("{INFO_COLUMNS} FROM contracts c"),
+            "SELECT COUNT(*) FROM contracts c",
+            |sql: &mut Sql| {
+                sql.push(" WHERE c.workspace_id = ").bind(workspace_id);
+                if let Some(consumer) = &filter.consumer {
+                    sql.push(" AND c.consumer = ").bind(consumer.as_str());
+                }
+                if let Some(provider) = &filter.provider {
+                    sql.push(" AND c.provider = ").bind(provider.as_str());
+                }
+            },
+            "ORDER BY c.created_at DESC, c.id DESC",
+            page_bounds(filter.limit, filter.offset),
+            ContractInfo::from_row,
+        )
+        .await?;
+        for item in &mut page.items {
             item.last_verification = self.last_verification(&item.id).await?;
         }
-        Ok(Page {
-            items,
-            total,
-            total_capped: false,
-            limit,
-            offset,
-        })
+        Ok(page)
     }
 
     /// Every version of the contract between a consumer and a provider, newest first.
@@ -711,44 +697,29 @@ impl Store {
             contract_id,
         )
         .await?;
-        let (limit, offset) = page_bounds(filter.limit, filter.offset);
-        let where_clause = |sql: &mut Sql| {
-            sql.push(" WHERE contract_id = ").bind(contract_id);
-            if let Some(status) = filter.status {
-                sql.push(" AND status = ").bind(status.as_str());
-            }
-            if let Some(version) = &filter.provider_version {
-                sql.push(" AND provider_version = ").bind(version.as_str());
-            }
-        };
-        let mut count = Sql::new("SELECT COUNT(*) FROM contract_verifications");
-        where_clause(&mut count);
-        let total = count.count(&self.pool).await?;
-        let mut sql = Sql::new(VERIFICATION_COLUMNS);
-        sql.push(", report FROM contract_verifications");
-        where_clause(&mut sql);
-        sql.push(" ORDER BY verified_at DESC, id DESC LIMIT ")
-            .bind(limit)
-            .push(" OFFSET ")
-            .bind(offset);
-        let items = sql
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|row| {
+        fetch_page(
+            &self.pool,
+            &format!("{VERIFICATION_COLUMNS}, report FROM contract_verifications"),
+            "SELECT COUNT(*) FROM contract_verifications",
+            |sql: &mut Sql| {
+                sql.push(" WHERE contract_id = ").bind(contract_id);
+                if let Some(status) = filter.status {
+                    sql.push(" AND status = ").bind(status.as_str());
+                }
+                if let Some(version) = &filter.provider_version {
+                    sql.push(" AND provider_version = ").bind(version.as_str());
+                }
+            },
+            "ORDER BY verified_at DESC, id DESC",
+            page_bounds(filter.limit, filter.offset),
+            |row| {
                 Ok(ContractVerification {
                     info: VerificationInfo::from_row(row)?,
                     report: row.json("report")?,
                 })
-            })
-            .collect::<Result<_>>()?;
-        Ok(Page {
-            items,
-            total,
-            total_capped: false,
-            limit,
-            offset,
-        })
+            },
+        )
+        .await
     }
 
     /// Records the changes between two contracts of a workspace, replacing those recorded

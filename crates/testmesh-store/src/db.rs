@@ -357,6 +357,44 @@ pub(crate) fn page_bounds(limit: Option<i64>, offset: Option<i64>) -> (i64, i64)
     )
 }
 
+/// One page of `select` (`SELECT … FROM <table>`) with the `WHERE …` that `filter` appends,
+/// ordered by `order` (`ORDER BY …`), and the number of rows `count` (`SELECT COUNT(*) FROM
+/// <table>`) finds under the same filter; rows mapped by `map`.
+pub(crate) async fn fetch_page<T>(
+    pool: &AnyPool,
+    select: &str,
+    count: &str,
+    filter: impl Fn(&mut Sql),
+    order: &str,
+    (limit, offset): (i64, i64),
+    map: impl Fn(&AnyRow) -> Result<T>,
+) -> Result<crate::Page<T>> {
+    let mut counted = Sql::new(count);
+    filter(&mut counted);
+    let total = counted.count(pool).await?;
+    let mut sql = Sql::new(select);
+    filter(&mut sql);
+    sql.push(" ")
+        .push(order)
+        .push(" LIMIT ")
+        .bind(limit)
+        .push(" OFFSET ")
+        .bind(offset);
+    let items = sql
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(map)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(crate::Page {
+        items,
+        total,
+        total_capped: false,
+        limit,
+        offset,
+    })
+}
+
 /// The row `id` of a workspace from `select` (`SELECT … FROM <table>`); `NotFound` naming `what`
 /// when the workspace has no such row.
 pub(crate) async fn fetch_owned(

@@ -7,7 +7,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 
 use crate::crypto::sha256_hex;
-use crate::db::{RowExt, Sql, new_id, now_ms, page_bounds, push_any_tag, to_json_text};
+use crate::db::{RowExt, Sql, fetch_page, new_id, now_ms, page_bounds, push_any_tag, to_json_text};
 use crate::error::{Error, FlowDiagnostic, Result};
 use crate::{Page, Store};
 
@@ -324,43 +324,28 @@ impl Store {
         workspace_id: &str,
         filter: &FlowFilter,
     ) -> Result<Page<FlowSummary>> {
-        let (limit, offset) = page_bounds(filter.limit, filter.offset);
-        let where_clause = |sql: &mut Sql| {
-            sql.push(" FROM flows f WHERE f.deleted_at IS NULL AND f.workspace_id = ")
-                .bind(workspace_id);
-            if let Some(suite) = &filter.suite {
-                sql.push(" AND f.suite = ").bind(suite.as_str());
-            }
-            if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {
-                sql.push(" AND LOWER(f.name) LIKE ")
-                    .bind(crate::db::like_contains(&search.to_lowercase()))
-                    .push(" ESCAPE '!'");
-            }
-            push_any_tag(sql, "f.tags", &filter.tags);
-        };
-        let mut count = Sql::new("SELECT COUNT(*)");
-        where_clause(&mut count);
-        let total = count.count(&self.pool).await?;
-        let mut sql = Sql::new("SELECT ");
-        sql.push(SUMMARY_COLUMNS);
-        where_clause(&mut sql);
-        sql.push(" ORDER BY f.name, f.id LIMIT ")
-            .bind(limit)
-            .push(" OFFSET ")
-            .bind(offset);
-        let items = sql
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(FlowSummary::from_row)
-            .collect::<Result<_>>()?;
-        Ok(Page {
-            items,
-            total,
-            total_capped: false,
-            limit,
-            offset,
-        })
+        fetch_page(
+            &self.pool,
+            &format!("SELECT {SUMMARY_COLUMNS} FROM flows f"),
+            "SELECT COUNT(*) FROM flows f",
+            |sql: &mut Sql| {
+                sql.push(" WHERE f.deleted_at IS NULL AND f.workspace_id = ")
+                    .bind(workspace_id);
+                if let Some(suite) = &filter.suite {
+                    sql.push(" AND f.suite = ").bind(suite.as_str());
+                }
+                if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {
+                    sql.push(" AND LOWER(f.name) LIKE ")
+                        .bind(crate::db::like_contains(&search.to_lowercase()))
+                        .push(" ESCAPE '!'");
+                }
+                push_any_tag(sql, "f.tags", &filter.tags);
+            },
+            "ORDER BY f.name, f.id",
+            page_bounds(filter.limit, filter.offset),
+            FlowSummary::from_row,
+        )
+        .await
     }
 
     /// Saves new YAML for a live flow as its next version (name, suite, tags follow the YAML).

@@ -31,6 +31,7 @@ mod flows;
 mod migrate;
 mod mocks;
 mod queue;
+mod reports;
 mod schedules;
 mod stats;
 mod workspaces;
@@ -70,6 +71,7 @@ pub use mocks::{
     NewMockServer,
 };
 pub use queue::{ClaimedExecution, Heartbeat, MAX_ATTEMPTS};
+pub use reports::{NewReport, Report, ReportFilter, ReportFormat, ReportStatus};
 pub use schedules::{Schedule, ScheduleInput, next_run_after};
 pub use stats::StepDurations;
 pub use workspaces::Workspace;

@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 use sqlx::any::AnyRow;
 
 use crate::db::{
-    RowExt, Sql, delete_owned, fetch_owned, ms, new_id, now_ms, page_bounds, to_json_text,
+    RowExt, Sql, delete_owned, fetch_owned, fetch_page, ms, new_id, now_ms, page_bounds,
+    to_json_text,
 };
 use crate::error::{Error, Result};
 use crate::{Page, Store};
@@ -412,38 +413,24 @@ impl Store {
         workspace_id: &str,
         filter: &MockServerFilter,
     ) -> Result<Page<MockServer>> {
-        let (limit, offset) = page_bounds(filter.limit, filter.offset);
-        let where_clause = |sql: &mut Sql| {
-            sql.push(" WHERE workspace_id = ").bind(workspace_id);
-            if let Some(status) = filter.status {
-                sql.push(" AND status = ").bind(status.as_str());
-            }
-            if let Some(execution_id) = &filter.execution_id {
-                sql.push(" AND execution_id = ").bind(execution_id.as_str());
-            }
-        };
-        let mut count = Sql::new("SELECT COUNT(*) FROM mock_servers");
-        where_clause(&mut count);
-        let total = count.count(&self.pool).await?;
-        let mut sql = Sql::new(SERVER_COLUMNS);
-        where_clause(&mut sql);
-        sql.push(" ORDER BY created_at DESC, id DESC LIMIT ")
-            .bind(limit)
-            .push(" OFFSET ")
-            .bind(offset);
-        let items = sql
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(MockServer::from_row)
-            .collect::<Result<_>>()?;
-        Ok(Page {
-            items,
-            total,
-            total_capped: false,
-            limit,
-            offset,
-        })
+        fetch_page(
+            &self.pool,
+            SERVER_COLUMNS,
+            "SELECT COUNT(*) FROM mock_servers",
+            |sql: &mut Sql| {
+                sql.push(" WHERE workspace_id = ").bind(workspace_id);
+                if let Some(status) = filter.status {
+                    sql.push(" AND status = ").bind(status.as_str());
+                }
+                if let Some(execution_id) = &filter.execution_id {
+                    sql.push(" AND execution_id = ").bind(execution_id.as_str());
+                }
+            },
+            "ORDER BY created_at DESC, id DESC",
+            page_bounds(filter.limit, filter.offset),
+            MockServer::from_row,
+        )
+        .await
     }
 
     /// Every mock server marked running, in every workspace, oldest first: what a restarted
@@ -693,35 +680,21 @@ impl Store {
         limit: Option<i64>,
         offset: Option<i64>,
     ) -> Result<Page<MockRequest>> {
-        let (limit, offset) = page_bounds(Some(limit.unwrap_or(50)), offset);
-        let where_clause = |sql: &mut Sql| {
-            sql.push(" WHERE mock_server_id = ").bind(server_id);
-            if let Some(matched) = matched {
-                sql.push(" AND matched = ").bind(i64::from(matched));
-            }
-        };
-        let mut count = Sql::new("SELECT COUNT(*) FROM mock_requests");
-        where_clause(&mut count);
-        let total = count.count(&self.pool).await?;
-        let mut sql = Sql::new(REQUEST_COLUMNS);
-        where_clause(&mut sql);
-        sql.push(" ORDER BY received_at DESC, id DESC LIMIT ")
-            .bind(limit)
-            .push(" OFFSET ")
-            .bind(offset);
-        let items = sql
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(MockRequest::from_row)
-            .collect::<Result<_>>()?;
-        Ok(Page {
-            items,
-            total,
-            total_capped: false,
-            limit,
-            offset,
-        })
+        fetch_page(
+            &self.pool,
+            REQUEST_COLUMNS,
+            "SELECT COUNT(*) FROM mock_requests",
+            |sql: &mut Sql| {
+                sql.push(" WHERE mock_server_id = ").bind(server_id);
+                if let Some(matched) = matched {
+                    sql.push(" AND matched = ").bind(i64::from(matched));
+                }
+            },
+            "ORDER BY received_at DESC, id DESC",
+            page_bounds(Some(limit.unwrap_or(50)), offset),
+            MockRequest::from_row,
+        )
+        .await
     }
 
     /// One journal entry.

@@ -16,7 +16,7 @@ use testmesh_store::{
     VerificationStatus, find_interaction, interaction_summaries,
 };
 
-use super::Endpoint;
+use super::{Endpoint, file_part};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -326,29 +326,13 @@ async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// A file name part: letters, digits, `-`, `_` and `.` kept, anything else `_`.
-fn file_part(name: &str) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let trimmed = cleaned.trim_matches('.');
-    if trimmed.is_empty() {
-        "pact".to_string()
-    } else {
-        trimmed.to_string()
-    }
-}
-
 /// The download name of a contract's pact: `<consumer>-<provider>.json`.
 pub(crate) fn pact_file_name(consumer: &str, provider: &str) -> String {
-    format!("{}-{}.json", file_part(consumer), file_part(provider))
+    format!(
+        "{}-{}.json",
+        file_part(consumer, "pact"),
+        file_part(provider, "pact")
+    )
 }
 
 async fn export(State(state): State<AppState>, caller: Caller, Id(id): Id) -> ApiResult<Response> {

@@ -9,6 +9,7 @@ mod events;
 mod executions;
 mod flows;
 mod mocks;
+mod reports;
 mod schedules;
 mod system;
 
@@ -198,5 +199,27 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
     all.extend(api_keys::endpoints());
     all.extend(mocks::endpoints());
     all.extend(contracts::endpoints());
+    all.extend(reports::endpoints());
     all
+}
+
+/// A file name part: letters, digits, `-`, `_` and `.` kept, anything else `_`; `fallback`
+/// when nothing is left.
+pub(crate) fn file_part(name: &str, fallback: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let trimmed = cleaned.trim_matches('.');
+    if trimmed.is_empty() {
+        fallback.to_string()
+    } else {
+        trimmed.to_string()
+    }
 }

@@ -17,5 +17,6 @@ mod events;
 mod executions;
 mod flows;
 mod mocks;
+mod reports;
 mod resources;
 mod system;

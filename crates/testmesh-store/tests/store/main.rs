@@ -20,4 +20,5 @@ mod flows;
 mod migrations;
 mod mocks;
 mod queue;
+mod reports;
 mod schedules_and_keys;
