@@ -5,9 +5,13 @@
 //!
 //! [`model::ReportData`] is what every report format renders; it is assembled from the store.
 
+pub mod aggregate;
 pub mod categories;
+pub mod collect;
+pub mod error;
 pub mod flakiness;
 pub mod model;
 pub mod percentile;
 
+pub use error::ReportError;
 pub use model::ReportData;

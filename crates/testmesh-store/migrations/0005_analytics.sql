@@ -68,7 +68,7 @@ CREATE TABLE analytics_steps (
     p50_duration_ms BIGINT NOT NULL,
     p95_duration_ms BIGINT NOT NULL,
     p99_duration_ms BIGINT NOT NULL,
-    -- Up to 5 distinct error messages, as a JSON list of strings.
+    -- Up to 5 distinct error messages, the most frequent first, as a JSON list of strings.
     errors TEXT NOT NULL DEFAULT '[]',
     computed_at BIGINT NOT NULL,
     PRIMARY KEY (workspace_id, day, flow_key, step_id, action)

@@ -543,7 +543,7 @@ pub struct StepPerformance {
     pub p95_duration_ms: i64,
     /// 99th percentile.
     pub p99_duration_ms: i64,
-    /// Up to 5 distinct error messages, in the order first seen.
+    /// Up to 5 distinct error messages, the most frequent first (ties by text).
     pub errors: Vec<String>,
     /// When the row was computed.
     pub computed_at: DateTime<Utc>,
