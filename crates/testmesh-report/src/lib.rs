@@ -5,6 +5,10 @@
 //!
 //! [`model::ReportData`] is what every report format renders; it is assembled from the store.
 
+pub mod html;
+pub mod json;
+pub mod junit;
 pub mod model;
+pub mod svg;
 
 pub use model::ReportData;
