@@ -7,7 +7,11 @@
 
 pub mod categories;
 pub mod flakiness;
+pub mod html;
+pub mod json;
+pub mod junit;
 pub mod model;
 pub mod percentile;
+pub mod svg;
 
 pub use model::ReportData;
