@@ -305,6 +305,12 @@ fn day_labels(data: &ReportData) -> Vec<String> {
 
 fn pass_rate_trend(out: &mut String, data: &ReportData) {
     out.push_str("<section id=\"pass-rate\"><h2>Pass-rate trend</h2><div class=\"panel\">");
+    pass_rate_chart(out, data);
+    out.push_str("</div></section>\n");
+}
+
+/// Appends the pass-rate-per-day chart of `data` (an inline `<svg>`; the dashboard shows it too).
+pub fn pass_rate_chart(out: &mut String, data: &ReportData) {
     let labels = day_labels(data);
     // A day with only cancelled runs has no pass rate: a gap, not a misleading 0 %.
     let values = data
@@ -326,13 +332,10 @@ fn pass_rate_trend(out: &mut String, data: &ReportData) {
             scale: Scale::Percent,
         },
     );
-    out.push_str("</div></section>\n");
 }
 
-fn duration_trend(out: &mut String, data: &ReportData) {
-    out.push_str(
-        "<section id=\"durations\"><h2>Duration percentiles trend</h2><div class=\"panel\">",
-    );
+/// Appends the execution-duration percentiles (p50, p95, p99) per day chart of `data`.
+pub fn duration_chart(out: &mut String, data: &ReportData) {
     let labels = day_labels(data);
     let pick = |f: fn(&crate::model::DailyPoint) -> i64| {
         data.daily
@@ -368,6 +371,13 @@ fn duration_trend(out: &mut String, data: &ReportData) {
             scale: Scale::Milliseconds,
         },
     );
+}
+
+fn duration_trend(out: &mut String, data: &ReportData) {
+    out.push_str(
+        "<section id=\"durations\"><h2>Duration percentiles trend</h2><div class=\"panel\">",
+    );
+    duration_chart(out, data);
     // The numbers behind both charts, for exact values and screen readers.
     let _ = write!(
         out,
