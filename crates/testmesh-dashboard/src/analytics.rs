@@ -167,10 +167,7 @@ pub(crate) async fn overview(
     session: Session,
     Query(query): Query<AnalyticsQuery>,
 ) -> PageResult {
-    let days = query
-        .days
-        .filter(|d| PERIODS.contains(d))
-        .unwrap_or(30);
+    let days = query.days.filter(|d| PERIODS.contains(d)).unwrap_or(30);
     let to = Utc::now().date_naive();
     let request = ReportRequest {
         title: None,
