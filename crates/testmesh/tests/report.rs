@@ -12,8 +12,10 @@ use serde_json::Value;
 
 fn testmesh(db: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_testmesh"));
-    cmd.env("NO_COLOR", "1")
-        .env("TESTMESH_DATABASE_URL", format!("sqlite://{}", db.display()));
+    cmd.env("NO_COLOR", "1").env(
+        "TESTMESH_DATABASE_URL",
+        format!("sqlite://{}", db.display()),
+    );
     cmd
 }
 
@@ -33,7 +35,12 @@ fn history(dir: &Path) -> PathBuf {
     let passing = write(dir, "passing.yaml", PASSING);
     let failing = write(dir, "failing.yaml", FAILING);
     let other = write(dir, "other.yaml", OTHER);
-    testmesh(&db).arg("run").arg(&passing).arg(&other).assert().code(0);
+    testmesh(&db)
+        .arg("run")
+        .arg(&passing)
+        .arg(&other)
+        .assert()
+        .code(0);
     testmesh(&db).arg("run").arg(&passing).assert().code(0);
     testmesh(&db).arg("run").arg(&failing).assert().code(1);
     db
@@ -53,7 +60,10 @@ fn reports_recorded_runs_as_html_junit_and_json() {
         .stderr(contains("4 executions").and(contains("3 passed, 1 failed")));
     let text = std::fs::read_to_string(&html).unwrap();
     assert!(text.starts_with("<!DOCTYPE html>") || text.starts_with("<!doctype html>"));
-    assert!(text.contains("Totals &lt;wrong&gt;"), "flow names are escaped");
+    assert!(
+        text.contains("Totals &lt;wrong&gt;"),
+        "flow names are escaped"
+    );
     assert!(!text.contains("<wrong>"));
     assert!(text.contains("sum == 5"), "the failed assertion is shown");
 
@@ -74,7 +84,10 @@ fn reports_recorded_runs_as_html_junit_and_json() {
         .iter()
         .find(|c| c.attribute("name") == Some("Totals <wrong>"))
         .unwrap();
-    assert!(failed.children().any(|n| n.has_tag_name("failure")), "{xml}");
+    assert!(
+        failed.children().any(|n| n.has_tag_name("failure")),
+        "{xml}"
+    );
 
     // JSON to standard output, filtered to a suite.
     let out = testmesh(&db)
