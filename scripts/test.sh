@@ -21,6 +21,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== services"
 # Throwaway PostgreSQL and MariaDB for the database tests; stopped when this script exits.
 source scripts/services.sh
+# xmllint (Debian libxml2-utils) validates the JUnit reports against their schema (testmesh-report).
+command -v xmllint >/dev/null || testmesh_apt_install libxml2-utils || echo "services: xmllint could not be installed" >&2
 
 echo "== tests"
 if cargo nextest --version >/dev/null 2>&1; then

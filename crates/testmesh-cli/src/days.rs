@@ -32,7 +32,9 @@ impl std::str::FromStr for Day {
         NaiveDate::parse_from_str(text, "%Y-%m-%d")
             .map(Day::Date)
             .map_err(|_| {
-                format!("`{text}` is not a day: use YYYY-MM-DD, today, yesterday or Nd (N days ago)")
+                format!(
+                    "`{text}` is not a day: use YYYY-MM-DD, today, yesterday or Nd (N days ago)"
+                )
             })
     }
 }
@@ -42,7 +44,9 @@ impl Day {
     pub(crate) fn date(self, today: NaiveDate) -> NaiveDate {
         match self {
             Day::Date(date) => date,
-            Day::Ago(n) => today.checked_sub_days(Days::new(n)).unwrap_or(NaiveDate::MIN),
+            Day::Ago(n) => today
+                .checked_sub_days(Days::new(n))
+                .unwrap_or(NaiveDate::MIN),
         }
     }
 }
@@ -57,7 +61,10 @@ pub(crate) fn period(
 ) -> Result<(NaiveDate, NaiveDate), CliError> {
     let to = to.map_or(default_to, |d| d.date(today));
     let from = from.map_or_else(
-        || to.checked_sub_days(Days::new(len.saturating_sub(1))).unwrap_or(to),
+        || {
+            to.checked_sub_days(Days::new(len.saturating_sub(1)))
+                .unwrap_or(to)
+        },
         |d| d.date(today),
     );
     if from > to {
@@ -115,6 +122,9 @@ mod tests {
             Some((day("2026-11-21"), day("2026-11-21")))
         );
         let err = last_days(Some(Day::Ago(0)), Some(Day::Ago(3)), 30, today).unwrap_err();
-        assert!(err.to_string().contains("--from (2026-11-22) is after --to (2026-11-19)"));
+        assert!(
+            err.to_string()
+                .contains("--from (2026-11-22) is after --to (2026-11-19)")
+        );
     }
 }

@@ -13,6 +13,14 @@ macro_rules! out {
     ($($arg:tt)*) => { $crate::write_stdout(&format!($($arg)*)) };
 }
 
+/// `eprintln!` for messages about the command's own work (files written, progress), which keep
+/// standard output for the data.
+macro_rules! errln {
+    ($($arg:tt)*) => { eprintln!($($arg)*) };
+}
+
+pub(crate) use outln;
+
 mod apikey_cmd;
 mod console;
 mod contract_cmd;

@@ -84,7 +84,13 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
             statuses: args
                 .statuses
                 .iter()
-                .map(|s| if s == "passed" { "completed".into() } else { s.clone() })
+                .map(|s| {
+                    if s == "passed" {
+                        "completed".into()
+                    } else {
+                        s.clone()
+                    }
+                })
                 .collect(),
             environments: args.environments.clone(),
         },

@@ -55,7 +55,6 @@ pub(crate) fn write(
     Ok(path.clone())
 }
 
-
 fn json_report(records: &[FlowRecord], duration: Duration) -> Result<String, CliError> {
     let count = |status| records.iter().filter(|r| r.status == status).count();
     let steps = records

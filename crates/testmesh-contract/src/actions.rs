@@ -411,7 +411,10 @@ fn given(value: &Option<String>) -> Option<&str> {
 }
 
 fn flag(value: &Option<testmesh_flow::decode::Tpl<bool>>) -> bool {
-    value.as_ref().and_then(|t| t.literal().copied()).unwrap_or(true)
+    value
+        .as_ref()
+        .and_then(|t| t.literal().copied())
+        .unwrap_or(true)
 }
 
 impl Handler for Verify {

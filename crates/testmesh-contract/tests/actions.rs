@@ -284,7 +284,10 @@ steps:
     // One interaction at a time: the unchanged one passes, the changed one fails with its path,
     // and a description that is not in the contract is named with the closest one.
     let one = result(&record, "one_still_passing");
-    assert_eq!(step(&record, "one_still_passing").status, StepStatus::Passed);
+    assert_eq!(
+        step(&record, "one_still_passing").status,
+        StepStatus::Passed
+    );
     assert_eq!(one["total_interactions"], 1, "{one}");
     assert_eq!(one["interactions"][0]["description"], "list users");
     let broken = step(&record, "one_broken");
@@ -294,7 +297,11 @@ steps:
         message.contains("1 of 1 interactions failed") && message.contains("$.id"),
         "{message}"
     );
-    let misspelt = &step(&record, "one_misspelt").error.as_ref().unwrap().message;
+    let misspelt = &step(&record, "one_misspelt")
+        .error
+        .as_ref()
+        .unwrap()
+        .message;
     assert!(
         misspelt.contains("'the signed in user'")
             && misspelt.contains("did you mean 'the signed-in user'?"),

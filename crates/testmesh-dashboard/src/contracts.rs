@@ -412,26 +412,6 @@ pub(crate) async fn show(
     })
 }
 
-/// A file name part: letters, digits, `-`, `_` and `.` kept, anything else `_`.
-fn file_part(name: &str) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let trimmed = cleaned.trim_matches('.');
-    if trimmed.is_empty() {
-        "pact".into()
-    } else {
-        trimmed.into()
-    }
-}
-
 /// The Pact V4 file, as an attachment named `<consumer>-<provider>.json`.
 pub(crate) async fn download(
     State(state): State<DashboardState>,
@@ -446,9 +426,8 @@ pub(crate) async fn download(
     let text = serde_json::to_string_pretty(&contract.pact)
         .map_err(|e| PageError::Failed(e.to_string()))?;
     let name = format!(
-        "attachment; filename=\"{}-{}.json\"",
-        file_part(&contract.info.consumer),
-        file_part(&contract.info.provider)
+        "attachment; filename=\"{}\"",
+        testmesh_store::pact_file_name(&contract.info.consumer, &contract.info.provider)
     );
     let mut response = (
         [(

@@ -1,13 +1,15 @@
 //! The TestMesh web dashboard: server-rendered pages over the store — overview, flows (YAML,
 //! validation, versions, run with an environment), runs (live while running, steps with assertions,
 //! requests and responses), environments, schedules, mock servers (live request log) and contracts (import, interactions,
-//! verifications, breaking changes, Pact download). Log in with an API key. Assets are compiled
+//! verifications, breaking changes, Pact download) and reports (generate, download). Log in with an API key. Assets are compiled
 //! into the binary; the only script follows a running execution.
 
+mod analytics;
 mod contracts;
 mod live;
 mod mocks;
 mod pages;
+mod reports;
 mod session;
 mod views;
 
@@ -33,6 +35,8 @@ pub struct DashboardState {
     pub shutdown: CancellationToken,
     /// The server's mock servers; without it the mock pages say the server hosts none.
     pub mocks: Option<std::sync::Arc<dyn MockControl>>,
+    /// Where reports are written; without it reports can be listed but not generated.
+    pub reports: Option<testmesh_report::stored::ReportConfig>,
 }
 
 impl DashboardState {
@@ -44,7 +48,14 @@ impl DashboardState {
             sessions: Sessions::default(),
             shutdown,
             mocks: None,
+            reports: None,
         }
+    }
+
+    /// The same dashboard generating reports into `config`'s directory.
+    pub fn with_reports(mut self, config: testmesh_report::stored::ReportConfig) -> Self {
+        self.reports = Some(config);
+        self
     }
 
     /// The same dashboard with pages for the mock servers `control` hosts.
@@ -85,6 +96,10 @@ pub fn router(state: DashboardState) -> Router {
         .route("/contracts/{id}", get(contracts::show))
         .route("/contracts/{id}/pact", get(contracts::download))
         .route("/contracts/{id}/verify", post(contracts::verify))
+        .route("/analytics", get(analytics::overview))
+        .route("/reports", get(reports::list).post(reports::generate))
+        .route("/reports/{id}/download", get(reports::download))
+        .route("/reports/{id}/delete", post(reports::delete))
         .route("/assets/{file}", get(asset))
         .layer(axum::middleware::from_fn(refuse_nul))
         .with_state(state)

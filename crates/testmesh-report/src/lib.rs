@@ -10,8 +10,22 @@ pub mod categories;
 pub mod collect;
 pub mod error;
 pub mod flakiness;
+pub mod html;
+pub mod json;
+pub mod junit;
 pub mod model;
 pub mod percentile;
+pub mod stored;
+pub mod svg;
 
 pub use error::ReportError;
 pub use model::ReportData;
+
+/// Renders a report in a stored report's format.
+pub fn render(data: &ReportData, format: testmesh_store::ReportFormat) -> String {
+    match format {
+        testmesh_store::ReportFormat::Html => html::render(data),
+        testmesh_store::ReportFormat::Junit => junit::render(data),
+        testmesh_store::ReportFormat::Json => json::render(data),
+    }
+}

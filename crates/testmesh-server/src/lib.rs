@@ -45,8 +45,8 @@ use tower_http::cors::{Any, CorsLayer};
 
 pub use error::{ApiError, ApiResult};
 pub use mocks::{MockConfig, MockHost};
-pub use testmesh_report::stored::ReportConfig;
 pub use server::{DEFAULT_PORT, ServeError, Server, ServerOptions, serve};
+pub use testmesh_report::stored::ReportConfig;
 
 use extract::{Param, Query};
 use metrics::HttpMetrics;

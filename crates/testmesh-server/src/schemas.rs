@@ -805,20 +805,29 @@ pub(crate) fn components() -> Map<String, Value> {
         (
             "ReportGenerateInput",
             object(vec![
-                opt("name", json!({"type": "string", "minLength": 1, "maxLength": 200})),
+                opt(
+                    "name",
+                    json!({"type": "string", "minLength": 1, "maxLength": 200}),
+                ),
                 req("format", json!({"enum": ["html", "json", "junit"]})),
                 opt("from", date("first day (UTC), default 29 days before `to`")),
                 opt("to", date("last day (UTC), default today")),
                 opt("start_date", date("the original's name for `from`")),
                 opt("end_date", date("the original's name for `to`")),
-                opt("expires_in_days", json!({"type": "integer", "minimum": 1, "maximum": 3650, "description": "default: the server's --report-ttl-days"})),
+                opt(
+                    "expires_in_days",
+                    json!({"type": "integer", "minimum": 1, "maximum": 3650, "description": "default: the server's --report-ttl-days"}),
+                ),
                 opt(
                     "filters",
                     object(vec![
                         opt("suites", strings()),
                         opt("flows", text_strings("flow names or ids")),
                         opt("flow_ids", text_strings("the original's name for `flows`")),
-                        opt("statuses", json!({"type": "array", "items": {"enum": ["completed", "failed", "cancelled"]}})),
+                        opt(
+                            "statuses",
+                            json!({"type": "array", "items": {"enum": ["completed", "failed", "cancelled"]}}),
+                        ),
                         opt("environments", strings()),
                     ]),
                 ),
@@ -831,7 +840,10 @@ pub(crate) fn components() -> Map<String, Value> {
                 req("workspace_id", id()),
                 req("name", string()),
                 req("format", json!({"enum": ["html", "json", "junit"]})),
-                req("status", json!({"enum": ["pending", "generating", "completed", "failed"]})),
+                req(
+                    "status",
+                    json!({"enum": ["pending", "generating", "completed", "failed"]}),
+                ),
                 req("filters", any()),
                 req("from_date", date("first day covered")),
                 req("to_date", date("last day covered")),

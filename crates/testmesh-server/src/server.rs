@@ -174,7 +174,8 @@ impl Server {
         // The dashboard's pages share the address: the API lives under /api/v1.
         let dashboard = testmesh_dashboard::router(
             testmesh_dashboard::DashboardState::new(self.state.store().clone(), token.clone())
-                .with_mocks(self.state.mocks().clone()),
+                .with_mocks(self.state.mocks().clone())
+                .with_reports((*self.state.reports).clone()),
         );
         let mocks = self.state.mocks().clone();
         let app = router(self.state).merge(dashboard);

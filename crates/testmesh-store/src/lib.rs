@@ -200,3 +200,48 @@ impl Store {
         })
     }
 }
+
+/// A part of a download's file name: ASCII letters, digits, `-`, `_` and `.` kept, anything else
+/// `_`, leading and trailing dots dropped; `fallback` when nothing is left. Safe in a
+/// `Content-Disposition` header and as a file name.
+pub fn file_name_part(name: &str, fallback: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let trimmed = cleaned.trim_matches('.');
+    if trimmed.is_empty() {
+        fallback.to_string()
+    } else {
+        trimmed.to_string()
+    }
+}
+
+/// The download name of a contract's pact: `<consumer>-<provider>.json`.
+pub fn pact_file_name(consumer: &str, provider: &str) -> String {
+    format!(
+        "{}-{}.json",
+        file_name_part(consumer, "pact"),
+        file_name_part(provider, "pact")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_safe() {
+        assert_eq!(pact_file_name("web", "user api"), "web-user_api.json");
+        assert_eq!(pact_file_name("../x", "\"y\""), "_x-_y_.json");
+        assert_eq!(pact_file_name("..", "a"), "pact-a.json");
+        assert_eq!(file_name_part("", "report"), "report");
+        assert_eq!(file_name_part("nightly <html>", "report"), "nightly__html_");
+    }
+}

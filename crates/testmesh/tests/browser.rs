@@ -3,7 +3,8 @@
 //! step's expected and actual values; then create a mock server, call it, turn the unmatched
 //! request into an endpoint in one click and see the matched call in the live request log; then
 //! import a pact through the contracts form (a malformed one first, refused with its JSON path),
-//! open it and see its interactions and the download link. Screenshots go to target/tmp/screenshots/.
+//! open it and see its interactions and the download link; then see the failed run on the analytics
+//! page and generate and download a report. Screenshots go to target/tmp/screenshots/.
 //!
 //! Needs Chromium (`/usr/bin/chromium`, or `TESTMESH_CHROMIUM`): scripts/test.sh installs it. Without
 //! it the test fails under `CI` and is skipped otherwise.
@@ -56,7 +57,7 @@ impl Drop for Server {
     }
 }
 
-async fn serve(database_url: &str) -> Server {
+async fn serve(database_url: &str, report_dir: &std::path::Path) -> Server {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -69,6 +70,8 @@ async fn serve(database_url: &str) -> Server {
             &port.to_string(),
             "--database-url",
             database_url,
+            "--report-dir",
+            &report_dir.display().to_string(),
         ])
         .env("NO_COLOR", "1")
         .stdout(Stdio::null())
@@ -301,6 +304,60 @@ async fn contract_scenario(page: &Page, base: &str) {
     assert!(file.contains("\"Synchronous/HTTP\""), "{file}");
 }
 
+/// The analytics page shows the failed run with its cause; a report generated from the Reports
+/// page completes (the page refreshes itself) and downloads.
+async fn analytics_scenario(page: &Page, base: &str) {
+    page.goto(format!("{base}/analytics?days=7")).await.unwrap();
+    page.wait_for_navigation().await.unwrap();
+    assert_eq!(text_when(page, "#metric-runs").await.trim(), "1");
+    assert_eq!(text_of(page, "#metric-pass-rate").await.trim(), "0.0%");
+    let causes = text_of(page, "#causes-summary").await;
+    assert!(causes.contains("1 failures, 1 causes"), "{causes}");
+    let cause = text_of(page, "#failure-categories td.mono").await;
+    assert!(cause.contains("sum == 5"), "{cause}");
+    assert!(page.find_element("#pass-rate-chart svg").await.is_ok());
+    shot(page, "10-analytics.png").await;
+
+    page.goto(format!("{base}/reports")).await.unwrap();
+    page.wait_for_navigation().await.unwrap();
+    page.evaluate("document.getElementById('report-name').value = 'Nightly'")
+        .await
+        .unwrap();
+    page.find_element("#generate-report")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let href = loop {
+        if let Ok(link) = page.find_element("#reports td a").await
+            && let Ok(Some(href)) = link.attribute("href").await
+        {
+            break href;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the report never completed"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert!(href.ends_with("/download"), "{href}");
+    assert_eq!(text_of(page, "#reports .badge").await.trim(), "completed");
+    shot(page, "11-reports.png").await;
+    let file = page
+        .evaluate(format!("fetch('{href}').then(r => r.text())"))
+        .await
+        .unwrap()
+        .into_value::<String>()
+        .unwrap();
+    assert!(
+        file.contains("Checkout totals") && file.contains("sum == 5"),
+        "{}",
+        &file[..file.len().min(500)]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_a_flow_from_the_dashboard_and_watch_it_fail_live() {
     let Some(chromium) = chromium() else {
@@ -316,7 +373,7 @@ async fn run_a_flow_from_the_dashboard_and_watch_it_fail_live() {
         .plain;
     let flow = store.create_flow(WS, FLOW, None).await.unwrap();
     store.close().await;
-    let server = serve(&url).await;
+    let server = serve(&url, &dir.path().join("reports")).await;
 
     let profile = tempfile::tempdir().unwrap();
     let config = BrowserConfig::builder()
@@ -427,6 +484,7 @@ async fn run_a_flow_from_the_dashboard_and_watch_it_fail_live() {
 
     mock_scenario(&page, &server.base).await;
     contract_scenario(&page, &server.base).await;
+    analytics_scenario(&page, &server.base).await;
 
     browser.close().await.unwrap();
     let _ = browser.wait().await;

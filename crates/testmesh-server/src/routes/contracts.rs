@@ -16,7 +16,7 @@ use testmesh_store::{
     VerificationStatus, find_interaction, interaction_summaries,
 };
 
-use super::{Endpoint, file_part};
+use super::Endpoint;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -326,21 +326,12 @@ async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The download name of a contract's pact: `<consumer>-<provider>.json`.
-pub(crate) fn pact_file_name(consumer: &str, provider: &str) -> String {
-    format!(
-        "{}-{}.json",
-        file_part(consumer, "pact"),
-        file_part(provider, "pact")
-    )
-}
-
 async fn export(State(state): State<AppState>, caller: Caller, Id(id): Id) -> ApiResult<Response> {
     let contract = state.store.get_contract(caller.workspace(), &id).await?;
     let text = serde_json::to_string_pretty(&contract.pact).map_err(|e| ApiError::internal(&e))?;
     let disposition = format!(
         "attachment; filename=\"{}\"",
-        pact_file_name(&contract.info.consumer, &contract.info.provider)
+        testmesh_store::pact_file_name(&contract.info.consumer, &contract.info.provider)
     );
     let mut response = (
         [(
@@ -564,13 +555,6 @@ async fn can_i_deploy(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn file_names_are_safe() {
-        assert_eq!(pact_file_name("web", "user api"), "web-user_api.json");
-        assert_eq!(pact_file_name("../x", "\"y\""), "_x-_y_.json");
-        assert_eq!(pact_file_name("..", "a"), "pact-a.json");
-    }
 
     #[test]
     fn import_versions() {

@@ -202,24 +202,3 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
     all.extend(reports::endpoints());
     all
 }
-
-/// A file name part: letters, digits, `-`, `_` and `.` kept, anything else `_`; `fallback`
-/// when nothing is left.
-pub(crate) fn file_part(name: &str, fallback: &str) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let trimmed = cleaned.trim_matches('.');
-    if trimmed.is_empty() {
-        fallback.to_string()
-    } else {
-        trimmed.to_string()
-    }
-}

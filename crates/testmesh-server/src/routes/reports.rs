@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use testmesh_report::model::ReportFilters;
 use testmesh_store::{NewReport, Report, ReportFilter, ReportFormat, ReportStatus};
 
-use super::{Endpoint, file_part};
+use super::Endpoint;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -173,13 +173,24 @@ async fn list(
 ) -> ApiResult<Json<Value>> {
     let (limit, offset) = query.paging()?;
     let filter = ReportFilter {
-        format: query.choice("format", FORMATS)?.and_then(ReportFormat::parse),
-        status: query.choice("status", STATUSES)?.and_then(ReportStatus::parse),
+        format: query
+            .choice("format", FORMATS)?
+            .and_then(ReportFormat::parse),
+        status: query
+            .choice("status", STATUSES)?
+            .and_then(ReportStatus::parse),
         limit: Some(limit),
         offset: Some(offset),
     };
-    let page = state.store.list_reports(caller.workspace(), &filter).await?;
-    let reports = page.items.iter().map(shown).collect::<ApiResult<Vec<_>>>()?;
+    let page = state
+        .store
+        .list_reports(caller.workspace(), &filter)
+        .await?;
+    let reports = page
+        .items
+        .iter()
+        .map(shown)
+        .collect::<ApiResult<Vec<_>>>()?;
     Ok(Json(json!({
         "reports": reports,
         "total": page.total,
@@ -217,7 +228,7 @@ async fn download(
     let bytes = tokio::fs::read(&path).await.map_err(|_| gone())?;
     let disposition = format!(
         "attachment; filename=\"{}.{}\"",
-        file_part(&report.name, "report"),
+        testmesh_store::file_name_part(&report.name, "report"),
         report.format.extension()
     );
     let mut response = (

@@ -19,7 +19,11 @@ on_both_backends!(
 /// Polls a report until it is no longer pending or generating.
 async fn finished(server: &TestServer, id: &str) -> Value {
     for _ in 0..200 {
-        let report = server.get(&format!("/api/v1/reports/{id}")).await.expect(200).json;
+        let report = server
+            .get(&format!("/api/v1/reports/{id}"))
+            .await
+            .expect(200)
+            .json;
         if report["status"] != "pending" && report["status"] != "generating" {
             return report;
         }
@@ -73,18 +77,34 @@ async fn reports_are_generated_downloaded_and_deleted(db: &TestDb) {
         ids.push(id);
     }
 
-    let html = server.get(&format!("/api/v1/reports/{}/download", ids[0])).await.expect(200);
+    let html = server
+        .get(&format!("/api/v1/reports/{}/download", ids[0]))
+        .await
+        .expect(200);
     assert_eq!(
         html.header("content-disposition"),
         Some("attachment; filename=\"nightly_html.html\"")
     );
-    assert!(html.header("content-type").unwrap().starts_with("text/html"));
-    assert!(html.text.contains("Checkout &lt;totals&gt;"), "names are escaped");
+    assert!(
+        html.header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(
+        html.text.contains("Checkout &lt;totals&gt;"),
+        "names are escaped"
+    );
     assert!(!html.text.contains("Checkout <totals>"));
-    let junit = server.get(&format!("/api/v1/reports/{}/download", ids[1])).await.expect(200);
+    let junit = server
+        .get(&format!("/api/v1/reports/{}/download", ids[1]))
+        .await
+        .expect(200);
     assert_eq!(junit.header("content-type"), Some("application/xml"));
     assert!(junit.text.contains("<testsuites"), "{}", junit.text);
-    let data = server.get(&format!("/api/v1/reports/{}/download", ids[2])).await.expect(200);
+    let data = server
+        .get(&format!("/api/v1/reports/{}/download", ids[2]))
+        .await
+        .expect(200);
     let data: Value = serde_json::from_str(&data.text).unwrap();
     assert_eq!(data["summary"]["executions"], 3);
     assert_eq!(data["summary"]["failed"], 1);
@@ -96,7 +116,10 @@ async fn reports_are_generated_downloaded_and_deleted(db: &TestDb) {
     // Deleting removes the row and the file.
     let file = dir.path().join(format!("{}.html", ids[0]));
     assert!(file.is_file());
-    server.delete(&format!("/api/v1/reports/{}", ids[0])).await.expect(204);
+    server
+        .delete(&format!("/api/v1/reports/{}", ids[0]))
+        .await
+        .expect(204);
     assert!(!file.exists());
     server
         .get(&format!("/api/v1/reports/{}", ids[0]))
@@ -109,12 +132,9 @@ async fn reports_are_generated_downloaded_and_deleted(db: &TestDb) {
         .get(&format!("/api/v1/reports/{}/download", ids[1]))
         .await
         .expect_error(410, "report_file_gone");
-    let deleted = testmesh_report::stored::delete_expired(
-        &store,
-        dir.path(),
-    )
-    .await
-    .unwrap();
+    let deleted = testmesh_report::stored::delete_expired(&store, dir.path())
+        .await
+        .unwrap();
     assert_eq!(deleted, 0, "nothing has expired yet");
     server.stop().await;
 }
