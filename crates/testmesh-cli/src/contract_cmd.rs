@@ -17,13 +17,13 @@ use testmesh_contract::verify::{
     VerifyOptions, failure_lines,
 };
 use testmesh_contract::{Pact, PactError, diff_pacts, parse_pact, verify_pacts};
-use testmesh_store::{ContractFilter, ContractSource, DEFAULT_WORKSPACE_ID, PactOrigin, Store};
+use testmesh_store::{ContractFilter, ContractSource, DEFAULT_WORKSPACE_ID, PactOrigin};
 
 use testmesh_flow::model::step::ContractHints;
 use testmesh_runner::{Event, EventSink, RecordedExchange, StepStatus};
 
 use crate::console::format_ms;
-use crate::history::{StoreArgs, shown_url, store_error};
+use crate::history::{StoreArgs, store_error};
 use crate::render::use_color;
 use crate::run_cmd;
 use crate::{CliError, EXIT_OK, EXIT_TEST_FAILURES};

@@ -21,6 +21,7 @@ macro_rules! errln {
 
 pub(crate) use outln;
 
+mod analytics_cmd;
 mod apikey_cmd;
 mod console;
 mod contract_cmd;
@@ -102,6 +103,7 @@ enum Command {
     ApiKey(apikey_cmd::Args),
     Contract(contract_cmd::Args),
     Report(report_cmd::Args),
+    Analytics(analytics_cmd::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -131,6 +133,7 @@ pub fn main() -> ExitCode {
         Command::ApiKey(args) => apikey_cmd::run(args),
         Command::Contract(args) => contract_cmd::run(args),
         Command::Report(args) => report_cmd::run(args),
+        Command::Analytics(args) => analytics_cmd::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

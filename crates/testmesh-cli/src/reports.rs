@@ -2,7 +2,7 @@
 //! JUnit XML (a testsuite per file, a testcase per flow) that CI systems read.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};

@@ -20,7 +20,9 @@ use crate::{CliError, EXIT_OK};
 /// Every API route but /health needs an API key, and the dashboard logs in with one: create the
 /// first one with `testmesh apikey create NAME`. Runs are queued in the database; a worker in this
 /// process runs them (--no-worker leaves them to `testmesh worker` processes sharing the
-/// database), and due schedules are queued by the server. The OpenAPI document is at /api/v1/openapi.json; docs/api.md
+/// database), and due schedules are queued by the server. Every night (--aggregate-at) the server
+/// aggregates yesterday's runs into the analytics that /api/v1/analytics/* and the dashboard's
+/// analytics pages show. The OpenAPI document is at /api/v1/openapi.json; docs/api.md
 /// describes every route. SIGINT (Ctrl-C) or SIGTERM stops the server gracefully: it stops
 /// accepting connections, ends live event streams and finishes the requests in flight.
 ///
@@ -29,6 +31,7 @@ use crate::{CliError, EXIT_OK};
 #[command(
     after_help = "Examples:\n  testmesh apikey create local && testmesh serve\n  \
 testmesh serve --port 8080\n  \
+testmesh serve --aggregate-at 04:30   # analytics of yesterday every day at 04:30 UTC (default 02:00)\n  \
 testmesh serve --bind 0.0.0.0 --database-url postgres://testmesh@db/testmesh\n  \
 curl -H \"Authorization: Bearer $KEY\" http://127.0.0.1:5016/api/v1/flows"
 )]
@@ -64,8 +67,27 @@ pub(crate) struct Args {
     /// Days a generated report is kept before it and its file are deleted.
     #[arg(long, value_name = "DAYS", default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..=3650))]
     report_ttl_days: u64,
+    /// Aggregate analytics every day at this time (UTC, HH:MM), or `off`: yesterday's daily
+    /// metrics, step performance and flakiness, for every workspace (nights missed while no
+    /// server ran are caught up, up to a week).
+    #[arg(long, value_name = "HH:MM|off", default_value = "02:00", value_parser = parse_aggregate_at)]
+    aggregate_at: AggregateAt,
     #[command(flatten)]
     store: StoreArgs,
+}
+
+/// When `serve` aggregates analytics.
+#[derive(Clone, Copy)]
+struct AggregateAt(Option<chrono::NaiveTime>);
+
+/// `HH:MM` (UTC) or `off`.
+fn parse_aggregate_at(text: &str) -> Result<AggregateAt, String> {
+    if text.eq_ignore_ascii_case("off") {
+        return Ok(AggregateAt(None));
+    }
+    chrono::NaiveTime::parse_from_str(text, "%H:%M")
+        .map(|t| AggregateAt(Some(t)))
+        .map_err(|_| format!("`{text}` is not a time: use HH:MM (UTC, e.g. 02:00) or off"))
 }
 
 pub(crate) fn run(args: Args) -> Result<u8, CliError> {
@@ -93,6 +115,7 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
                 ttl: std::time::Duration::from_secs(args.report_ttl_days * 24 * 3600),
                 ..ReportConfig::new(&args.report_dir)
             },
+            aggregate_at: args.aggregate_at.0,
             ..ServerOptions::new(url.clone())
         };
         let server = Server::bind(options).await.map_err(|e| match e {

@@ -861,6 +861,7 @@ pub(crate) fn components() -> Map<String, Value> {
     ];
     schemas
         .into_iter()
+        .chain(crate::routes::analytics::schemas())
         .map(|(name, schema)| (name.to_string(), schema))
         .collect()
 }

@@ -37,6 +37,9 @@ pub struct ServerOptions {
     pub mocks: MockConfig,
     /// Where generated reports go and how long they are kept.
     pub reports: ReportConfig,
+    /// Aggregate analytics (yesterday, for every workspace) every day at this time, UTC
+    /// (`testmesh serve` uses 02:00; `None`, the library default, never does).
+    pub aggregate_at: Option<chrono::NaiveTime>,
 }
 
 impl ServerOptions {
@@ -52,6 +55,7 @@ impl ServerOptions {
             scheduler_interval: Duration::from_secs(1),
             mocks: MockConfig::default(),
             reports: ReportConfig::default(),
+            aggregate_at: None,
         }
     }
 }
@@ -87,6 +91,7 @@ pub struct Server {
     addr: SocketAddr,
     state: AppState,
     scheduler: Option<Duration>,
+    aggregate_at: Option<chrono::NaiveTime>,
 }
 
 impl Server {
@@ -122,6 +127,7 @@ impl Server {
             addr,
             state,
             scheduler: options.scheduler.then_some(options.scheduler_interval),
+            aggregate_at: options.aggregate_at,
         })
     }
 
@@ -153,6 +159,13 @@ impl Server {
             tokio::spawn(scheduler::run(
                 self.state.store().clone(),
                 every,
+                token.clone(),
+            ))
+        });
+        let analytics = self.aggregate_at.map(|at| {
+            tokio::spawn(crate::routes::analytics::schedule(
+                self.state.store().clone(),
+                at,
                 token.clone(),
             ))
         });
@@ -194,6 +207,9 @@ impl Server {
             let _ = scheduler.await;
         }
         let _ = reports.await;
+        if let Some(analytics) = analytics {
+            let _ = analytics.await;
+        }
         served.map_err(ServeError::Io)
     }
 }

@@ -1,6 +1,7 @@
 //! Every route of the server, in one table. The router and the OpenAPI document are both built
 //! from it, so a route cannot exist without its documentation or the other way round.
 
+pub(crate) mod analytics;
 mod api_keys;
 mod collections;
 mod contracts;
@@ -200,5 +201,6 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
     all.extend(mocks::endpoints());
     all.extend(contracts::endpoints());
     all.extend(reports::endpoints());
+    all.extend(analytics::endpoints());
     all
 }

@@ -168,6 +168,17 @@ async fn the_openapi_document_lists_the_routes_that_answer(db: &TestDb) {
         "POST /api/v1/contracts/{id}/verify",
         "GET /api/v1/contracts/{id}/breaking-changes",
         "GET /api/v1/can-i-deploy",
+        "POST /api/v1/reports/generate",
+        "GET /api/v1/reports",
+        "GET /api/v1/reports/{id}",
+        "GET /api/v1/reports/{id}/download",
+        "DELETE /api/v1/reports/{id}",
+        "GET /api/v1/analytics/metrics",
+        "GET /api/v1/analytics/trends",
+        "GET /api/v1/analytics/flakiness",
+        "GET /api/v1/analytics/steps",
+        "POST /api/v1/analytics/aggregate",
+        "GET /api/v1/analytics/runs",
     ];
     expected.sort();
     assert_eq!(operations, expected);
