@@ -1151,9 +1151,9 @@ impl Store {
         let mut sql = Sql::new(
             "SELECT COALESCE(e.flow_id, e.flow_name) AS flow_key, s.step_id, s.action, COUNT(*) AS runs, CAST(SUM(CASE WHEN s.status = 'failed' THEN 1 ELSE 0 END) AS BIGINT) AS errors, CAST(SUM(CASE WHEN s.flaky <> 0 THEN 1 ELSE 0 END) AS BIGINT) AS flaky, ",
         );
-        sql.push(durations).push(
-            " AS durations FROM executions e JOIN execution_steps s ON s.execution_id = e.id",
-        );
+        sql.push(durations)
+            .push(" AS durations FROM ")
+            .push(self.steps_of_executions());
         filter.push_where(&mut sql, "e.", workspace_id);
         sql.push(" AND s.status <> 'skipped' GROUP BY COALESCE(e.flow_id, e.flow_name), s.step_id, s.action");
         let mut groups = Vec::new();
@@ -1181,6 +1181,19 @@ impl Store {
         Ok(groups)
     }
 
+    /// The executions `e` joined with their steps `s`, read through the steps' primary key (a
+    /// few index lookups per execution of the days read). PostgreSQL would otherwise hash-join a
+    /// scan of every stored step, whatever the days: a lateral subquery behind `OFFSET 0` keeps
+    /// the lookups.
+    fn steps_of_executions(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "executions e JOIN execution_steps s ON s.execution_id = e.id",
+            Backend::Postgres => {
+                "executions e CROSS JOIN LATERAL (SELECT * FROM execution_steps s WHERE s.execution_id = e.id OFFSET 0) s"
+            }
+        }
+    }
+
     async fn scan_steps(
         &self,
         workspace_id: &str,
@@ -1189,8 +1202,9 @@ impl Store {
         mut visit: impl FnMut(StepFact<'_>),
     ) -> Result<u64> {
         let mut sql = Sql::new(
-            "SELECT s.execution_id, s.seq, s.depth, s.step_id, s.action, s.status, s.flaky, s.duration_ms, s.error_kind, s.error_message FROM executions e JOIN execution_steps s ON s.execution_id = e.id",
+            "SELECT s.execution_id, s.seq, s.depth, s.step_id, s.action, s.status, s.flaky, s.duration_ms, s.error_kind, s.error_message FROM ",
         );
+        sql.push(self.steps_of_executions());
         filter.push_where(&mut sql, "e.", workspace_id);
         if notable_only {
             sql.push(" AND (s.status = 'failed' OR s.flaky <> 0)");
