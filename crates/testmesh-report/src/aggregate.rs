@@ -3,10 +3,11 @@
 //! percentiles, step performance per day, flow, step and action, and each flow's flakiness over the
 //! window ending with the last day aggregated.
 //!
-//! The days are read one at a time, each with one ordered scan of its executions and one scan of
-//! their steps, so memory stays bounded by the busiest day whatever the range; everything is
-//! computed here and written back in one transaction that replaces the days (and the window), so
-//! aggregating a day twice leaves the same rows.
+//! The executions are read one day at a time (one ordered scan each); their steps a block of up
+//! to 31 days at a time, grouped by the database with every duration kept, plus the few failed or
+//! retried steps one by one. Memory is bounded by a day's executions and a block's durations, not
+//! by the range. Everything is computed here and written back in one transaction that replaces
+//! the days (and the window), so aggregating a day twice leaves the same rows.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
