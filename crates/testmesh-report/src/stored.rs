@@ -84,7 +84,11 @@ pub async fn generate(store: Store, config: ReportConfig, report: Report) {
     }
 }
 
-async fn render_to_file(store: &Store, dir: &Path, report: &Report) -> Result<(String, i64), String> {
+async fn render_to_file(
+    store: &Store,
+    dir: &Path,
+    report: &Report,
+) -> Result<(String, i64), String> {
     let data = crate::collect::collect(store, &report.workspace_id, &request_of(report))
         .await
         .map_err(|e| e.to_string())?;
@@ -131,7 +135,9 @@ pub async fn delete_expired(store: &Store, dir: &Path) -> testmesh_store::Result
         }
         for report in expired {
             remove_file_of(dir, &report).await;
-            store.delete_report(&report.workspace_id, &report.id).await?;
+            store
+                .delete_report(&report.workspace_id, &report.id)
+                .await?;
             deleted += 1;
         }
     }
