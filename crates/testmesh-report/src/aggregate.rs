@@ -440,6 +440,7 @@ impl<'f> ExecGroup<'f> {
             failed_executions: self.failed,
             cancelled_executions: self.cancelled,
             pass_rate: rate(self.passed, self.passed + self.failed),
+            timed_executions: self.durations.len() as i64,
             total_duration_ms: stats.as_ref().map_or(0, |s| s.sum),
             avg_duration_ms: stats.as_ref().map(|s| s.avg),
             min_duration_ms: stats.as_ref().map(|s| s.min),

@@ -588,6 +588,12 @@ async fn snapshot(store: &Store) -> (Vec<DailyMetric>, Vec<StepPerformance>, Vec
 async fn aggregating_again_gives_the_same_rows(db: &TestDb) {
     let store = db.open().await;
     seed_day(&store).await;
+    // A flow whose only run that day was cancelled has no durations: no mean, no percentiles.
+    record(
+        &store,
+        Run::new("export", FlowStatus::Passed, 9_000, at("2025-03-11", 5)).cancelled(),
+    )
+    .await;
     let first = aggregate(&store, WS, day("2025-03-09"), day("2025-03-11"))
         .await
         .unwrap();
@@ -604,7 +610,26 @@ async fn aggregating_again_gives_the_same_rows(db: &TestDb) {
         (first.executions, first.daily_rows),
         (second.executions, second.daily_rows)
     );
-    assert_eq!(first.executions, 33);
+    assert_eq!(first.executions, 34);
+    let export = only(
+        daily(
+            &store,
+            MetricFilter {
+                flow: Some("export".into()),
+                ..Default::default()
+            },
+        )
+        .await,
+    );
+    assert_eq!(
+        (
+            export.timed_executions,
+            export.avg_duration_ms,
+            export.p95_duration_ms
+        ),
+        (0, None, None)
+    );
+    assert_eq!(export.cancelled_executions, 1);
     // Each of the three days has its `all` row over all environments.
     let days: Vec<NaiveDate> = daily(
         &store,

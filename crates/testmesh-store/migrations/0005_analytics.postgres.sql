@@ -12,7 +12,9 @@ SELECT workspace_id, day::date AS date, scope, subject,
        CASE WHEN passed_executions + failed_executions = 0 THEN 0
             ELSE round(passed_executions * 100.0 / (passed_executions + failed_executions), 2)
        END AS pass_rate,
-       round(avg_duration_ms)::bigint AS avg_duration_ms, min_duration_ms, max_duration_ms,
+       CASE WHEN timed_executions = 0 THEN NULL
+            ELSE round(total_duration_ms::numeric / timed_executions)::bigint
+       END AS avg_duration_ms, min_duration_ms, max_duration_ms,
        p50_duration_ms, p95_duration_ms, p99_duration_ms,
        total_steps, passed_steps, failed_steps, skipped_steps, flaky_steps,
        to_timestamp(computed_at / 1000.0) AS created_at

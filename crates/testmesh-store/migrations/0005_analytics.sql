@@ -25,10 +25,10 @@ CREATE TABLE analytics_daily (
     passed_executions BIGINT NOT NULL,
     failed_executions BIGINT NOT NULL,
     cancelled_executions BIGINT NOT NULL,
-    -- Durations of passed and failed executions (cancelled runs stopped early): the sum keeps
-    -- averages over several days exact; percentiles are exact nearest-rank values.
+    -- Durations of passed and failed executions (cancelled runs stopped early): their count and
+    -- sum keep averages over several days exact; percentiles are exact nearest-rank values.
+    timed_executions BIGINT NOT NULL,
     total_duration_ms BIGINT NOT NULL,
-    avg_duration_ms DOUBLE PRECISION,
     min_duration_ms BIGINT,
     max_duration_ms BIGINT,
     p50_duration_ms BIGINT,

@@ -59,8 +59,9 @@ fn float(row: &AnyRow, col: &str) -> Result<f64> {
     Ok(row.try_get::<f64, _>(col)?)
 }
 
-fn opt_float(row: &AnyRow, col: &str) -> Result<Option<f64>> {
-    Ok(row.try_get::<Option<f64>, _>(col)?)
+/// `sum / count`, two decimals; `None` without anything counted.
+fn mean(sum: i64, count: i64) -> Option<f64> {
+    (count > 0).then(|| round2(sum as f64 / count as f64))
 }
 
 /// `part` / `whole` × 100, rounded to two decimals; 0 when `whole` is 0.
@@ -383,9 +384,11 @@ pub struct DailyMetric {
     pub cancelled_executions: i64,
     /// passed / (passed + failed) × 100, two decimals; 0 without such runs. Computed on read.
     pub pass_rate: f64,
-    /// Sum of the durations of passed and failed executions.
+    /// Passed and failed executions with a duration (cancelled runs stopped early).
+    pub timed_executions: i64,
+    /// The sum of their durations.
     pub total_duration_ms: i64,
-    /// Their mean, two decimals.
+    /// Their mean, two decimals: `total_duration_ms / timed_executions`, computed on read.
     pub avg_duration_ms: Option<f64>,
     /// Their shortest.
     pub min_duration_ms: Option<i64>,
@@ -411,7 +414,7 @@ pub struct DailyMetric {
     pub computed_at: DateTime<Utc>,
 }
 
-const DAILY_COLUMNS: &str = "workspace_id, day, scope, subject, environment, flow_id, flow_name, suite, flows, total_executions, passed_executions, failed_executions, cancelled_executions, total_duration_ms, avg_duration_ms, min_duration_ms, max_duration_ms, p50_duration_ms, p95_duration_ms, p99_duration_ms, total_steps, passed_steps, failed_steps, skipped_steps, flaky_steps, computed_at";
+const DAILY_COLUMNS: &str = "workspace_id, day, scope, subject, environment, flow_id, flow_name, suite, flows, total_executions, passed_executions, failed_executions, cancelled_executions, timed_executions, total_duration_ms, min_duration_ms, max_duration_ms, p50_duration_ms, p95_duration_ms, p99_duration_ms, total_steps, passed_steps, failed_steps, skipped_steps, flaky_steps, computed_at";
 const DAILY_COLUMN_COUNT: usize = 26;
 
 impl DailyMetric {
@@ -420,6 +423,8 @@ impl DailyMetric {
         let environment = row.text("environment")?;
         let passed = row.int("passed_executions")?;
         let failed = row.int("failed_executions")?;
+        let timed = row.int("timed_executions")?;
+        let total = row.int("total_duration_ms")?;
         Ok(DailyMetric {
             day: parse_day("day", &row.text("day")?)?,
             scope: MetricScope::parse(&scope)
@@ -435,8 +440,9 @@ impl DailyMetric {
             failed_executions: failed,
             cancelled_executions: row.int("cancelled_executions")?,
             pass_rate: rate(passed, passed + failed),
-            total_duration_ms: row.int("total_duration_ms")?,
-            avg_duration_ms: opt_float(row, "avg_duration_ms")?,
+            timed_executions: timed,
+            total_duration_ms: total,
+            avg_duration_ms: mean(total, timed),
             min_duration_ms: row.opt_int("min_duration_ms")?,
             max_duration_ms: row.opt_int("max_duration_ms")?,
             p50_duration_ms: row.opt_int("p50_duration_ms")?,
@@ -478,9 +484,9 @@ impl DailyMetric {
             .push(", ")
             .bind(self.cancelled_executions)
             .push(", ")
-            .bind(self.total_duration_ms)
+            .bind(self.timed_executions)
             .push(", ")
-            .bind(self.avg_duration_ms)
+            .bind(self.total_duration_ms)
             .push(", ")
             .bind(self.min_duration_ms)
             .push(", ")
@@ -1245,6 +1251,7 @@ impl Store {
             "passed_executions",
             "failed_executions",
             "cancelled_executions",
+            "timed_executions",
             "total_duration_ms",
             "total_steps",
             "passed_steps",
@@ -1266,6 +1273,7 @@ impl Store {
         let passed = row.int("passed_executions")?;
         let failed = row.int("failed_executions")?;
         let duration = row.int("total_duration_ms")?;
+        let timed = row.int("timed_executions")?;
         Ok(MetricSummary {
             days: row.int("days")?,
             total_executions: row.int("total_executions")?,
@@ -1273,8 +1281,7 @@ impl Store {
             failed_executions: failed,
             cancelled_executions: row.int("cancelled_executions")?,
             pass_rate: rate(passed, passed + failed),
-            avg_duration_ms: (passed + failed > 0)
-                .then(|| round2(duration as f64 / (passed + failed) as f64)),
+            avg_duration_ms: mean(duration, timed),
             total_steps: row.int("total_steps")?,
             passed_steps: row.int("passed_steps")?,
             failed_steps: row.int("failed_steps")?,
@@ -1292,18 +1299,19 @@ impl Store {
         period: TrendPeriod,
     ) -> Result<Vec<TrendPoint>> {
         let mut sql = Sql::new(
-            "SELECT day, total_executions, passed_executions, failed_executions, cancelled_executions, total_duration_ms, p50_duration_ms, p95_duration_ms, p99_duration_ms, flaky_steps FROM analytics_daily",
+            "SELECT day, total_executions, passed_executions, failed_executions, cancelled_executions, timed_executions, total_duration_ms, p50_duration_ms, p95_duration_ms, p99_duration_ms, flaky_steps FROM analytics_daily",
         );
         filter.push_where(&mut sql, workspace_id, Some(filter.single_scope()));
         sql.push(" ORDER BY day");
         // A flow or suite has one row per day; several only if its name matches more than one.
-        let mut points: BTreeMap<NaiveDate, (TrendPoint, i64)> = BTreeMap::new();
+        // (point, summed duration, timed executions) per period.
+        let mut points: BTreeMap<NaiveDate, (TrendPoint, i64, i64)> = BTreeMap::new();
         let mut last_day: BTreeMap<NaiveDate, NaiveDate> = BTreeMap::new();
         let mut shared_days = Vec::new();
         for row in sql.fetch_all(&self.pool).await? {
             let day = parse_day("day", &row.text("day")?)?;
             let start = period.start_of(day);
-            let (point, duration) = points.entry(start).or_insert_with(|| {
+            let (point, duration, timed) = points.entry(start).or_insert_with(|| {
                 (
                     TrendPoint {
                         date: start,
@@ -1320,6 +1328,7 @@ impl Store {
                         flaky_steps: 0,
                     },
                     0,
+                    0,
                 )
             });
             if last_day.insert(start, day) == Some(day) {
@@ -1334,6 +1343,7 @@ impl Store {
             point.cancelled += row.int("cancelled_executions")?;
             point.flaky_steps += row.int("flaky_steps")?;
             *duration += row.int("total_duration_ms")?;
+            *timed += row.int("timed_executions")?;
             if period == TrendPeriod::Day && point.p50_duration_ms.is_none() {
                 point.p50_duration_ms = row.opt_int("p50_duration_ms")?;
                 point.p95_duration_ms = row.opt_int("p95_duration_ms")?;
@@ -1342,15 +1352,14 @@ impl Store {
         }
         Ok(points
             .into_values()
-            .map(|(mut point, duration)| {
+            .map(|(mut point, duration, timed)| {
                 if shared_days.contains(&point.date) {
                     point.p50_duration_ms = None;
                     point.p95_duration_ms = None;
                     point.p99_duration_ms = None;
                 }
-                let timed = point.passed + point.failed;
-                point.pass_rate = rate(point.passed, timed);
-                point.avg_duration_ms = (timed > 0).then(|| round2(duration as f64 / timed as f64));
+                point.pass_rate = rate(point.passed, point.passed + point.failed);
+                point.avg_duration_ms = mean(duration, timed);
                 point
             })
             .collect())

@@ -644,6 +644,7 @@ pub(crate) fn schemas() -> Vec<(&'static str, Value)> {
                 ("failed_executions", int()),
                 ("cancelled_executions", int()),
                 ("pass_rate", num()),
+                ("timed_executions", int()),
                 ("total_duration_ms", int()),
                 ("avg_duration_ms", opt_num()),
                 ("min_duration_ms", opt_int()),

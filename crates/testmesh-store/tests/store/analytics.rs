@@ -376,6 +376,7 @@ fn metric(
         failed_executions: failed,
         cancelled_executions: 1,
         pass_rate: 0.0,
+        timed_executions: passed + failed,
         total_duration_ms: (passed + failed) * 100,
         avg_duration_ms: (passed + failed > 0).then_some(100.0),
         min_duration_ms: Some(90),
