@@ -540,7 +540,7 @@ async fn analytics_trends_and_reports_pages() {
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let text = refused.text().await.unwrap();
     assert!(
-        text.contains("To (2026-11-01) is before From (2026-11-20)"),
+        text.contains("`to` (2026-11-01) is before `from` (2026-11-20)"),
         "{text}"
     );
     let bad_day = post(vec![
