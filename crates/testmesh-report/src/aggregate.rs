@@ -44,7 +44,7 @@ pub struct AggregateSummary {
     pub days: u32,
     /// Executions of those days read.
     pub executions: u64,
-    /// Their steps read.
+    /// The steps those executions recorded (nested and skipped ones included).
     pub steps: u64,
     /// Daily metric rows written.
     pub daily_rows: u64,
@@ -461,23 +461,27 @@ impl<'f> ExecGroup<'f> {
 /// (scope, subject, environment — `None` for all environments).
 type GroupKey<'f> = (MetricScope, &'f str, Option<&'f str>);
 
-/// The runs of one step (id and action) of one flow on one day.
+/// The error messages of one step (id and action) of one flow on one day, with how often each
+/// was seen.
 #[derive(Default)]
-struct StepGroup {
-    durations: Vec<i64>,
-    errors: i64,
-    flaky: i64,
-    /// Distinct messages with how often each was seen.
-    messages: Vec<(String, u64)>,
-}
+struct Messages(Vec<(String, u64)>);
 
-impl StepGroup {
+impl Messages {
+    fn add(&mut self, message: &str) {
+        let counted = self.0.len();
+        match self.0.iter_mut().find(|(m, _)| m == message) {
+            Some((_, n)) => *n += 1,
+            None if counted < COUNTED_STEP_ERRORS => self.0.push((message.to_string(), 1)),
+            None => {}
+        }
+    }
+
     /// The most frequent messages (ties by text): the same whatever order the steps were read in.
-    fn top_messages(&mut self) -> Vec<String> {
-        self.messages
+    fn top(mut self) -> Vec<String> {
+        self.0
             .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        self.messages
-            .drain(..)
+        self.0
+            .into_iter()
             .take(MAX_STEP_ERRORS)
             .map(|(m, _)| m)
             .collect()
@@ -504,12 +508,13 @@ impl DayRows {
             .enumerate()
             .map(|(i, f)| (f.id.as_str(), i))
             .collect();
+        let filter = FactFilter::days(day, day);
+        // The few steps that failed or passed on a retry: flaky steps per execution, error
+        // messages per step.
         let mut flaky_per_execution = vec![0i64; facts.len()];
-        // flow key → step id → action → runs. Inner keys are looked up by `&str`, so a row
-        // allocates only for a step seen for the first time that day.
-        let mut groups: HashMap<&str, HashMap<String, HashMap<String, StepGroup>>> = HashMap::new();
-        let steps_read = store
-            .for_each_step_fact(workspace_id, &FactFilter::days(day, day), |step| {
+        let mut messages: HashMap<(&str, String, String), Messages> = HashMap::new();
+        store
+            .for_each_notable_step(workspace_id, &filter, |step| {
                 // Steps of an execution recorded after its day was read are left for the next run.
                 let Some(&i) = index.get(step.execution_id) else {
                     return;
@@ -517,37 +522,22 @@ impl DayRows {
                 if step.flaky {
                     flaky_per_execution[i] += 1;
                 }
-                if step.status == "skipped" {
-                    return;
-                }
-                let by_step = groups.entry(facts[i].flow_key()).or_default();
-                let by_action = match by_step.get_mut(step.step_id) {
-                    Some(by_action) => by_action,
-                    None => by_step.entry(step.step_id.to_string()).or_default(),
-                };
-                let group = match by_action.get_mut(step.action) {
-                    Some(group) => group,
-                    None => by_action.entry(step.action.to_string()).or_default(),
-                };
-                group.durations.push(step.duration_ms);
-                if step.flaky {
-                    group.flaky += 1;
-                }
-                if step.status == "failed" {
-                    group.errors += 1;
-                    if let Some(message) = step.error_message.filter(|m| !m.trim().is_empty()) {
-                        let counted = group.messages.len();
-                        match group.messages.iter_mut().find(|(m, _)| m == message) {
-                            Some((_, n)) => *n += 1,
-                            None if counted < COUNTED_STEP_ERRORS => {
-                                group.messages.push((message.to_string(), 1));
-                            }
-                            None => {}
-                        }
-                    }
+                if step.status == "failed"
+                    && let Some(message) = step.error_message.filter(|m| !m.trim().is_empty())
+                {
+                    messages
+                        .entry((
+                            facts[i].flow_key(),
+                            step.step_id.to_string(),
+                            step.action.to_string(),
+                        ))
+                        .or_default()
+                        .add(message);
                 }
             })
             .await?;
+        // Every step that ran, grouped by the database: counts and all durations.
+        let groups = store.step_groups(workspace_id, &filter).await?;
 
         let mut exec_groups: HashMap<GroupKey<'_>, ExecGroup<'_>> = HashMap::new();
         // The newest run of a flow names it: facts are oldest first.
@@ -585,40 +575,40 @@ impl DayRows {
             (a.scope, &a.subject, &a.environment).cmp(&(b.scope, &b.subject, &b.environment))
         });
 
-        let mut steps = Vec::new();
-        for (flow, by_step) in groups {
-            let Some(fact) = newest.get(flow) else {
+        let mut steps = Vec::with_capacity(groups.len());
+        for mut group in groups {
+            // A flow first recorded after its day's executions were read waits for the next run.
+            let Some((flow, fact)) = newest.get_key_value(group.flow_key.as_str()) else {
                 continue;
             };
-            for (step_id, by_action) in by_step {
-                for (action, mut group) in by_action {
-                    let Some(stats) = DurationStats::of(&mut group.durations) else {
-                        continue;
-                    };
-                    let runs = group.durations.len() as i64;
-                    steps.push(StepPerformance {
-                        day,
-                        flow_key: flow.to_string(),
-                        flow_id: fact.flow_id.clone(),
-                        flow_name: fact.flow_name.clone(),
-                        step_id: step_id.clone(),
-                        step_action: action,
-                        total_executions: runs,
-                        error_count: group.errors,
-                        flaky_count: group.flaky,
-                        error_rate: rate(group.errors, runs),
-                        total_duration_ms: stats.sum,
-                        avg_duration_ms: stats.avg,
-                        min_duration_ms: stats.min,
-                        max_duration_ms: stats.max,
-                        p50_duration_ms: stats.p50,
-                        p95_duration_ms: stats.p95,
-                        p99_duration_ms: stats.p99,
-                        errors: group.top_messages(),
-                        computed_at,
-                    });
-                }
-            }
+            let Some(stats) = DurationStats::of(&mut group.durations) else {
+                continue;
+            };
+            let errors = messages
+                .remove(&(*flow, group.step_id.clone(), group.action.clone()))
+                .map(Messages::top)
+                .unwrap_or_default();
+            steps.push(StepPerformance {
+                day,
+                flow_key: group.flow_key,
+                flow_id: fact.flow_id.clone(),
+                flow_name: fact.flow_name.clone(),
+                step_id: group.step_id,
+                step_action: group.action,
+                total_executions: group.runs,
+                error_count: group.errors,
+                flaky_count: group.flaky,
+                error_rate: rate(group.errors, group.runs),
+                total_duration_ms: stats.sum,
+                avg_duration_ms: stats.avg,
+                min_duration_ms: stats.min,
+                max_duration_ms: stats.max,
+                p50_duration_ms: stats.p50,
+                p95_duration_ms: stats.p95,
+                p99_duration_ms: stats.p99,
+                errors,
+                computed_at,
+            });
         }
         steps.sort_by(|a, b| {
             (&a.flow_key, &a.step_id, &a.step_action).cmp(&(
@@ -630,7 +620,10 @@ impl DayRows {
         Ok(DayRows {
             daily,
             steps,
-            steps_read,
+            steps_read: facts
+                .iter()
+                .map(|f| u64::try_from(f.total_steps).unwrap_or(0))
+                .sum(),
         })
     }
 }

@@ -124,13 +124,6 @@ struct StepNotes {
     retried: Vec<(i64, String)>,
 }
 
-/// The runs of one step over the period.
-#[derive(Default)]
-struct StepRuns {
-    durations: Vec<i64>,
-    errors: u64,
-}
-
 /// Assembles the report `request` describes from the workspace's history.
 pub async fn collect(
     store: &Store,
@@ -157,7 +150,7 @@ pub async fn collect(
         .for_each_execution_fact(workspace_id, &filter, |f| facts.push(f))
         .await?;
 
-    // Steps: what briefs and failures need, flaky steps, and each step's durations.
+    // The steps that failed or passed on a retry: what briefs and failures need.
     let index: HashMap<&str, usize> = facts
         .iter()
         .enumerate()
@@ -165,49 +158,29 @@ pub async fn collect(
         .collect();
     let mut notes: HashMap<usize, StepNotes> = HashMap::new();
     let mut flaky_steps = 0u64;
-    let mut step_runs: HashMap<&str, HashMap<String, HashMap<String, StepRuns>>> = HashMap::new();
     store
-        .for_each_step_fact(workspace_id, &filter, |step| {
+        .for_each_notable_step(workspace_id, &filter, |step| {
             let Some(&i) = index.get(step.execution_id) else {
                 return;
             };
+            let note = notes.entry(i).or_default();
             if step.flaky {
                 flaky_steps += 1;
-                notes
-                    .entry(i)
-                    .or_default()
-                    .retried
-                    .push((step.seq, step.step_id.to_string()));
+                note.retried.push((step.seq, step.step_id.to_string()));
             }
-            if step.status == "skipped" {
-                return;
-            }
-            if step.status == "failed" {
-                let note = notes.entry(i).or_default();
-                if note.first_failed.as_ref().is_none_or(|f| step.seq < f.0) {
-                    note.first_failed = Some((
-                        step.seq,
-                        step.step_id.to_string(),
-                        step.error_kind.map(str::to_string),
-                        step.error_message.map(str::to_string),
-                    ));
-                }
-            }
-            let by_step = step_runs.entry(facts[i].flow_key()).or_default();
-            let by_action = match by_step.get_mut(step.step_id) {
-                Some(by_action) => by_action,
-                None => by_step.entry(step.step_id.to_string()).or_default(),
-            };
-            let runs = match by_action.get_mut(step.action) {
-                Some(runs) => runs,
-                None => by_action.entry(step.action.to_string()).or_default(),
-            };
-            runs.durations.push(step.duration_ms);
-            if step.status == "failed" {
-                runs.errors += 1;
+            if step.status == "failed" && note.first_failed.as_ref().is_none_or(|f| step.seq < f.0)
+            {
+                note.first_failed = Some((
+                    step.seq,
+                    step.step_id.to_string(),
+                    step.error_kind.map(str::to_string),
+                    step.error_message.map(str::to_string),
+                ));
             }
         })
         .await?;
+    // Every step that ran, grouped by the database, for the slowest steps.
+    let step_groups = store.step_groups(workspace_id, &filter).await?;
     for note in notes.values_mut() {
         note.retried.sort();
     }
@@ -457,27 +430,26 @@ pub async fn collect(
         .iter()
         .filter_map(|(key, runs)| Some((*key, facts[*runs.last()?].flow_name.as_str())))
         .collect();
-    let mut slowest_steps = Vec::new();
-    for (flow, by_step) in step_runs {
-        for (step_id, by_action) in by_step {
-            for (action, mut runs) in by_action {
-                let Some(stats) = DurationStats::of(&mut runs.durations) else {
-                    continue;
-                };
-                let executions = runs.durations.len() as u64;
-                slowest_steps.push(StepStat {
-                    flow_name: names.get(flow).copied().unwrap_or(flow).to_string(),
-                    step_id: step_id.clone(),
-                    action,
-                    executions,
-                    avg_duration_ms: stats.avg,
-                    p95_duration_ms: stats.p95,
-                    max_duration_ms: stats.max,
-                    errors: runs.errors,
-                    error_rate: rate(runs.errors as i64, executions as i64),
-                });
-            }
-        }
+    let mut slowest_steps = Vec::with_capacity(step_groups.len());
+    for mut group in step_groups {
+        let Some(stats) = DurationStats::of(&mut group.durations) else {
+            continue;
+        };
+        let executions = u64::try_from(group.runs).unwrap_or(0);
+        let errors = u64::try_from(group.errors).unwrap_or(0);
+        slowest_steps.push(StepStat {
+            flow_name: names
+                .get(group.flow_key.as_str())
+                .map_or_else(|| group.flow_key.clone(), |n| n.to_string()),
+            step_id: group.step_id,
+            action: group.action,
+            executions,
+            avg_duration_ms: stats.avg,
+            p95_duration_ms: stats.p95,
+            max_duration_ms: stats.max,
+            errors,
+            error_rate: rate(group.errors, group.runs),
+        });
     }
     slowest_steps.sort_by(|a, b| {
         b.avg_duration_ms

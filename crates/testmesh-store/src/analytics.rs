@@ -21,7 +21,7 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::db::{RowExt, Sql, from_ms, new_id, now_ms, page_bounds, to_json_text};
+use crate::db::{Backend, RowExt, Sql, from_ms, new_id, now_ms, page_bounds, to_json_text};
 use crate::error::{Error, Result};
 use crate::executions::{ExecutionStatus, Trigger};
 use crate::{Page, Store};
@@ -315,6 +315,25 @@ impl<'r> StepFact<'r> {
             error_message: row.try_get(9)?,
         })
     }
+}
+
+/// The runs of one step (id and action) of one flow, as [`Store::step_groups`] reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepGroup {
+    /// The flow's key (its id, or its name for runs not tied to a stored flow).
+    pub flow_key: String,
+    /// Step id.
+    pub step_id: String,
+    /// Action.
+    pub action: String,
+    /// Times it ran.
+    pub runs: i64,
+    /// Runs that failed.
+    pub errors: i64,
+    /// Runs that failed, then passed on a retry.
+    pub flaky: i64,
+    /// The duration of every run, in no particular order.
+    pub durations: Vec<i64>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1093,18 +1112,103 @@ impl Store {
     }
 
     /// Calls `visit` with every recorded step of the executions `filter` selects (nested steps
-    /// included), streaming them from one scan; steps of one execution come in `seq` order, the
-    /// executions in no particular order. Returns how many there were.
+    /// included), streaming them from one scan, in no particular order. Returns how many there
+    /// were. (Aggregation reads [`Store::step_groups`] and [`Store::for_each_notable_step`]
+    /// instead: a row per step costs more to carry than to compute.)
     pub async fn for_each_step_fact(
         &self,
         workspace_id: &str,
         filter: &FactFilter,
+        visit: impl FnMut(StepFact<'_>),
+    ) -> Result<u64> {
+        self.scan_steps(workspace_id, filter, false, visit).await
+    }
+
+    /// Calls `visit` with the steps of the executions `filter` selects that failed or passed on a
+    /// retry — the few that reports and error lists need — in no particular order. Returns how
+    /// many there were.
+    pub async fn for_each_notable_step(
+        &self,
+        workspace_id: &str,
+        filter: &FactFilter,
+        visit: impl FnMut(StepFact<'_>),
+    ) -> Result<u64> {
+        self.scan_steps(workspace_id, filter, true, visit).await
+    }
+
+    /// The steps that ran (skipped ones did not) of the executions `filter` selects, grouped by
+    /// flow, step id and action: counts and every duration, so percentiles stay exact. The
+    /// database groups and concatenates the durations (one row per group instead of per step).
+    pub async fn step_groups(
+        &self,
+        workspace_id: &str,
+        filter: &FactFilter,
+    ) -> Result<Vec<StepGroup>> {
+        let durations = match self.backend {
+            Backend::Sqlite => "group_concat(s.duration_ms)",
+            Backend::Postgres => "string_agg(CAST(s.duration_ms AS TEXT), ',')",
+        };
+        let mut sql = Sql::new(
+            "SELECT COALESCE(e.flow_id, e.flow_name) AS flow_key, s.step_id, s.action, COUNT(*) AS runs, CAST(SUM(CASE WHEN s.status = 'failed' THEN 1 ELSE 0 END) AS BIGINT) AS errors, CAST(SUM(CASE WHEN s.flaky <> 0 THEN 1 ELSE 0 END) AS BIGINT) AS flaky, ",
+        );
+        sql.push(durations)
+            .push(" AS durations FROM ")
+            .push(self.steps_of_executions());
+        filter.push_where(&mut sql, "e.", workspace_id);
+        sql.push(" AND s.status <> 'skipped' GROUP BY COALESCE(e.flow_id, e.flow_name), s.step_id, s.action");
+        let mut groups = Vec::new();
+        let mut rows = sql.fetch(&self.pool);
+        while let Some(row) = rows.try_next().await? {
+            let text: &str = row.try_get(6)?;
+            let durations = text
+                .split(',')
+                .map(|d| {
+                    d.trim().parse::<i64>().map_err(|_| {
+                        Error::Corrupt(format!("a step duration is not a number: `{d}`"))
+                    })
+                })
+                .collect::<Result<Vec<i64>>>()?;
+            groups.push(StepGroup {
+                flow_key: row.try_get(0)?,
+                step_id: row.try_get(1)?,
+                action: row.try_get(2)?,
+                runs: row.try_get(3)?,
+                errors: row.try_get(4)?,
+                flaky: row.try_get(5)?,
+                durations,
+            });
+        }
+        Ok(groups)
+    }
+
+    /// The executions `e` joined with their steps `s`, read through the steps' primary key (a
+    /// few index lookups per execution of the days read). PostgreSQL would otherwise hash-join a
+    /// scan of every stored step, whatever the days: a lateral subquery behind `OFFSET 0` keeps
+    /// the lookups.
+    fn steps_of_executions(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "executions e JOIN execution_steps s ON s.execution_id = e.id",
+            Backend::Postgres => {
+                "executions e CROSS JOIN LATERAL (SELECT * FROM execution_steps s WHERE s.execution_id = e.id OFFSET 0) s"
+            }
+        }
+    }
+
+    async fn scan_steps(
+        &self,
+        workspace_id: &str,
+        filter: &FactFilter,
+        notable_only: bool,
         mut visit: impl FnMut(StepFact<'_>),
     ) -> Result<u64> {
         let mut sql = Sql::new(
-            "SELECT s.execution_id, s.seq, s.depth, s.step_id, s.action, s.status, s.flaky, s.duration_ms, s.error_kind, s.error_message FROM executions e JOIN execution_steps s ON s.execution_id = e.id",
+            "SELECT s.execution_id, s.seq, s.depth, s.step_id, s.action, s.status, s.flaky, s.duration_ms, s.error_kind, s.error_message FROM ",
         );
+        sql.push(self.steps_of_executions());
         filter.push_where(&mut sql, "e.", workspace_id);
+        if notable_only {
+            sql.push(" AND (s.status = 'failed' OR s.flaky <> 0)");
+        }
         let mut rows = sql.fetch(&self.pool);
         let mut n = 0;
         while let Some(row) = rows.try_next().await? {

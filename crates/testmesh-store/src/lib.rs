@@ -44,8 +44,9 @@ use sqlx::{Any, AnyPool, Transaction};
 pub use analytics::{
     AnalyticsRun, AnalyticsRunStatus, AnalyticsWrite, DEFAULT_ENVIRONMENT, DEFAULT_SUITE,
     DailyMetric, ExecutionFact, FactFilter, FlakinessFilter, FlakinessRecord, FlakinessWindow,
-    MetricFilter, MetricScope, MetricSummary, STABILITIES, StepFact, StepFilter, StepPerformance,
-    TrendPeriod, TrendPoint, day_count, day_of_ms, day_start_ms, days_between, rate, round2,
+    MetricFilter, MetricScope, MetricSummary, STABILITIES, StepFact, StepFilter, StepGroup,
+    StepPerformance, TrendPeriod, TrendPoint, day_count, day_of_ms, day_start_ms, days_between,
+    rate, round2,
 };
 pub use api_keys::{ApiKey, CreatedApiKey};
 pub use collections::{Collection, CollectionFlow, NewCollection};

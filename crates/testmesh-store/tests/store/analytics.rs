@@ -344,6 +344,61 @@ async fn step_facts_follow_their_executions(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(n, 4, "two failed runs of two steps");
+
+    // Only the steps that failed (or passed on a retry).
+    let mut notable = Vec::new();
+    let both_days = FactFilter::days(day("2025-03-01"), day("2025-03-02"));
+    store
+        .for_each_notable_step(WS, &both_days, |s| {
+            notable.push((
+                s.execution_id.to_string(),
+                s.step_id.to_string(),
+                s.status.to_string(),
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(notable.len(), 2);
+    assert!(notable.contains(&(failed.clone(), "check".to_string(), "failed".to_string())));
+
+    // Grouped by flow, step and action, with every duration.
+    let mut groups = store.step_groups(WS, &both_days).await.unwrap();
+    groups.sort_by(|a, b| a.step_id.cmp(&b.step_id));
+    let flow_id = store.get_flow_by_name(WS, "a").await.unwrap().flow.id;
+    let shape: Vec<(String, String, String, i64, i64, Vec<i64>)> = groups
+        .into_iter()
+        .map(|g| {
+            (
+                g.flow_key,
+                g.step_id,
+                g.action,
+                g.runs,
+                g.errors,
+                g.durations,
+            )
+        })
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            (
+                flow_id.clone(),
+                "check".to_string(),
+                "assert".to_string(),
+                3,
+                2,
+                vec![12, 12, 12]
+            ),
+            (
+                flow_id,
+                "login".into(),
+                "http_request".into(),
+                3,
+                0,
+                vec![12, 12, 12]
+            ),
+        ]
+    );
 }
 
 fn time(ms: i64) -> DateTime<Utc> {
