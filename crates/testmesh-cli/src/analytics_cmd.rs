@@ -191,6 +191,7 @@ async fn aggregate_all(
                 trigger: Some(Trigger::Cli),
                 window_days: window,
                 progress: Some(&mut on_progress),
+                run_id: None,
             },
         )
         .await;

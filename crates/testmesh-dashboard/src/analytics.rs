@@ -9,7 +9,7 @@ use chrono::{Days, Utc};
 use serde::Deserialize;
 use testmesh_report::ReportData;
 use testmesh_report::collect::ReportRequest;
-use testmesh_report::model::{ReportFilters, Stability};
+use testmesh_report::model::ReportFilters;
 
 use crate::DashboardState;
 use crate::pages::{PageError, PageResult, render};
@@ -79,15 +79,6 @@ struct AnalyticsPage {
     steps: Vec<StepRow>,
 }
 
-fn stability(s: Stability) -> &'static str {
-    match s {
-        Stability::Stable => "stable",
-        Stability::Flaky => "flaky",
-        Stability::Broken => "broken",
-        Stability::Unknown => "unknown",
-    }
-}
-
 fn page(data: &ReportData, session: Session, days: u64) -> AnalyticsPage {
     let s = &data.summary;
     let mut pass_rate_chart = String::new();
@@ -120,7 +111,7 @@ fn page(data: &ReportData, session: Session, days: u64) -> AnalyticsPage {
                 FlakyRow {
                     name: f.flow_name.clone(),
                     score: format!("{:.1}", f.score),
-                    stability: stability(f.stability),
+                    stability: f.stability.as_str(),
                     runs: f.runs,
                     failed: f.failed,
                     flaky_failures: f.flaky_failures,

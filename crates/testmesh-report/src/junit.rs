@@ -129,7 +129,7 @@ fn properties(flow: &FlowSummary) -> Vec<Property> {
         Property::new("failed", flow.failed.to_string()),
         Property::new("pass_rate", two_decimals(flow.pass_rate)),
         Property::new("flakiness_score", two_decimals(flow.flakiness_score)),
-        Property::new("stability", stability(flow.stability)),
+        Property::new("stability", flow.stability.as_str()),
         Property::new("avg_duration_ms", two_decimals(flow.avg_duration_ms)),
         Property::new("p95_duration_ms", flow.p95_duration_ms.to_string()),
         Property::new("last_execution_id", flow.last.execution_id.as_str()),
@@ -210,7 +210,7 @@ fn system_out(flow: &FlowSummary) -> String {
         flow.passed,
         flow.failed,
         two_decimals(flow.pass_rate),
-        stability(flow.stability),
+        flow.stability.as_str(),
         two_decimals(flow.flakiness_score)
     );
     if !flow.history.is_empty() {
@@ -234,15 +234,6 @@ fn system_out(flow: &FlowSummary) -> String {
         last.duration_ms
     );
     out
-}
-
-fn stability(stability: Stability) -> &'static str {
-    match stability {
-        Stability::Stable => "stable",
-        Stability::Flaky => "flaky",
-        Stability::Broken => "broken",
-        Stability::Unknown => "unknown",
-    }
 }
 
 fn rate(passed: u64, failed: u64) -> String {
