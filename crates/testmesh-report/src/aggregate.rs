@@ -15,7 +15,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use testmesh_store::{
     AnalyticsWrite, DailyMetric, ExecutionFact, ExecutionStatus, FactFilter, FlakinessRecord,
-    FlakinessWindow, MetricScope, StepPerformance, Store, Trigger, days_between, rate, round2,
+    FlakinessWindow, MetricScope, StepGroup, StepPerformance, Store, Trigger, days_between, rate,
+    round2,
 };
 
 use crate::error::ReportError;
@@ -30,6 +31,9 @@ pub const MAX_STEP_ERRORS: usize = 5;
 const COUNTED_STEP_ERRORS: usize = 64;
 /// Runs kept in a flow's flakiness history (newest), for sparklines.
 pub const HISTORY_RUNS: usize = 30;
+/// Days whose steps are read with one query: memory grows with a block's steps, and each block is
+/// one pass over the steps table (PostgreSQL scans it whole for more than a few days).
+const STEP_BLOCK_DAYS: u64 = 31;
 
 /// What one aggregation did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -161,6 +165,7 @@ async fn run(
     let mut steps = Vec::new();
     let mut flows: HashMap<String, FlowRuns> = HashMap::new();
     let (mut executions, mut step_count, mut read) = (0u64, 0u64, 0u64);
+    let mut block: Option<StepBlock> = None;
     for (done, day) in days_between(scan_from, to).enumerate() {
         let mut facts = Vec::new();
         store
@@ -179,7 +184,16 @@ async fn run(
         }
         if day >= from {
             executions += facts.len() as u64;
-            let day_rows = DayRows::compute(store, workspace_id, day, &facts, computed_at).await?;
+            if block.as_ref().is_none_or(|b| day > b.end) {
+                let end = day
+                    .checked_add_days(chrono::Days::new(STEP_BLOCK_DAYS - 1))
+                    .map_or(to, |end| end.min(to));
+                block = Some(StepBlock::read(store, workspace_id, day, end).await?);
+            }
+            let Some(block) = block.as_mut() else {
+                continue;
+            };
+            let day_rows = DayRows::compute(day, &facts, block, computed_at);
             step_count += day_rows.steps_read;
             daily.extend(day_rows.daily);
             steps.extend(day_rows.steps);
@@ -482,39 +496,41 @@ struct DayRows {
     steps_read: u64,
 }
 
-impl DayRows {
-    async fn compute(
+/// The steps of a block of days, read with one grouped query and one scan of the failed and
+/// retried steps: a query per day would make PostgreSQL scan every stored step once a day.
+struct StepBlock {
+    /// Its last day.
+    end: NaiveDate,
+    /// Step groups per day.
+    groups: HashMap<NaiveDate, Vec<StepGroup>>,
+    /// Error messages per day, flow key, step id and action.
+    messages: HashMap<(NaiveDate, String, String, String), Messages>,
+    /// Steps that passed on a retry, per execution.
+    flaky: HashMap<String, i64>,
+}
+
+impl StepBlock {
+    async fn read(
         store: &Store,
         workspace_id: &str,
-        day: NaiveDate,
-        facts: &[ExecutionFact],
-        computed_at: DateTime<Utc>,
-    ) -> Result<DayRows, ReportError> {
-        let index: HashMap<&str, usize> = facts
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.id.as_str(), i))
-            .collect();
-        let filter = FactFilter::days(day, day);
-        // The few steps that failed or passed on a retry: flaky steps per execution, error
-        // messages per step.
-        let mut flaky_per_execution = vec![0i64; facts.len()];
-        let mut messages: HashMap<(&str, String, String), Messages> = HashMap::new();
+        from: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<StepBlock, ReportError> {
+        let filter = FactFilter::days(from, end);
+        let mut messages: HashMap<(NaiveDate, String, String, String), Messages> = HashMap::new();
+        let mut flaky: HashMap<String, i64> = HashMap::new();
         store
             .for_each_notable_step(workspace_id, &filter, |step| {
-                // Steps of an execution recorded after its day was read are left for the next run.
-                let Some(&i) = index.get(step.execution_id) else {
-                    return;
-                };
                 if step.flaky {
-                    flaky_per_execution[i] += 1;
+                    *flaky.entry(step.execution_id.to_string()).or_default() += 1;
                 }
                 if step.status == "failed"
                     && let Some(message) = step.error_message.filter(|m| !m.trim().is_empty())
                 {
                     messages
                         .entry((
-                            facts[i].flow_key(),
+                            step.created_at.date_naive(),
+                            step.flow_key.to_string(),
                             step.step_id.to_string(),
                             step.action.to_string(),
                         ))
@@ -523,8 +539,33 @@ impl DayRows {
                 }
             })
             .await?;
-        // Every step that ran, grouped by the database: counts and all durations.
-        let groups = store.step_groups(workspace_id, &filter).await?;
+        let mut groups: HashMap<NaiveDate, Vec<StepGroup>> = HashMap::new();
+        for group in store.step_groups(workspace_id, &filter, true).await? {
+            if let Some(day) = group.day {
+                groups.entry(day).or_default().push(group);
+            }
+        }
+        Ok(StepBlock {
+            end,
+            groups,
+            messages,
+            flaky,
+        })
+    }
+}
+
+impl DayRows {
+    fn compute(
+        day: NaiveDate,
+        facts: &[ExecutionFact],
+        block: &mut StepBlock,
+        computed_at: DateTime<Utc>,
+    ) -> DayRows {
+        let flaky_per_execution: Vec<i64> = facts
+            .iter()
+            .map(|f| block.flaky.get(&f.id).copied().unwrap_or(0))
+            .collect();
+        let groups = block.groups.remove(&day).unwrap_or_default();
 
         let mut exec_groups: HashMap<GroupKey<'_>, ExecGroup<'_>> = HashMap::new();
         // The newest run of a flow names it: facts are oldest first.
@@ -571,8 +612,14 @@ impl DayRows {
             let Some(stats) = DurationStats::of(&mut group.durations) else {
                 continue;
             };
-            let errors = messages
-                .remove(&(*flow, group.step_id.clone(), group.action.clone()))
+            let errors = block
+                .messages
+                .remove(&(
+                    day,
+                    (*flow).to_string(),
+                    group.step_id.clone(),
+                    group.action.clone(),
+                ))
                 .map(Messages::top)
                 .unwrap_or_default();
             steps.push(StepPerformance {
@@ -604,14 +651,14 @@ impl DayRows {
                 &b.step_action,
             ))
         });
-        Ok(DayRows {
+        DayRows {
             daily,
             steps,
             steps_read: facts
                 .iter()
                 .map(|f| u64::try_from(f.total_steps).unwrap_or(0))
                 .sum(),
-        })
+        }
     }
 }
 

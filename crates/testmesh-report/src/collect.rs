@@ -180,7 +180,7 @@ pub async fn collect(
         })
         .await?;
     // Every step that ran, grouped by the database, for the slowest steps.
-    let step_groups = store.step_groups(workspace_id, &filter).await?;
+    let step_groups = store.step_groups(workspace_id, &filter, false).await?;
     for note in notes.values_mut() {
         note.retried.sort();
     }

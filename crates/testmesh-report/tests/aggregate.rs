@@ -651,6 +651,13 @@ async fn aggregating_again_gives_the_same_rows(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(snapshot(&store).await.0, rows.0);
+    // A range longer than one block of steps (31 days) gives the same daily and step rows.
+    let long = aggregate(&store, WS, day("2025-02-01"), day("2025-03-11"))
+        .await
+        .unwrap();
+    assert_eq!((long.days, long.executions), (39, 34));
+    let again = snapshot(&store).await;
+    assert_eq!((again.0, again.1), (rows.0.clone(), rows.1.clone()));
     // A day whose executions are gone loses its rows when aggregated again.
     sqlx::query("DELETE FROM executions WHERE created_at >= $1 AND created_at < $2")
         .bind(day_start_ms(day("2025-03-11")))

@@ -282,6 +282,10 @@ impl ExecutionFact {
 pub struct StepFact<'r> {
     /// The execution it belongs to.
     pub execution_id: &'r str,
+    /// That execution's flow key (its flow's id, or its name for runs not tied to a stored flow).
+    pub flow_key: &'r str,
+    /// When that execution was created (its day is the day the step counts on).
+    pub created_at: DateTime<Utc>,
     /// Position in the execution (depth first, from 0).
     pub seq: i64,
     /// Nesting depth (0 for top-level steps).
@@ -315,6 +319,8 @@ impl<'r> StepFact<'r> {
             duration_ms: row.try_get(7)?,
             error_kind: row.try_get(8)?,
             error_message: row.try_get(9)?,
+            flow_key: row.try_get(10)?,
+            created_at: from_ms(row.try_get(11)?),
         })
     }
 }
@@ -322,6 +328,8 @@ impl<'r> StepFact<'r> {
 /// The runs of one step (id and action) of one flow, as [`Store::step_groups`] reads them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepGroup {
+    /// The UTC day, when the groups were asked for per day.
+    pub day: Option<NaiveDate>,
     /// The flow's key (its id, or its name for runs not tied to a stored flow).
     pub flow_key: String,
     /// Step id.
@@ -1148,29 +1156,42 @@ impl Store {
     }
 
     /// The steps that ran (skipped ones did not) of the executions `filter` selects, grouped by
-    /// flow, step id and action: counts and every duration, so percentiles stay exact. The
-    /// database groups and concatenates the durations (one row per group instead of per step).
+    /// flow, step id and action — and by the executions' UTC day when `per_day` — with their
+    /// counts and every duration, so percentiles stay exact. The database joins, groups and
+    /// concatenates the durations: one row per group travels, not one per step, and one query
+    /// covers a whole range of days (its planner picks index lookups for a day, one scan for a
+    /// month).
     pub async fn step_groups(
         &self,
         workspace_id: &str,
         filter: &FactFilter,
+        per_day: bool,
     ) -> Result<Vec<StepGroup>> {
         let durations = match self.backend {
             Backend::Sqlite => "group_concat(s.duration_ms)",
             Backend::Postgres => "string_agg(CAST(s.duration_ms AS TEXT), ',')",
         };
-        let mut sql = Sql::new(
-            "SELECT COALESCE(e.flow_id, e.flow_name) AS flow_key, s.step_id, s.action, COUNT(*) AS runs, CAST(SUM(CASE WHEN s.status = 'failed' THEN 1 ELSE 0 END) AS BIGINT) AS errors, CAST(SUM(CASE WHEN s.flaky <> 0 THEN 1 ELSE 0 END) AS BIGINT) AS flaky, ",
-        );
-        sql.push(durations)
-            .push(" AS durations FROM ")
-            .push(self.steps_of_executions());
+        // The day number since the epoch (creation times are after 1970).
+        let day = if per_day {
+            "e.created_at / 86400000"
+        } else {
+            "CAST(-1 AS BIGINT)"
+        };
+        let mut sql = Sql::new("SELECT ");
+        sql.push(day)
+            .push(" AS day_number, COALESCE(e.flow_id, e.flow_name) AS flow_key, s.step_id, s.action, COUNT(*) AS runs, CAST(SUM(CASE WHEN s.status = 'failed' THEN 1 ELSE 0 END) AS BIGINT) AS errors, CAST(SUM(CASE WHEN s.flaky <> 0 THEN 1 ELSE 0 END) AS BIGINT) AS flaky, ")
+            .push(durations)
+            .push(" AS durations FROM executions e JOIN execution_steps s ON s.execution_id = e.id");
         filter.push_where(&mut sql, "e.", workspace_id);
-        sql.push(" AND s.status <> 'skipped' GROUP BY COALESCE(e.flow_id, e.flow_name), s.step_id, s.action");
+        sql.push(" AND s.status <> 'skipped' GROUP BY ");
+        if per_day {
+            sql.push("e.created_at / 86400000, ");
+        }
+        sql.push("COALESCE(e.flow_id, e.flow_name), s.step_id, s.action");
         let mut groups = Vec::new();
         let mut rows = sql.fetch(&self.pool);
         while let Some(row) = rows.try_next().await? {
-            let text: &str = row.try_get(6)?;
+            let text: &str = row.try_get(7)?;
             let durations = text
                 .split(',')
                 .map(|d| {
@@ -1179,30 +1200,19 @@ impl Store {
                     })
                 })
                 .collect::<Result<Vec<i64>>>()?;
+            let day_number: i64 = row.try_get(0)?;
             groups.push(StepGroup {
-                flow_key: row.try_get(0)?,
-                step_id: row.try_get(1)?,
-                action: row.try_get(2)?,
-                runs: row.try_get(3)?,
-                errors: row.try_get(4)?,
-                flaky: row.try_get(5)?,
+                day: per_day.then(|| day_of_ms(day_number.saturating_mul(86_400_000))),
+                flow_key: row.try_get(1)?,
+                step_id: row.try_get(2)?,
+                action: row.try_get(3)?,
+                runs: row.try_get(4)?,
+                errors: row.try_get(5)?,
+                flaky: row.try_get(6)?,
                 durations,
             });
         }
         Ok(groups)
-    }
-
-    /// The executions `e` joined with their steps `s`, read through the steps' primary key (a
-    /// few index lookups per execution of the days read). PostgreSQL would otherwise hash-join a
-    /// scan of every stored step, whatever the days: a lateral subquery behind `OFFSET 0` keeps
-    /// the lookups.
-    fn steps_of_executions(&self) -> &'static str {
-        match self.backend {
-            Backend::Sqlite => "executions e JOIN execution_steps s ON s.execution_id = e.id",
-            Backend::Postgres => {
-                "executions e CROSS JOIN LATERAL (SELECT * FROM execution_steps s WHERE s.execution_id = e.id OFFSET 0) s"
-            }
-        }
     }
 
     async fn scan_steps(
@@ -1213,9 +1223,8 @@ impl Store {
         mut visit: impl FnMut(StepFact<'_>),
     ) -> Result<u64> {
         let mut sql = Sql::new(
-            "SELECT s.execution_id, s.seq, s.depth, s.step_id, s.action, s.status, s.flaky, s.duration_ms, s.error_kind, s.error_message FROM ",
+            "SELECT s.execution_id, s.seq, s.depth, s.step_id, s.action, s.status, s.flaky, s.duration_ms, s.error_kind, s.error_message, COALESCE(e.flow_id, e.flow_name), e.created_at FROM executions e JOIN execution_steps s ON s.execution_id = e.id",
         );
-        sql.push(self.steps_of_executions());
         filter.push_where(&mut sql, "e.", workspace_id);
         if notable_only {
             sql.push(" AND (s.status = 'failed' OR s.flaky <> 0)");

@@ -362,7 +362,23 @@ async fn step_facts_follow_their_executions(db: &TestDb) {
     assert!(notable.contains(&(failed.clone(), "check".to_string(), "failed".to_string())));
 
     // Grouped by flow, step and action, with every duration.
-    let mut groups = store.step_groups(WS, &both_days).await.unwrap();
+    let per_day = store.step_groups(WS, &both_days, true).await.unwrap();
+    let mut days: Vec<(Option<NaiveDate>, String, i64)> = per_day
+        .iter()
+        .map(|g| (g.day, g.step_id.clone(), g.runs))
+        .collect();
+    days.sort();
+    assert_eq!(
+        days,
+        [
+            (Some(day("2025-03-01")), "check".to_string(), 2),
+            (Some(day("2025-03-01")), "login".into(), 2),
+            (Some(day("2025-03-02")), "check".into(), 1),
+            (Some(day("2025-03-02")), "login".into(), 1),
+        ]
+    );
+    let mut groups = store.step_groups(WS, &both_days, false).await.unwrap();
+    assert!(groups.iter().all(|g| g.day.is_none()));
     groups.sort_by(|a, b| a.step_id.cmp(&b.step_id));
     let flow_id = store.get_flow_by_name(WS, "a").await.unwrap().flow.id;
     let shape: Vec<(String, String, String, i64, i64, Vec<i64>)> = groups
