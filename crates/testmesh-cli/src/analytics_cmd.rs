@@ -113,7 +113,8 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
     }
 }
 
-fn report_error(error: testmesh_report::ReportError) -> CliError {
+/// A report error as the CLI's: bad filters or periods and unusable databases are bad input.
+pub(crate) fn report_error(error: testmesh_report::ReportError) -> CliError {
     match error {
         testmesh_report::ReportError::Store(e) => store_error(&e),
         e if e.is_input() => CliError::Input(e.to_string()),
@@ -190,6 +191,7 @@ async fn aggregate_all(
                 trigger: Some(Trigger::Cli),
                 window_days: window,
                 progress: Some(&mut on_progress),
+                run_id: None,
             },
         )
         .await;

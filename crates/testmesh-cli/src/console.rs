@@ -228,12 +228,13 @@ impl EventSink for Console {
                     .push((execution_id.to_string(), name.to_string(), String::new()));
                 self.update_message();
             }
+            // Only the progress bar shows the running step.
             Event::StepStarted {
                 step_id,
                 depth: 0,
                 execution_id,
                 ..
-            } => {
+            } if self.bar.is_some() => {
                 let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
                 if let Some(entry) = running.iter_mut().find(|(id, _, _)| id == execution_id) {
                     entry.2 = step_id.to_string();

@@ -5,6 +5,9 @@ use chrono::{Days, NaiveDate};
 
 use crate::CliError;
 
+/// The furthest back `Nd` goes.
+const MAX_DAYS_AGO: u64 = 36_500;
+
 /// A day as given: a date, or a number of days before today (`today` is 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Day {
@@ -27,6 +30,10 @@ impl std::str::FromStr for Day {
         if let Some(n) = text.strip_suffix('d')
             && let Ok(n) = n.parse::<u64>()
         {
+            // A century back is far enough; more is a typo that would loop over ages of days.
+            if n > MAX_DAYS_AGO {
+                return Err(format!("`{text}` is too far back: at most {MAX_DAYS_AGO}d"));
+            }
             return Ok(Day::Ago(n));
         }
         NaiveDate::parse_from_str(text, "%Y-%m-%d")
@@ -104,6 +111,7 @@ mod tests {
         let err = parse("2026-02-30").unwrap_err();
         assert!(err.contains("`2026-02-30` is not a day"), "{err}");
         assert!(parse("last week").is_err());
+        assert!(parse("100000d").unwrap_err().contains("too far back"));
     }
 
     #[test]

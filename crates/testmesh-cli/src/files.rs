@@ -102,9 +102,11 @@ pub(crate) fn map_parallel<T: Send>(
 /// `mocks` key and no `steps`, `setup` or `teardown`. `testmesh validate` checks such files as
 /// mocks and `testmesh run` leaves them out, so mocks can sit next to the flows that use them.
 pub(crate) fn is_mock_file(text: &str) -> bool {
-    let Ok(root) = testmesh_flow::yaml::parse(text) else {
-        return false;
-    };
+    testmesh_flow::yaml::parse(text).is_ok_and(|root| is_mock_root(&root))
+}
+
+/// [`is_mock_file`] for a parsed file.
+pub(crate) fn is_mock_root(root: &testmesh_flow::yaml::Node) -> bool {
     let has = |key: &str| root.entry(key).is_some();
     (has("endpoints") || has("mocks")) && !has("steps") && !has("setup") && !has("teardown")
 }

@@ -80,18 +80,7 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
         filters: ReportFilters {
             suites: args.suites.clone(),
             flows: args.flows.clone(),
-            // `passed` is what the dashboard calls a completed run.
-            statuses: args
-                .statuses
-                .iter()
-                .map(|s| {
-                    if s == "passed" {
-                        "completed".into()
-                    } else {
-                        s.clone()
-                    }
-                })
-                .collect(),
+            statuses: args.statuses.clone(),
             environments: args.environments.clone(),
         },
         failure_detail_limit: args.failures,
@@ -101,7 +90,7 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
         let store = args.store.open().await?;
         let data = testmesh_report::collect::collect(&store, DEFAULT_WORKSPACE_ID, &request)
             .await
-            .map_err(|e| CliError::Internal(format!("cannot build the report: {e}")));
+            .map_err(crate::analytics_cmd::report_error);
         store.close().await;
         data
     })?;

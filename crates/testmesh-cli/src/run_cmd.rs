@@ -9,7 +9,7 @@ use indexmap::IndexMap;
 use schedule::run_all;
 use serde_json::Value;
 use testmesh_flow::interpolate::VariableSources;
-use testmesh_flow::{Flow, load_str};
+use testmesh_flow::{Flow, load_str, load_str_unless};
 use testmesh_mock::{HubConfig, MockHub};
 use testmesh_runner::{
     EventSink, EventSinks, FlowLibrary, FlowRecord, FlowStatus, Registry, RunOptions, Runner,
@@ -356,7 +356,13 @@ fn load(paths: &[PathBuf]) -> (Vec<Selected>, usize) {
         paths,
         |path| {
             std::fs::read_to_string(path).map(|text| {
-                let loaded = load_str(&text);
+                // A mock file is told apart from the tree parsed for loading (`None`): parsing
+                // the file a second time, on this thread, was a sixth of loading a large flow.
+                let loaded = if text.len() > testmesh_flow::MAX_FILE_BYTES {
+                    (!files::is_mock_file(&text)).then(|| load_str(&text))
+                } else {
+                    load_str_unless(&text, files::is_mock_root)
+                };
                 (text, loaded)
             })
         },
@@ -374,12 +380,12 @@ fn load(paths: &[PathBuf]) -> (Vec<Selected>, usize) {
             }
         };
         let shown = path.display().to_string();
-        if files::is_mock_file(&text) {
+        let Some(loaded) = loaded else {
             outln!(
                 "- {shown}: a mock file, not a flow; skipped (serve it with `testmesh mock serve`)"
             );
             continue;
-        }
+        };
         for diagnostic in loaded.errors() {
             outln!("{}", render::human(&shown, &text, diagnostic));
         }

@@ -487,7 +487,7 @@ impl Verify {
     ) -> Result<Outcome, StepError> {
         let mut pact = self.load(settings, action, cx).await?;
         if let Some(description) = settings.interaction {
-            pact.interactions = vec![only_interaction(&pact, description)?];
+            pact.interactions = interactions_described(&pact, description)?;
         }
         let mut options = VerifyOptions::new(settings.provider_base_url);
         options.state_change_url = settings.state_setup_url.map(str::to_string);
@@ -508,7 +508,11 @@ impl Verify {
         let verification_id = self
             .repo
             .save_verification(NewVerification {
-                contract_id: settings.contract_id,
+                // One interaction does not verify the contract: only whole verifications are
+                // stored against it, so `can-i-deploy` never rests on part of a contract.
+                contract_id: settings
+                    .contract_id
+                    .filter(|_| settings.interaction.is_none()),
                 provider_version,
                 report: &report,
                 execution_id: Some(&cx.execution_id),
@@ -557,18 +561,21 @@ impl Verify {
     }
 }
 
-/// The interaction of `pact` described exactly as `description`, or an error with a "did you
-/// mean" hint and the descriptions there are.
-fn only_interaction(
+/// The interactions of `pact` described exactly as `description` (several when the same
+/// description comes with different provider states), or an error with a "did you mean" hint
+/// and the descriptions there are.
+fn interactions_described(
     pact: &Pact,
     description: &str,
-) -> Result<crate::model::Interaction, StepError> {
-    if let Some(found) = pact
+) -> Result<Vec<crate::model::Interaction>, StepError> {
+    let found: Vec<_> = pact
         .interactions
         .iter()
-        .find(|i| i.description == description)
-    {
-        return Ok(found.clone());
+        .filter(|i| i.description == description)
+        .cloned()
+        .collect();
+    if !found.is_empty() {
+        return Ok(found);
     }
     let known: Vec<&str> = pact
         .interactions

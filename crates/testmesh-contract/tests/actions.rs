@@ -297,6 +297,16 @@ steps:
         message.contains("1 of 1 interactions failed") && message.contains("$.id"),
         "{message}"
     );
+    // A single interaction never counts as a verification of the whole contract.
+    let of_contract = repo
+        .verifications()
+        .iter()
+        .filter(|v| v.contract_id.as_deref() == Some(contract_id.as_str()))
+        .count();
+    assert_eq!(
+        of_contract, 3,
+        "the first run's and the two whole verifications"
+    );
     let misspelt = &step(&record, "one_misspelt")
         .error
         .as_ref()

@@ -9,7 +9,7 @@ use chrono::{Days, Utc};
 use serde::Deserialize;
 use testmesh_report::ReportData;
 use testmesh_report::collect::ReportRequest;
-use testmesh_report::model::{ReportFilters, Stability};
+use testmesh_report::model::ReportFilters;
 
 use crate::DashboardState;
 use crate::pages::{PageError, PageResult, render};
@@ -79,15 +79,6 @@ struct AnalyticsPage {
     steps: Vec<StepRow>,
 }
 
-fn stability(s: Stability) -> &'static str {
-    match s {
-        Stability::Stable => "stable",
-        Stability::Flaky => "flaky",
-        Stability::Broken => "broken",
-        Stability::Unknown => "unknown",
-    }
-}
-
 fn page(data: &ReportData, session: Session, days: u64) -> AnalyticsPage {
     let s = &data.summary;
     let mut pass_rate_chart = String::new();
@@ -120,7 +111,7 @@ fn page(data: &ReportData, session: Session, days: u64) -> AnalyticsPage {
                 FlakyRow {
                     name: f.flow_name.clone(),
                     score: format!("{:.1}", f.score),
-                    stability: stability(f.stability),
+                    stability: f.stability.as_str(),
                     runs: f.runs,
                     failed: f.failed,
                     flaky_failures: f.flaky_failures,
@@ -180,4 +171,127 @@ pub(crate) async fn overview(
         .await
         .map_err(|e| PageError::Failed(e.to_string()))?;
     render(&page(&data, session, days))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct TrendsQuery {
+    group_by: Option<String>,
+    days: Option<u64>,
+}
+
+/// The periods the trends page offers, in days.
+const TREND_SPANS: [u64; 3] = [90, 180, 365];
+
+struct TrendRow {
+    period: String,
+    executions: i64,
+    passed: i64,
+    failed: i64,
+    pass_rate: String,
+    avg: String,
+    p50: String,
+    p95: String,
+    p99: String,
+    flaky_steps: i64,
+}
+
+#[derive(Template)]
+#[template(path = "trends.html")]
+struct TrendsPage {
+    nav: &'static str,
+    key_name: String,
+    group_by: &'static str,
+    days: u64,
+    spans: [u64; 3],
+    from: String,
+    to: String,
+    last_aggregated: String,
+    chart: String,
+    rows: Vec<TrendRow>,
+}
+
+fn optional_ms(ms: Option<i64>) -> String {
+    ms.map(millis).unwrap_or_else(|| "—".into())
+}
+
+/// Pass rate per day, week or month over the aggregated metrics (`analytics_daily`), newest
+/// period last, with the figures behind it.
+pub(crate) async fn trends(
+    State(state): State<DashboardState>,
+    session: Session,
+    Query(query): Query<TrendsQuery>,
+) -> PageResult {
+    use testmesh_store::{MetricFilter, TrendPeriod};
+    let (period, group_by) = match query.group_by.as_deref() {
+        Some("day") => (TrendPeriod::Day, "day"),
+        Some("month") => (TrendPeriod::Month, "month"),
+        _ => (TrendPeriod::Week, "week"),
+    };
+    let days = query.days.filter(|d| TREND_SPANS.contains(d)).unwrap_or(90);
+    let to = Utc::now().date_naive();
+    let from = to.checked_sub_days(Days::new(days - 1)).unwrap_or(to);
+    let filter = MetricFilter {
+        from: Some(from),
+        to: Some(to),
+        ..MetricFilter::default()
+    };
+    let points = state
+        .store
+        .metric_trends(&session.workspace_id, &filter, period)
+        .await
+        .map_err(crate::pages::store_error)?;
+    let last = state
+        .store
+        .last_aggregated_day(&session.workspace_id)
+        .await
+        .map_err(crate::pages::store_error)?;
+    let labels: Vec<String> = points.iter().map(|p| p.date.to_string()).collect();
+    let mut chart = String::new();
+    testmesh_report::svg::line_chart(
+        &mut chart,
+        &testmesh_report::svg::LineChart {
+            title: "Pass rate per period (UTC)",
+            labels: &labels,
+            series: vec![testmesh_report::svg::Series {
+                name: "pass rate",
+                color: testmesh_report::svg::PASS_RATE,
+                dash: None,
+                values: points
+                    .iter()
+                    .map(|p| (p.passed + p.failed > 0).then_some(p.pass_rate))
+                    .collect(),
+            }],
+            scale: testmesh_report::svg::Scale::Percent,
+        },
+    );
+    render(&TrendsPage {
+        nav: "analytics",
+        key_name: session.key_name,
+        group_by,
+        days,
+        spans: TREND_SPANS,
+        from: from.to_string(),
+        to: to.to_string(),
+        last_aggregated: last.map(|d| d.to_string()).unwrap_or_default(),
+        chart,
+        rows: points
+            .iter()
+            .rev()
+            .map(|p| TrendRow {
+                period: p.date.to_string(),
+                executions: p.executions,
+                passed: p.passed,
+                failed: p.failed,
+                pass_rate: format!("{:.1}%", p.pass_rate),
+                avg: p
+                    .avg_duration_ms
+                    .map(|ms| millis(ms.round() as i64))
+                    .unwrap_or_else(|| "—".into()),
+                p50: optional_ms(p.p50_duration_ms),
+                p95: optional_ms(p.p95_duration_ms),
+                p99: optional_ms(p.p99_duration_ms),
+                flaky_steps: p.flaky_steps,
+            })
+            .collect(),
+    })
 }

@@ -97,6 +97,7 @@ pub fn router(state: DashboardState) -> Router {
         .route("/contracts/{id}/pact", get(contracts::download))
         .route("/contracts/{id}/verify", post(contracts::verify))
         .route("/analytics", get(analytics::overview))
+        .route("/analytics/trends", get(analytics::trends))
         .route("/reports", get(reports::list).post(reports::generate))
         .route("/reports/{id}/download", get(reports::download))
         .route("/reports/{id}/delete", post(reports::delete))

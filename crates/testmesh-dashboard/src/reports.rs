@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Days, NaiveDate, Utc};
 use serde::Deserialize;
 use testmesh_report::model::ReportFilters;
+use testmesh_report::stored::{self, ReportConfig, Submission};
 use testmesh_store::{NewReport, Report, ReportFilter, ReportFormat, ReportStatus};
 
 use crate::DashboardState;
@@ -159,33 +160,21 @@ fn words(text: &str) -> Vec<String> {
 }
 
 /// The report the form asks for, or what is wrong with it.
-fn new_report(form: &GenerateForm, ttl: std::time::Duration) -> Result<NewReport, String> {
+fn new_report(form: &GenerateForm, config: &ReportConfig) -> Result<NewReport, String> {
     let format = ReportFormat::parse(&form.format)
         .ok_or_else(|| format!("Format: `{}` is not html, json or junit", form.format))?;
-    let from = day(&form.from, "From")?;
-    let to = day(&form.to, "To")?;
-    if from > to {
-        return Err(format!("To ({to}) is before From ({from})"));
-    }
-    let filters = ReportFilters {
-        suites: words(&form.suite),
-        flows: words(&form.flow),
-        ..ReportFilters::default()
+    let submission = Submission {
+        name: Some(form.name.clone()),
+        from: Some(day(&form.from, "From")?),
+        to: Some(day(&form.to, "To")?),
+        filters: ReportFilters {
+            suites: words(&form.suite),
+            flows: words(&form.flow),
+            ..ReportFilters::default()
+        },
+        ttl: None,
     };
-    let name = Some(form.name.trim().to_string())
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| format!("Report {from} to {to}"));
-    Ok(NewReport {
-        name,
-        format,
-        filters: serde_json::to_value(&filters).map_err(|e| e.to_string())?,
-        from,
-        to,
-        generated_by: "api".into(),
-        expires_at: chrono::Duration::from_std(ttl)
-            .ok()
-            .map(|ttl| Utc::now() + ttl),
-    })
+    submission.into_new_report(format, config, "api")
 }
 
 pub(crate) async fn generate(
@@ -198,7 +187,7 @@ pub(crate) async fn generate(
             "this server keeps no reports (it was started without a report directory)".into(),
         ));
     };
-    let input = match new_report(&form, config.ttl) {
+    let input = match new_report(&form, &config) {
         Ok(input) => input,
         Err(message) => {
             let mut page = list_page(&state, session, form, Some(message)).await?;
@@ -211,11 +200,7 @@ pub(crate) async fn generate(
         .create_report(&session.workspace_id, &input)
         .await
         .map_err(store_error)?;
-    tokio::spawn(testmesh_report::stored::generate(
-        state.store.clone(),
-        config,
-        report,
-    ));
+    stored::spawn(state.store.clone(), config, report);
     Ok(Redirect::to("/reports").into_response())
 }
 
@@ -230,19 +215,10 @@ pub(crate) async fn download(
         .get_report(&session.workspace_id, &id)
         .await
         .map_err(store_error)?;
-    let path = state
-        .reports
-        .as_ref()
-        .and_then(|config| testmesh_report::stored::file_of(&config.dir, &report))
-        .ok_or(PageError::NotFound)?;
-    let bytes = tokio::fs::read(&path)
+    let config = state.reports.as_ref().ok_or(PageError::NotFound)?;
+    let bytes = stored::read(config, &report)
         .await
-        .map_err(|_| PageError::NotFound)?;
-    let name = format!(
-        "attachment; filename=\"{}.{}\"",
-        testmesh_store::file_name_part(&report.name, "report"),
-        report.format.extension()
-    );
+        .ok_or(PageError::NotFound)?;
     let mut response = (
         [(
             header::CONTENT_TYPE,
@@ -251,7 +227,7 @@ pub(crate) async fn download(
         bytes,
     )
         .into_response();
-    if let Ok(value) = HeaderValue::from_str(&name) {
+    if let Ok(value) = HeaderValue::from_str(&stored::attachment(&report)) {
         response
             .headers_mut()
             .insert(header::CONTENT_DISPOSITION, value);
@@ -270,7 +246,7 @@ pub(crate) async fn delete(
         .await
         .map_err(store_error)?;
     if let Some(config) = &state.reports {
-        testmesh_report::stored::remove_file_of(&config.dir, &report).await;
+        stored::remove_file_of(&config.dir, &report).await;
     }
     Ok(Redirect::to("/reports").into_response())
 }

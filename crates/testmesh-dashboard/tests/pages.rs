@@ -33,10 +33,12 @@ impl Site {
         let key = store.create_api_key(WS, "ci", None).await.unwrap().plain;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let app = router(DashboardState::new(
-            store.clone(),
-            tokio_util::sync::CancellationToken::new(),
-        ));
+        let app = router(
+            DashboardState::new(store.clone(), tokio_util::sync::CancellationToken::new())
+                .with_reports(testmesh_report::stored::ReportConfig::new(
+                    dir.path().join("reports"),
+                )),
+        );
         tokio::spawn(async move { axum::serve(listener, app).await });
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -482,4 +484,109 @@ async fn contracts_are_imported_browsed_compared_and_downloaded() {
         .get(&cookie, "/contracts/00000000-0000-0000-0000-000000000009")
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn analytics_trends_and_reports_pages() {
+    let site = Site::start().await;
+    let cookie = site.login().await;
+    site.record_failed_run().await;
+
+    let (status, overview) = site.get(&cookie, "/analytics?days=7").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(overview.contains("id=\"metric-runs\">1<"), "{overview}");
+    assert!(overview.contains("1 failure, 1 cause"));
+    assert!(overview.contains("<svg"), "the charts are inline SVG");
+    // An unknown period falls back to 30 days rather than failing.
+    let (status, fallback) = site.get(&cookie, "/analytics?days=12").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(fallback.contains("class=\"active\">Last 30 days"));
+
+    // Trends read the aggregated metrics: none before aggregation, the run's day after it.
+    let (_, empty) = site.get(&cookie, "/analytics/trends?group_by=day").await;
+    assert!(empty.contains("No aggregated metrics in this period yet"));
+    let today = chrono::Utc::now().date_naive();
+    testmesh_report::aggregate::aggregate(&site.store, WS, today, today)
+        .await
+        .unwrap();
+    let (_, trends) = site.get(&cookie, "/analytics/trends?group_by=day").await;
+    assert!(
+        trends.contains(&format!("<td class=\"mono\">{today}</td>")),
+        "{trends}"
+    );
+    assert!(trends.contains("0.0%"));
+    let (_, monthly) = site
+        .get(&cookie, "/analytics/trends?group_by=month&days=365")
+        .await;
+    assert!(monthly.contains("per month"));
+
+    // A bad period is refused on the form with the reason; a good one is generated.
+    let (_, reports) = site.get(&cookie, "/reports").await;
+    assert!(reports.contains("No reports yet") && reports.contains("id=\"generate-form\""));
+    let post = |form: Vec<(&'static str, String)>| {
+        site.client
+            .post(format!("{}/reports", site.base))
+            .header(COOKIE, &cookie)
+            .form(&form)
+            .send()
+    };
+    let refused = post(vec![
+        ("format", "html".into()),
+        ("from", "2026-11-20".into()),
+        ("to", "2026-11-01".into()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let text = refused.text().await.unwrap();
+    assert!(
+        text.contains("`to` (2026-11-01) is before `from` (2026-11-20)"),
+        "{text}"
+    );
+    let bad_day = post(vec![
+        ("format", "json".into()),
+        ("from", "soon".into()),
+        ("to", today.to_string()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(bad_day.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad_day
+            .text()
+            .await
+            .unwrap()
+            .contains("From: `soon` is not a date")
+    );
+    let accepted = post(vec![
+        ("name", "Weekly".into()),
+        ("format", "json".into()),
+        ("from", today.to_string()),
+        ("to", today.to_string()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(accepted.status(), StatusCode::SEE_OTHER);
+    let mut page = String::new();
+    for _ in 0..100 {
+        page = site.get(&cookie, "/reports").await.1;
+        if page.contains("badge completed") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(page.contains("badge completed"), "{page}");
+    let id = site
+        .store
+        .list_reports(WS, &Default::default())
+        .await
+        .unwrap()
+        .items[0]
+        .id
+        .clone();
+    let (status, file) = site.get(&cookie, &format!("/reports/{id}/download")).await;
+    assert_eq!(status, StatusCode::OK);
+    let data: serde_json::Value = serde_json::from_str(&file).unwrap();
+    assert_eq!(data["meta"]["title"], "Weekly");
+    assert_eq!(data["summary"]["failed"], 1);
 }

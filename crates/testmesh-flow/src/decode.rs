@@ -34,6 +34,8 @@ pub struct Decoder<'a> {
     /// Keys and indexes from the decoded root to the current value (`body.items[0]`), used to name the
     /// field in runtime messages, which have no source position.
     path: Vec<String>,
+    /// Expressions parsed so far, by source: the steps of a flow often assert the same thing.
+    exprs: std::collections::HashMap<String, crate::expr::Expr>,
 }
 
 /// Deepest nesting of steps inside steps.
@@ -48,7 +50,21 @@ impl<'a> Decoder<'a> {
             diagnostics: Vec::new(),
             step_depth: 0,
             path: Vec::new(),
+            exprs: std::collections::HashMap::new(),
         }
+    }
+
+    /// Parses an expression, reusing the tree of an identical one parsed before by this decoder.
+    pub fn parse_expr(
+        &mut self,
+        source: &str,
+    ) -> Result<crate::expr::Expr, crate::expr::ParseError> {
+        if let Some(expr) = self.exprs.get(source) {
+            return Ok(expr.clone());
+        }
+        let expr = crate::expr::parse(source)?;
+        self.exprs.insert(source.to_string(), expr.clone());
+        Ok(expr)
     }
 
     /// The text being decoded.

@@ -61,8 +61,18 @@ impl Loaded {
 
 /// Loads and validates one flow from text.
 pub fn load_str(text: &str) -> Loaded {
+    load_str_unless(text, |_| false).unwrap_or_else(|| Loaded {
+        flow: None,
+        diagnostics: Vec::new(),
+    })
+}
+
+/// [`load_str`], but `None` without decoding when `skip` returns true for the parsed YAML tree, so a
+/// caller can tell other kinds of files (mock definitions) apart without parsing the text twice.
+/// `skip` is not called when the text is too large or not valid YAML.
+pub fn load_str_unless(text: &str, skip: impl FnOnce(&yaml::Node) -> bool) -> Option<Loaded> {
     if text.len() > MAX_FILE_BYTES {
-        return Loaded {
+        return Some(Loaded {
             flow: None,
             diagnostics: vec![Diagnostic::error(
                 "file-too-large",
@@ -76,17 +86,20 @@ pub fn load_str(text: &str) -> Loaded {
                     ..Default::default()
                 },
             )],
-        };
+        });
     }
     let root = match yaml::parse(text) {
         Ok(root) => root,
         Err(err) => {
-            return Loaded {
+            return Some(Loaded {
                 flow: None,
                 diagnostics: vec![Diagnostic::error("yaml-syntax", err.message, err.span)],
-            };
+            });
         }
     };
+    if skip(&root) {
+        return None;
+    }
     let mut cx = Decoder::new(text, Mode::Load);
     let flow = Flow::from_document(root, &mut cx);
     let mut diagnostics = cx.diagnostics;
@@ -95,7 +108,7 @@ pub fn load_str(text: &str) -> Loaded {
     }
     diagnostics.sort_by_key(|d| (d.span.start, d.severity));
     diagnostics.dedup();
-    Loaded { flow, diagnostics }
+    Some(Loaded { flow, diagnostics })
 }
 
 /// Reads and loads a flow file.

@@ -208,21 +208,25 @@ impl<'a> Checker<'a> {
             // Branches (`then`/`else`) and parallel children cannot see each other's results: each
             // starts from what was done before this step.
             let isolated = matches!(action, Action::Condition(_) | Action::Parallel(_));
-            let before = (self.done_ids.clone(), self.done_outputs.clone());
+            // Only isolated branches need the snapshot; copying it for every step made checking a
+            // long flow quadratic.
+            let before = isolated.then(|| (self.done_ids.clone(), self.done_outputs.clone()));
             for (_, children) in action.nested_steps() {
-                if isolated && matches!(action, Action::Parallel(_)) {
-                    for child in children {
-                        (self.done_ids, self.done_outputs) = before.clone();
-                        self.check_step(child, depth + 1);
+                match &before {
+                    Some(before) if matches!(action, Action::Parallel(_)) => {
+                        for child in children {
+                            (self.done_ids, self.done_outputs) = before.clone();
+                            self.check_step(child, depth + 1);
+                        }
                     }
-                } else {
-                    if isolated {
+                    Some(before) => {
                         (self.done_ids, self.done_outputs) = before.clone();
+                        self.walk_steps(children, depth + 1);
                     }
-                    self.walk_steps(children, depth + 1);
+                    None => self.walk_steps(children, depth + 1),
                 }
             }
-            if isolated {
+            if let Some(before) = before {
                 (self.done_ids, self.done_outputs) = before;
             }
         }

@@ -497,8 +497,8 @@ impl<'a> Builder<'a> {
                 ..
             }) => match pending_key.take() {
                 None => {
-                    let key = scalar_key(&node)?;
-                    *pending_key = Some((key, node.span));
+                    let span = node.span;
+                    *pending_key = Some((scalar_key(node)?, span));
                     Ok(())
                 }
                 Some((key, _)) if key == "<<" && node.style.is_none() => {
@@ -534,9 +534,9 @@ fn join(start: Span, end: Span) -> Span {
     }
 }
 
-fn scalar_key(node: &Node) -> Result<String, YamlError> {
-    let key = match &node.kind {
-        NodeKind::Str(s) => s.clone(),
+fn scalar_key(node: Node) -> Result<String, YamlError> {
+    let key = match node.kind {
+        NodeKind::Str(s) => s,
         NodeKind::Null => "null".into(),
         NodeKind::Bool(b) => b.to_string(),
         NodeKind::Int(i) => i.to_string(),

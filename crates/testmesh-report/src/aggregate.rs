@@ -84,6 +84,9 @@ pub struct Progress {
 pub struct AggregateOptions<'a> {
     /// Record the aggregation in the store's runs with this trigger (`None`: do not record).
     pub trigger: Option<Trigger>,
+    /// Record the aggregation in this run, already started with
+    /// [`Store::start_analytics_run`] (the API answers with it before the work is done).
+    pub run_id: Option<String>,
     /// Days of the flakiness window (default [`DEFAULT_WINDOW_DAYS`]).
     pub window_days: u32,
     /// Called after each day read.
@@ -94,6 +97,7 @@ impl Default for AggregateOptions<'_> {
     fn default() -> Self {
         AggregateOptions {
             trigger: None,
+            run_id: None,
             window_days: DEFAULT_WINDOW_DAYS,
             progress: None,
         }
@@ -119,17 +123,21 @@ pub async fn aggregate_with(
     workspace_id: &str,
     from: NaiveDate,
     to: NaiveDate,
-    options: AggregateOptions<'_>,
+    mut options: AggregateOptions<'_>,
 ) -> Result<AggregateSummary, ReportError> {
     if from > to {
         return Err(ReportError::InvalidRange { from, to });
     }
-    let Some(trigger) = options.trigger else {
-        return run(store, workspace_id, from, to, options).await;
+    let run_id = match (options.run_id.take(), options.trigger) {
+        (Some(id), _) => id,
+        (None, Some(trigger)) => {
+            store
+                .start_analytics_run(workspace_id, from, to, trigger)
+                .await?
+                .id
+        }
+        (None, None) => return run(store, workspace_id, from, to, options).await,
     };
-    let record = store
-        .start_analytics_run(workspace_id, from, to, trigger)
-        .await?;
     let result = run(store, workspace_id, from, to, options).await;
     let outcome = match &result {
         Ok(summary) => Ok((
@@ -138,7 +146,7 @@ pub async fn aggregate_with(
         )),
         Err(e) => Err(e.to_string()),
     };
-    store.finish_analytics_run(&record.id, outcome).await?;
+    store.finish_analytics_run(&run_id, outcome).await?;
     result
 }
 
@@ -217,8 +225,8 @@ async fn run(
         step_rows: steps.len() as u64,
         window,
         flows_scored: scored.len() as u64,
-        flaky_flows: count(stability_name(Stability::Flaky)),
-        broken_flows: count(stability_name(Stability::Broken)),
+        flaky_flows: count(Stability::Flaky.as_str()),
+        broken_flows: count(Stability::Broken.as_str()),
         elapsed_ms: 0,
     };
     store
@@ -244,27 +252,6 @@ pub(crate) fn outcome(status: ExecutionStatus) -> Option<RunOutcome> {
     match status {
         ExecutionStatus::Completed => Some(RunOutcome::Passed),
         ExecutionStatus::Failed => Some(RunOutcome::Failed),
-        _ => None,
-    }
-}
-
-/// The stored name of a stability (as the model serialises it).
-pub fn stability_name(stability: Stability) -> &'static str {
-    match stability {
-        Stability::Stable => "stable",
-        Stability::Flaky => "flaky",
-        Stability::Broken => "broken",
-        Stability::Unknown => "unknown",
-    }
-}
-
-/// The stability of a stored name.
-pub fn parse_stability(name: &str) -> Option<Stability> {
-    match name {
-        "stable" => Some(Stability::Stable),
-        "flaky" => Some(Stability::Flaky),
-        "broken" => Some(Stability::Broken),
-        "unknown" => Some(Stability::Unknown),
         _ => None,
     }
 }
@@ -346,7 +333,7 @@ impl FlowRuns {
             window_end: window.end,
             window_days: window.days,
             flakiness_score: f.score,
-            stability: stability_name(f.stability).to_string(),
+            stability: f.stability.as_str().to_string(),
             total_runs: int(f.runs),
             passed_runs: int(f.passed),
             failed_runs: int(f.failed),

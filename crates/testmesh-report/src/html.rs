@@ -960,13 +960,8 @@ fn foot(out: &mut String, data: &ReportData) {
 }
 
 fn stability_badge(out: &mut String, stability: Stability) {
-    let (class, text) = match stability {
-        Stability::Stable => ("stable", "stable"),
-        Stability::Flaky => ("flaky", "flaky"),
-        Stability::Broken => ("broken", "broken"),
-        Stability::Unknown => ("unknown", "unknown"),
-    };
-    let _ = write!(out, "<span class=\"badge {class}\">{text}</span>");
+    let name = stability.as_str();
+    let _ = write!(out, "<span class=\"badge {name}\">{name}</span>");
 }
 
 fn status_badge(out: &mut String, status: &str) {

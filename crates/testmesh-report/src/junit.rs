@@ -85,8 +85,13 @@ fn test_case(flow: &FlowSummary) -> TestCase {
     let status = match last.status.as_str() {
         "passed" | "completed" => {
             let mut flaky_runs = Vec::new();
-            for failure in &flow.recent_failures {
-                flaky_runs.push(earlier_failure(failure));
+            // Earlier failures make the flow flaky only when they were not deterministic (the
+            // flakiness rules): a regression that was fixed passes plainly, its history in
+            // system-out.
+            if flow.stability == Stability::Flaky {
+                for failure in &flow.recent_failures {
+                    flaky_runs.push(earlier_failure(failure));
+                }
             }
             for step in &last.retried_steps {
                 flaky_runs.push(retried_step(last, step));
@@ -124,7 +129,7 @@ fn properties(flow: &FlowSummary) -> Vec<Property> {
         Property::new("failed", flow.failed.to_string()),
         Property::new("pass_rate", two_decimals(flow.pass_rate)),
         Property::new("flakiness_score", two_decimals(flow.flakiness_score)),
-        Property::new("stability", stability(flow.stability)),
+        Property::new("stability", flow.stability.as_str()),
         Property::new("avg_duration_ms", two_decimals(flow.avg_duration_ms)),
         Property::new("p95_duration_ms", flow.p95_duration_ms.to_string()),
         Property::new("last_execution_id", flow.last.execution_id.as_str()),
@@ -205,7 +210,7 @@ fn system_out(flow: &FlowSummary) -> String {
         flow.passed,
         flow.failed,
         two_decimals(flow.pass_rate),
-        stability(flow.stability),
+        flow.stability.as_str(),
         two_decimals(flow.flakiness_score)
     );
     if !flow.history.is_empty() {
@@ -229,15 +234,6 @@ fn system_out(flow: &FlowSummary) -> String {
         last.duration_ms
     );
     out
-}
-
-fn stability(stability: Stability) -> &'static str {
-    match stability {
-        Stability::Stable => "stable",
-        Stability::Flaky => "flaky",
-        Stability::Broken => "broken",
-        Stability::Unknown => "unknown",
-    }
 }
 
 fn rate(passed: u64, failed: u64) -> String {

@@ -142,6 +142,30 @@ pub enum Stability {
     Unknown,
 }
 
+impl Stability {
+    /// Its name, as serialised and stored: `stable`, `flaky`, `broken`, `unknown`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stability::Stable => "stable",
+            Stability::Flaky => "flaky",
+            Stability::Broken => "broken",
+            Stability::Unknown => "unknown",
+        }
+    }
+
+    /// The stability a name stands for.
+    pub fn parse(name: &str) -> Option<Stability> {
+        [
+            Stability::Stable,
+            Stability::Flaky,
+            Stability::Broken,
+            Stability::Unknown,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
+    }
+}
+
 /// One flow of the selection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FlowSummary {

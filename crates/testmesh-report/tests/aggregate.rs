@@ -902,6 +902,7 @@ async fn aggregation_runs_are_recorded_with_progress(db: &TestDb) {
             trigger: Some(Trigger::Cli),
             window_days: 3,
             progress: Some(&mut on_progress),
+            run_id: None,
         },
     )
     .await
@@ -931,6 +932,70 @@ async fn aggregation_runs_are_recorded_with_progress(db: &TestDb) {
         store.last_aggregated_day(WS).await.unwrap(),
         Some(day("2025-03-10"))
     );
+
+    // A run started by the API before the work is recorded in place.
+    let started = store
+        .start_analytics_run(WS, day("2025-03-10"), day("2025-03-10"), Trigger::Api)
+        .await
+        .unwrap();
+    aggregate_with(
+        &store,
+        WS,
+        day("2025-03-10"),
+        day("2025-03-10"),
+        AggregateOptions {
+            run_id: Some(started.id.clone()),
+            ..AggregateOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let runs = store.list_analytics_runs(WS, None, None).await.unwrap();
+    assert_eq!(runs.total, 2, "no third run recorded");
+    let api = runs.items.iter().find(|r| r.id == started.id).unwrap();
+    assert_eq!(api.status, AnalyticsRunStatus::Completed);
+
+    // Another window length ending the same day: the list shows one window, the newest.
+    let three_days = store
+        .list_flakiness(WS, &FlakinessFilter::default())
+        .await
+        .unwrap();
+    assert!(three_days.total > 0);
+    assert!(
+        three_days.items.iter().all(|r| r.window_days == 14),
+        "the API's run used the default window"
+    );
+    let mut names: Vec<&str> = three_days
+        .items
+        .iter()
+        .map(|r| r.flow_name.as_str())
+        .collect();
+    names.dedup();
+    assert_eq!(names.len(), three_days.items.len(), "each flow once");
+
+    // A run left `running` by a process that stopped is failed once it is old enough.
+    let stuck = store
+        .start_analytics_run(WS, day("2025-03-10"), day("2025-03-10"), Trigger::Cli)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .fail_unfinished_analytics_runs(Utc::now() - chrono::Duration::hours(1), "abandoned")
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .fail_unfinished_analytics_runs(Utc::now() + chrono::Duration::seconds(1), "abandoned")
+            .await
+            .unwrap(),
+        1
+    );
+    let runs = store.list_analytics_runs(WS, None, None).await.unwrap();
+    let stuck = runs.items.iter().find(|r| r.id == stuck.id).unwrap();
+    assert_eq!(stuck.status, AnalyticsRunStatus::Failed);
+    assert_eq!(stuck.error.as_deref(), Some("abandoned"));
 }
 
 async fn reports_hold_every_section(db: &TestDb) {

@@ -449,6 +449,20 @@ fn junit_maps_suites_flows_failures_and_flaky_runs() {
     );
 
     assert_eq!(junit::render(&sample()), xml, "deterministic");
+
+    // The same earlier failures of a flow that is not flaky (a regression since fixed) do not
+    // make it flaky in CI.
+    let mut fixed = sample();
+    let flow = fixed
+        .flows
+        .iter_mut()
+        .find(|f| f.flow_name.contains("alert(1)"))
+        .unwrap();
+    flow.stability = testmesh_report::model::Stability::Stable;
+    let xml = junit::render(&fixed);
+    let case = element(&xml, "testcase", "alert(1)");
+    assert!(!case.contains("<flakyFailure"), "{case}");
+    assert!(!case.contains("<failure"), "{case}");
 }
 
 #[test]

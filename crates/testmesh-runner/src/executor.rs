@@ -1452,14 +1452,15 @@ fn render_node<'n>(
     path: &mut Vec<Seg<'n>>,
 ) -> Result<Node, InterpolateError> {
     if (1..=3).contains(&path.len()) {
-        let keys: Vec<&str> = path
-            .iter()
-            .map(|s| match s {
-                Seg::Key(k) => *k,
+        // (On the stack: this runs for every node near the top of every config, every attempt.)
+        let mut keys = [""; 3];
+        for (key, seg) in keys.iter_mut().zip(path.iter()) {
+            *key = match seg {
+                Seg::Key(k) => k,
                 Seg::Index(_) => "#",
-            })
-            .collect();
-        if is_deferred(kind, &keys) {
+            };
+        }
+        if is_deferred(kind, &keys[..path.len()]) {
             return Ok(match &node.kind {
                 NodeKind::Seq(_) if path.len() == 1 => Node {
                     kind: NodeKind::Seq(Vec::new()),
@@ -1478,9 +1479,15 @@ fn render_node<'n>(
         NodeKind::Str(text) if text.contains("${") || text.contains("{{") => {
             let value =
                 render_str_with(text, scope, options).map_err(|e| e.with_at(location(path)))?;
+            // A rendered string (the usual case) moves into the tree instead of being copied.
+            let kind = match value {
+                Value::String(text) => NodeKind::Str(text),
+                other => Node::from_json(&other).kind,
+            };
             Ok(Node {
+                kind,
                 span: node.span,
-                ..Node::from_json(&value)
+                style: None,
             })
         }
         NodeKind::Seq(items) => {

@@ -21,7 +21,9 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::db::{Backend, RowExt, Sql, from_ms, new_id, now_ms, page_bounds, to_json_text};
+use crate::db::{
+    Backend, RowExt, Sql, fetch_page, from_ms, new_id, now_ms, page_bounds, to_json_text,
+};
 use crate::error::{Error, Result};
 use crate::executions::{ExecutionStatus, Trigger};
 use crate::{Page, Store};
@@ -727,6 +729,15 @@ const FLAKINESS_COLUMN_COUNT: usize = 20;
 /// The stabilities a flakiness row can have.
 pub const STABILITIES: [&str; 4] = ["stable", "flaky", "broken", "unknown"];
 
+/// A stored window length; a value no window can have is corrupt data, not a zero.
+fn window_days(row: &AnyRow) -> Result<u32> {
+    let days = row.int("window_days")?;
+    u32::try_from(days)
+        .ok()
+        .filter(|d| *d > 0)
+        .ok_or_else(|| Error::Corrupt(format!("analytics_flakiness.window_days is {days}")))
+}
+
 impl FlakinessRecord {
     fn from_row(row: &AnyRow) -> Result<FlakinessRecord> {
         Ok(FlakinessRecord {
@@ -736,7 +747,7 @@ impl FlakinessRecord {
             suite: row.opt_text("suite")?,
             window_start: parse_day("window_start", &row.text("window_start")?)?,
             window_end: parse_day("window_end", &row.text("window_end")?)?,
-            window_days: u32::try_from(row.int("window_days")?).unwrap_or(0),
+            window_days: window_days(row)?,
             flakiness_score: float(row, "flakiness_score")?,
             stability: row.text("stability")?,
             total_runs: row.int("total_runs")?,
@@ -1324,30 +1335,16 @@ impl Store {
         workspace_id: &str,
         filter: &MetricFilter,
     ) -> Result<Page<DailyMetric>> {
-        let (limit, offset) = page_bounds(filter.limit, filter.offset);
-        let mut count = Sql::new("SELECT COUNT(*) FROM analytics_daily");
-        filter.push_where(&mut count, workspace_id, filter.scope);
-        let total = count.count(&self.pool).await?;
-        let mut sql = Sql::new("SELECT ");
-        sql.push(DAILY_COLUMNS).push(" FROM analytics_daily");
-        filter.push_where(&mut sql, workspace_id, filter.scope);
-        sql.push(" ORDER BY day DESC, CASE scope WHEN 'all' THEN 0 WHEN 'suite' THEN 1 ELSE 2 END, subject LIMIT ")
-            .bind(limit)
-            .push(" OFFSET ")
-            .bind(offset);
-        let items = sql
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(DailyMetric::from_row)
-            .collect::<Result<_>>()?;
-        Ok(Page {
-            items,
-            total,
-            total_capped: false,
-            limit,
-            offset,
-        })
+        fetch_page(
+            &self.pool,
+            &format!("SELECT {DAILY_COLUMNS} FROM analytics_daily"),
+            "SELECT COUNT(*) FROM analytics_daily",
+            |sql: &mut Sql| filter.push_where(sql, workspace_id, filter.scope),
+            "ORDER BY day DESC, CASE scope WHEN 'all' THEN 0 WHEN 'suite' THEN 1 ELSE 2 END, subject",
+            page_bounds(filter.limit, filter.offset),
+            DailyMetric::from_row,
+        )
+        .await
     }
 
     /// Totals over the rows of one scope `filter` selects: every execution by default, a suite's
@@ -1485,52 +1482,37 @@ impl Store {
         workspace_id: &str,
         filter: &StepFilter,
     ) -> Result<Page<StepPerformance>> {
-        let (limit, offset) = page_bounds(filter.limit, filter.offset);
-        let where_clause = |sql: &mut Sql| {
-            sql.push(" WHERE workspace_id = ").bind(workspace_id);
-            if let Some(from) = filter.from {
-                sql.push(" AND day >= ").bind(day_text(from));
-            }
-            if let Some(to) = filter.to {
-                sql.push(" AND day <= ").bind(day_text(to));
-            }
-            if let Some(flow) = &filter.flow {
-                sql.push(" AND (flow_key = ")
-                    .bind(flow.as_str())
-                    .push(" OR flow_name = ")
-                    .bind(flow.as_str())
-                    .push(")");
-            }
-            if let Some(step_id) = &filter.step_id {
-                sql.push(" AND step_id = ").bind(step_id.as_str());
-            }
-            if let Some(action) = &filter.action {
-                sql.push(" AND action = ").bind(action.as_str());
-            }
-        };
-        let mut count = Sql::new("SELECT COUNT(*) FROM analytics_steps");
-        where_clause(&mut count);
-        let total = count.count(&self.pool).await?;
-        let mut sql = Sql::new("SELECT ");
-        sql.push(STEP_COLUMNS).push(" FROM analytics_steps");
-        where_clause(&mut sql);
-        sql.push(" ORDER BY day DESC, avg_duration_ms DESC, flow_name, step_id, action LIMIT ")
-            .bind(limit)
-            .push(" OFFSET ")
-            .bind(offset);
-        let items = sql
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(StepPerformance::from_row)
-            .collect::<Result<_>>()?;
-        Ok(Page {
-            items,
-            total,
-            total_capped: false,
-            limit,
-            offset,
-        })
+        fetch_page(
+            &self.pool,
+            &format!("SELECT {STEP_COLUMNS} FROM analytics_steps"),
+            "SELECT COUNT(*) FROM analytics_steps",
+            |sql: &mut Sql| {
+                sql.push(" WHERE workspace_id = ").bind(workspace_id);
+                if let Some(from) = filter.from {
+                    sql.push(" AND day >= ").bind(day_text(from));
+                }
+                if let Some(to) = filter.to {
+                    sql.push(" AND day <= ").bind(day_text(to));
+                }
+                if let Some(flow) = &filter.flow {
+                    sql.push(" AND (flow_key = ")
+                        .bind(flow.as_str())
+                        .push(" OR flow_name = ")
+                        .bind(flow.as_str())
+                        .push(")");
+                }
+                if let Some(step_id) = &filter.step_id {
+                    sql.push(" AND step_id = ").bind(step_id.as_str());
+                }
+                if let Some(action) = &filter.action {
+                    sql.push(" AND action = ").bind(action.as_str());
+                }
+            },
+            "ORDER BY day DESC, avg_duration_ms DESC, flow_name, step_id, action",
+            page_bounds(filter.limit, filter.offset),
+            StepPerformance::from_row,
+        )
+        .await
     }
 
     /// The last day of the newest flakiness window computed, and its length in days.
@@ -1538,16 +1520,28 @@ impl Store {
         &self,
         workspace_id: &str,
     ) -> Result<Option<FlakinessWindow>> {
+        self.flakiness_window(workspace_id, None).await
+    }
+
+    /// The window computed last whose last day is `end` (any day when `None`).
+    async fn flakiness_window(
+        &self,
+        workspace_id: &str,
+        end: Option<NaiveDate>,
+    ) -> Result<Option<FlakinessWindow>> {
         let mut sql = Sql::new(
             "SELECT window_start, window_end, window_days FROM analytics_flakiness WHERE workspace_id = ",
         );
-        sql.bind(workspace_id)
-            .push(" ORDER BY window_end DESC, computed_at DESC LIMIT 1");
+        sql.bind(workspace_id);
+        if let Some(end) = end {
+            sql.push(" AND window_end = ").bind(day_text(end));
+        }
+        sql.push(" ORDER BY window_end DESC, computed_at DESC LIMIT 1");
         match sql.fetch_optional(&self.pool).await? {
             Some(row) => Ok(Some(FlakinessWindow {
                 start: parse_day("window_start", &row.text("window_start")?)?,
                 end: parse_day("window_end", &row.text("window_end")?)?,
-                days: u32::try_from(row.int("window_days")?).unwrap_or(0),
+                days: window_days(&row)?,
             })),
             None => Ok(None),
         }
@@ -1561,72 +1555,63 @@ impl Store {
         workspace_id: &str,
         filter: &FlakinessFilter,
     ) -> Result<Page<FlakinessRecord>> {
-        let (limit, offset) = page_bounds(filter.limit, filter.offset);
-        let window = match (&filter.flow, filter.window_end) {
-            (Some(_), _) => None,
-            (None, Some(end)) => Some(end),
-            (None, None) => match self.latest_flakiness_window(workspace_id).await? {
-                Some(window) => Some(window.end),
+        let bounds = page_bounds(filter.limit, filter.offset);
+        // One window: windows of other lengths ending the same day would list each flow twice.
+        let window = match &filter.flow {
+            Some(_) => None,
+            None => match self
+                .flakiness_window(workspace_id, filter.window_end)
+                .await?
+            {
+                Some(window) => Some(window),
                 None => {
                     return Ok(Page {
                         items: Vec::new(),
                         total: 0,
                         total_capped: false,
-                        limit,
-                        offset,
+                        limit: bounds.0,
+                        offset: bounds.1,
                     });
                 }
             },
         };
-        let where_clause = |sql: &mut Sql| {
-            sql.push(" WHERE workspace_id = ").bind(workspace_id);
-            if let Some(end) = window {
-                sql.push(" AND window_end = ").bind(day_text(end));
-            }
-            if let Some(flow) = &filter.flow {
-                sql.push(" AND (flow_key = ")
-                    .bind(flow.as_str())
-                    .push(" OR flow_name = ")
-                    .bind(flow.as_str())
-                    .push(")");
-            }
-            if !filter.stabilities.is_empty() {
-                sql.push(" AND stability");
-                push_in(sql, filter.stabilities.iter().map(String::as_str));
-            }
-            if let Some(min) = filter.min_score {
-                sql.push(" AND flakiness_score >= ").bind(min);
-            }
-        };
-        let mut count = Sql::new("SELECT COUNT(*) FROM analytics_flakiness");
-        where_clause(&mut count);
-        let total = count.count(&self.pool).await?;
-        let mut sql = Sql::new("SELECT ");
-        sql.push(FLAKINESS_COLUMNS)
-            .push(" FROM analytics_flakiness");
-        where_clause(&mut sql);
-        if filter.flow.is_some() {
-            sql.push(" ORDER BY window_end DESC, window_days, flow_key");
+        let order = if filter.flow.is_some() {
+            "ORDER BY window_end DESC, window_days, flow_key"
         } else {
-            sql.push(" ORDER BY flakiness_score DESC, flow_name, flow_key, window_days");
-        }
-        sql.push(" LIMIT ")
-            .bind(limit)
-            .push(" OFFSET ")
-            .bind(offset);
-        let items = sql
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(FlakinessRecord::from_row)
-            .collect::<Result<_>>()?;
-        Ok(Page {
-            items,
-            total,
-            total_capped: false,
-            limit,
-            offset,
-        })
+            "ORDER BY flakiness_score DESC, flow_name, flow_key"
+        };
+        fetch_page(
+            &self.pool,
+            &format!("SELECT {FLAKINESS_COLUMNS} FROM analytics_flakiness"),
+            "SELECT COUNT(*) FROM analytics_flakiness",
+            |sql: &mut Sql| {
+                sql.push(" WHERE workspace_id = ").bind(workspace_id);
+                if let Some(window) = window {
+                    sql.push(" AND window_end = ")
+                        .bind(day_text(window.end))
+                        .push(" AND window_days = ")
+                        .bind(i64::from(window.days));
+                }
+                if let Some(flow) = &filter.flow {
+                    sql.push(" AND (flow_key = ")
+                        .bind(flow.as_str())
+                        .push(" OR flow_name = ")
+                        .bind(flow.as_str())
+                        .push(")");
+                }
+                if !filter.stabilities.is_empty() {
+                    sql.push(" AND stability");
+                    push_in(sql, filter.stabilities.iter().map(String::as_str));
+                }
+                if let Some(min) = filter.min_score {
+                    sql.push(" AND flakiness_score >= ").bind(min);
+                }
+            },
+            order,
+            bounds,
+            FlakinessRecord::from_row,
+        )
+        .await
     }
 
     /// Records the start of an aggregation of the days `from..=to`.
@@ -1700,31 +1685,34 @@ impl Store {
         limit: Option<i64>,
         offset: Option<i64>,
     ) -> Result<Page<AnalyticsRun>> {
-        let (limit, offset) = page_bounds(limit, offset);
-        let mut count = Sql::new("SELECT COUNT(*) FROM analytics_runs WHERE workspace_id = ");
-        count.bind(workspace_id);
-        let total = count.count(&self.pool).await?;
-        let mut sql = Sql::new("SELECT ");
-        sql.push(RUN_COLUMNS)
-            .push(" FROM analytics_runs WHERE workspace_id = ")
-            .bind(workspace_id)
-            .push(" ORDER BY started_at DESC, id DESC LIMIT ")
-            .bind(limit)
-            .push(" OFFSET ")
-            .bind(offset);
-        let items = sql
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(AnalyticsRun::from_row)
-            .collect::<Result<_>>()?;
-        Ok(Page {
-            items,
-            total,
-            total_capped: false,
-            limit,
-            offset,
-        })
+        fetch_page(
+            &self.pool,
+            &format!("SELECT {RUN_COLUMNS} FROM analytics_runs"),
+            "SELECT COUNT(*) FROM analytics_runs",
+            |sql: &mut Sql| {
+                sql.push(" WHERE workspace_id = ").bind(workspace_id);
+            },
+            "ORDER BY started_at DESC, id DESC",
+            page_bounds(limit, offset),
+            AnalyticsRun::from_row,
+        )
+        .await
+    }
+
+    /// Marks every aggregation (of every workspace) still `running` that started before `before`
+    /// as `failed` with `error`; returns how many.
+    pub async fn fail_unfinished_analytics_runs(
+        &self,
+        before: DateTime<Utc>,
+        error: &str,
+    ) -> Result<u64> {
+        let mut sql = Sql::new("UPDATE analytics_runs SET status = 'failed', error = ");
+        sql.bind(error)
+            .push(", finished_at = ")
+            .bind(now_ms())
+            .push(" WHERE status = 'running' AND started_at < ")
+            .bind(before.timestamp_millis());
+        sql.execute(&self.pool).await
     }
 
     /// The last day covered by a completed aggregation of the workspace, if any.

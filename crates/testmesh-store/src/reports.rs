@@ -327,6 +327,16 @@ impl Store {
         Ok(report)
     }
 
+    /// Marks every report (of every workspace) still `pending` or `generating` and asked for
+    /// before `before` as `failed` with `error`; returns how many.
+    pub async fn fail_unfinished_reports(&self, before: DateTime<Utc>, error: &str) -> Result<u64> {
+        let mut sql = Sql::new("UPDATE reports SET status = 'failed', error = ");
+        sql.bind(error)
+            .push(" WHERE status IN ('pending', 'generating') AND created_at < ")
+            .bind(ms(before));
+        sql.execute(&self.pool).await
+    }
+
     /// Reports of every workspace whose `expires_at` is at or before `now`, oldest first, at most
     /// `limit` of them.
     pub async fn expired_reports(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Report>> {

@@ -312,9 +312,10 @@ async fn analytics_scenario(page: &Page, base: &str) {
     assert_eq!(text_when(page, "#metric-runs").await.trim(), "1");
     assert_eq!(text_of(page, "#metric-pass-rate").await.trim(), "0.0%");
     let causes = text_of(page, "#causes-summary").await;
-    assert!(causes.contains("1 failures, 1 causes"), "{causes}");
+    assert!(causes.contains("1 failure, 1 cause"), "{causes}");
+    // The cause is the message with its values replaced, so runs that fail alike group together.
     let cause = text_of(page, "#failure-categories td.mono").await;
-    assert!(cause.contains("sum == 5"), "{cause}");
+    assert!(cause.contains("sum == <n>"), "{cause}");
     assert!(page.find_element("#pass-rate-chart svg").await.is_ok());
     shot(page, "10-analytics.png").await;
 

@@ -15,6 +15,7 @@ mod parser;
 pub mod value;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -23,11 +24,12 @@ use parser::{Kind, Node, children};
 
 pub use parser::MAX_DEPTH;
 
-/// A parsed expression together with its source text.
+/// A parsed expression together with its source text. Cloning is cheap (shared), so the many steps
+/// of a flow that assert the same thing share one parsed tree.
 #[derive(Debug, Clone)]
 pub struct Expr {
-    source: String,
-    node: Node,
+    source: Arc<str>,
+    node: Arc<Node>,
 }
 
 /// A root reference read by an expression, e.g. `body.users[0].name` with root `body`.
@@ -166,8 +168,8 @@ impl std::error::Error for AssertionFailure {}
 /// Parses an expression. Invalid regex literals and unknown functions are parse errors.
 pub fn parse(src: &str) -> Result<Expr, ParseError> {
     Ok(Expr {
-        source: src.to_string(),
-        node: parser::parse_node(src)?,
+        source: src.into(),
+        node: Arc::new(parser::parse_node(src)?),
     })
 }
 
@@ -194,7 +196,7 @@ impl Expr {
         match self.eval(env)? {
             Value::Bool(b) => Ok(b),
             other => Err(EvalError::NotBoolean {
-                expression: self.source.clone(),
+                expression: self.source.to_string(),
                 type_name: value::type_name(&other).into(),
             }),
         }
@@ -208,7 +210,7 @@ impl Expr {
         self.ctx(env)
             .check(&self.node)
             .map_err(|f| AssertionFailure {
-                expression: self.source.clone(),
+                expression: self.source.to_string(),
                 message: f.message,
                 actual: f.actual,
                 expected: f.expected,

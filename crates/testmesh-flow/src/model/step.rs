@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::decode::{Decoder, FromNode, Tpl};
 use crate::diagnostic::{Diagnostic, did_you_mean};
-use crate::expr::{self, Expr};
+use crate::expr::Expr;
 use crate::model::actions::{Action, ActionKind};
 use crate::yaml::{Node, NodeKind, Span};
 use crate::{config_struct, string_enum};
@@ -316,7 +316,7 @@ impl FromNode for Condition {
 /// Parses an expression written in `node`, reporting syntax errors at the exact column when the YAML
 /// text maps one-to-one onto the expression (plain or simply quoted scalars).
 pub(crate) fn parse_expression(source: &str, node: &Node, cx: &mut Decoder) -> Option<Expr> {
-    match expr::parse(source) {
+    match cx.parse_expr(source) {
         Ok(expr) => Some(expr),
         Err(err) => {
             let offset: usize = source.chars().take(err.offset).map(char::len_utf8).sum();

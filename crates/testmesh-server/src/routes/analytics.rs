@@ -440,24 +440,29 @@ async fn aggregate(
     let store = state.store.clone();
     let id = run.id.clone();
     tokio::spawn(async move {
-        let _turn = AGGREGATIONS.acquire().await;
-        let result =
-            aggregate_with(&store, &workspace, from, to, AggregateOptions::default()).await;
-        let outcome = match &result {
-            Ok(summary) => {
-                tracing::info!(workspace = %workspace, %from, %to, executions = summary.executions, elapsed_ms = summary.elapsed_ms, "analytics: aggregated");
-                Ok((
-                    i64::try_from(summary.executions).unwrap_or(i64::MAX),
-                    i64::try_from(summary.steps).unwrap_or(i64::MAX),
-                ))
-            }
-            Err(e) => {
-                tracing::warn!(workspace = %workspace, %from, %to, error = %e, "analytics: aggregation failed");
-                Err(e.to_string())
-            }
+        let task = {
+            let (store, id) = (store.clone(), id.clone());
+            tokio::spawn(async move {
+                let _turn = AGGREGATIONS.acquire().await;
+                let options = AggregateOptions {
+                    run_id: Some(id),
+                    ..AggregateOptions::default()
+                };
+                match aggregate_with(&store, &workspace, from, to, options).await {
+                    Ok(s) => {
+                        tracing::info!(workspace = %workspace, %from, %to, executions = s.executions, elapsed_ms = s.elapsed_ms, "analytics: aggregated")
+                    }
+                    Err(e) => {
+                        tracing::warn!(workspace = %workspace, %from, %to, error = %e, "analytics: aggregation failed")
+                    }
+                }
+            })
         };
-        if let Err(e) = store.finish_analytics_run(&id, outcome).await {
-            tracing::warn!(run = %id, error = %e, "analytics: cannot record the aggregation's end");
+        // A panic must not leave the run `running` forever.
+        if let Err(e) = task.await {
+            let _ = store
+                .finish_analytics_run(&id, Err(format!("aggregation stopped: {e}")))
+                .await;
         }
     });
     Ok((StatusCode::ACCEPTED, Json(json!({ "run": to_json(&run)? }))))
@@ -491,26 +496,28 @@ pub(crate) fn next_at(now: DateTime<Utc>, at: NaiveTime) -> DateTime<Utc> {
     }
 }
 
+/// Days every nightly aggregation does again, yesterday included: runs still going at 02:00 and
+/// a day aggregated on demand while it was not over are counted on the following nights.
+pub(crate) const REAGGREGATED_DAYS: u64 = 3;
+
 /// The days a nightly aggregation on `today` covers for a workspace last aggregated up to
-/// `last`: yesterday, and the days missed since `last` (at most [`MAX_CATCH_UP_DAYS`] in all);
-/// `None` when yesterday is already done.
-pub(crate) fn nightly_range(
-    today: NaiveDate,
-    last: Option<NaiveDate>,
-) -> Option<(NaiveDate, NaiveDate)> {
-    let yesterday = today.pred_opt()?;
+/// `last`: the [`REAGGREGATED_DAYS`] up to yesterday, and the days missed since `last` (at most
+/// [`MAX_CATCH_UP_DAYS`] in all).
+pub(crate) fn nightly_range(today: NaiveDate, last: Option<NaiveDate>) -> (NaiveDate, NaiveDate) {
+    let yesterday = today.pred_opt().unwrap_or(today);
     let earliest = today
         .checked_sub_days(Days::new(MAX_CATCH_UP_DAYS))
         .unwrap_or(yesterday);
-    match last {
-        Some(last) if last >= yesterday => None,
-        Some(last) => Some((
-            last.succ_opt().unwrap_or(yesterday).max(earliest),
-            yesterday,
-        )),
-        None => Some((yesterday, yesterday)),
-    }
+    let again = yesterday
+        .checked_sub_days(Days::new(REAGGREGATED_DAYS - 1))
+        .unwrap_or(yesterday);
+    let missed = last.and_then(|l| l.succ_opt()).unwrap_or(again);
+    (missed.min(again).max(earliest), yesterday)
 }
+
+/// An aggregation still `running` this long after it started was abandoned (its process
+/// stopped): aggregating a million executions takes well under a minute.
+const ABANDONED_AFTER: chrono::Duration = chrono::Duration::hours(6);
 
 /// Aggregates every workspace each day at `at` (UTC) until `shutdown` is cancelled: yesterday,
 /// plus the nights missed while no server ran (up to a week). Several servers on one database may
@@ -528,8 +535,23 @@ pub(crate) async fn schedule(store: Store, at: NaiveTime, shutdown: Cancellation
     }
 }
 
-/// One night's aggregation of every workspace.
+/// One night's aggregation of every workspace, after marking aggregations abandoned by a
+/// stopped process as failed.
 async fn aggregate_nightly(store: &Store, today: NaiveDate) {
+    match store
+        .fail_unfinished_analytics_runs(
+            Utc::now() - ABANDONED_AFTER,
+            "abandoned: its process stopped before it finished",
+        )
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            runs = n,
+            "analytics: marked abandoned aggregations as failed"
+        ),
+        Err(e) => tracing::warn!(error = %e, "analytics: cannot mark abandoned aggregations"),
+    }
     let workspaces = match store.list_workspaces().await {
         Ok(workspaces) => workspaces,
         Err(e) => {
@@ -545,9 +567,7 @@ async fn aggregate_nightly(store: &Store, today: NaiveDate) {
                 continue;
             }
         };
-        let Some((from, to)) = nightly_range(today, last) else {
-            continue;
-        };
+        let (from, to) = nightly_range(today, last);
         let _turn = AGGREGATIONS.acquire().await;
         let options = AggregateOptions {
             trigger: Some(Trigger::Schedule),
@@ -869,20 +889,24 @@ mod tests {
     }
 
     #[test]
-    fn nights_catch_up_at_most_a_week() {
+    fn nights_redo_three_days_and_catch_up_at_most_a_week() {
         let today = day("2025-03-10");
         assert_eq!(
             nightly_range(today, None),
-            Some((day("2025-03-09"), day("2025-03-09")))
+            (day("2025-03-07"), day("2025-03-09"))
         );
-        assert_eq!(nightly_range(today, Some(day("2025-03-09"))), None);
+        // Aggregated yesterday already (perhaps before it was over): done again all the same.
         assert_eq!(
-            nightly_range(today, Some(day("2025-03-06"))),
-            Some((day("2025-03-07"), day("2025-03-09")))
+            nightly_range(today, Some(day("2025-03-09"))),
+            (day("2025-03-07"), day("2025-03-09"))
+        );
+        assert_eq!(
+            nightly_range(today, Some(day("2025-03-04"))),
+            (day("2025-03-05"), day("2025-03-09"))
         );
         assert_eq!(
             nightly_range(today, Some(day("2025-01-01"))),
-            Some((day("2025-03-03"), day("2025-03-09")))
+            (day("2025-03-03"), day("2025-03-09"))
         );
     }
 }

@@ -6,11 +6,12 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{Days, NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use testmesh_report::model::ReportFilters;
-use testmesh_store::{NewReport, Report, ReportFilter, ReportFormat, ReportStatus};
+use testmesh_report::stored::{self, Submission};
+use testmesh_store::{Report, ReportFilter, ReportFormat, ReportStatus};
 
 use super::Endpoint;
 use crate::AppState;
@@ -112,53 +113,30 @@ async fn generate(
     let format = ReportFormat::parse(&input.format).ok_or_else(|| {
         ApiError::unprocessable("invalid_body", "`format` must be html, json or junit")
     })?;
-    let to = input.to.unwrap_or_else(|| Utc::now().date_naive());
-    let from = input
-        .from
-        .unwrap_or_else(|| to.checked_sub_days(Days::new(29)).unwrap_or(to));
-    if from > to {
-        return Err(ApiError::unprocessable(
-            "invalid_period",
-            format!("`to` ({to}) is before `from` ({from})"),
-        ));
-    }
-    let ttl = match input.expires_in_days {
-        Some(days) => chrono::Duration::days(i64::try_from(days).unwrap_or(3650)),
-        None => chrono::Duration::from_std(state.reports.ttl)
-            .unwrap_or_else(|_| chrono::Duration::days(7)),
+    let submission = Submission {
+        name: input.name,
+        from: input.from,
+        to: input.to,
+        filters: ReportFilters {
+            suites: input.filters.suites,
+            flows: input.filters.flows,
+            statuses: input.filters.statuses,
+            environments: input.filters.environments,
+        },
+        ttl: input
+            .expires_in_days
+            .map(|days| std::time::Duration::from_secs(days * 24 * 3600)),
     };
-    let filters = ReportFilters {
-        suites: input.filters.suites,
-        flows: input.filters.flows,
-        statuses: input.filters.statuses,
-        environments: input.filters.environments,
-    };
-    let name = input
-        .name
-        .map(|n| n.trim().to_string())
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| format!("Report {from} to {to}"));
-    let report = state
-        .store
-        .create_report(
-            caller.workspace(),
-            &NewReport {
-                name,
-                format,
-                filters: serde_json::to_value(&filters).map_err(|e| ApiError::internal(&e))?,
-                from,
-                to,
-                generated_by: "api".into(),
-                expires_at: Some(Utc::now() + ttl),
-            },
-        )
-        .await?;
+    let new = submission
+        .into_new_report(format, &state.reports, "api")
+        .map_err(|message| ApiError::unprocessable("invalid_period", message))?;
+    let report = state.store.create_report(caller.workspace(), &new).await?;
     let body = shown(&report)?;
-    tokio::spawn(testmesh_report::stored::generate(
+    stored::spawn(
         state.store.clone(),
         (*state.reports).clone(),
         report.clone(),
-    ));
+    );
     let mut response = (StatusCode::ACCEPTED, Json(body)).into_response();
     if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/reports/{}", report.id)) {
         response.headers_mut().insert(header::LOCATION, location);
@@ -217,20 +195,13 @@ async fn download(
             format!("the report is {}, not completed", report.status.as_str()),
         ));
     }
-    let gone = || {
+    let bytes = stored::read(&state.reports, &report).await.ok_or_else(|| {
         ApiError::new(
             StatusCode::GONE,
             "report_file_gone",
             "the report's file is no longer there; generate it again",
         )
-    };
-    let path = testmesh_report::stored::file_of(&state.reports.dir, &report).ok_or_else(gone)?;
-    let bytes = tokio::fs::read(&path).await.map_err(|_| gone())?;
-    let disposition = format!(
-        "attachment; filename=\"{}.{}\"",
-        testmesh_store::file_name_part(&report.name, "report"),
-        report.format.extension()
-    );
+    })?;
     let mut response = (
         [(
             header::CONTENT_TYPE,
@@ -239,7 +210,7 @@ async fn download(
         bytes,
     )
         .into_response();
-    if let Ok(value) = HeaderValue::from_str(&disposition) {
+    if let Ok(value) = HeaderValue::from_str(&stored::attachment(&report)) {
         response
             .headers_mut()
             .insert(header::CONTENT_DISPOSITION, value);
@@ -253,6 +224,6 @@ async fn delete(
     Id(id): Id,
 ) -> ApiResult<StatusCode> {
     let report = state.store.delete_report(caller.workspace(), &id).await?;
-    testmesh_report::stored::remove_file_of(&state.reports.dir, &report).await;
+    stored::remove_file_of(&state.reports.dir, &report).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -136,6 +136,45 @@ async fn reports_are_generated_downloaded_and_deleted(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(deleted, 0, "nothing has expired yet");
+    let expired = store
+        .create_report(
+            testmesh_store::DEFAULT_WORKSPACE_ID,
+            &testmesh_store::NewReport {
+                name: "old".into(),
+                format: testmesh_store::ReportFormat::Json,
+                filters: json!({}),
+                from: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+                to: chrono::NaiveDate::from_ymd_opt(2026, 1, 2).unwrap(),
+                generated_by: "api".into(),
+                expires_at: Some(chrono::Utc::now() - chrono::Duration::minutes(1)),
+            },
+        )
+        .await
+        .unwrap();
+    let old_file = dir.path().join(format!("{}.json", expired.id));
+    std::fs::write(&old_file, "{}").unwrap();
+    store
+        .complete_report(
+            testmesh_store::DEFAULT_WORKSPACE_ID,
+            &expired.id,
+            &format!("{}.json", expired.id),
+            2,
+        )
+        .await
+        .unwrap();
+    let deleted = testmesh_report::stored::delete_expired(&store, dir.path())
+        .await
+        .unwrap();
+    assert_eq!(deleted, 1);
+    assert!(!old_file.exists(), "the expired report's file is deleted");
+    server
+        .get(&format!("/api/v1/reports/{}", expired.id))
+        .await
+        .expect_error(404, "not_found");
+    assert!(
+        dir.path().join(format!("{}.json", ids[2])).is_file(),
+        "reports that have not expired stay"
+    );
     server.stop().await;
 }
 

@@ -61,6 +61,38 @@ async fn reports_move_through_their_statuses(db: &TestDb) {
     assert_eq!(failed.status, ReportStatus::Failed);
     assert_eq!(failed.error.as_deref(), Some("the store went away"));
 
+    // Reports left unfinished before a moment (their server stopped) are marked failed; the
+    // finished ones and those asked for later are left alone.
+    let stuck = store
+        .create_report(WS, &report("stuck", ReportFormat::Html, None))
+        .await
+        .unwrap();
+    store.start_report(WS, &stuck.id).await.unwrap();
+    assert_eq!(
+        store
+            .fail_unfinished_reports(Utc::now() - Duration::hours(1), "abandoned")
+            .await
+            .unwrap(),
+        0,
+        "too recent"
+    );
+    assert_eq!(
+        store
+            .fail_unfinished_reports(Utc::now() + Duration::seconds(1), "abandoned")
+            .await
+            .unwrap(),
+        1
+    );
+    let stuck = store.get_report(WS, &stuck.id).await.unwrap();
+    assert_eq!(
+        (stuck.status, stuck.error.as_deref()),
+        (ReportStatus::Failed, Some("abandoned"))
+    );
+    assert_eq!(
+        store.get_report(WS, &created.id).await.unwrap().status,
+        ReportStatus::Completed
+    );
+
     assert!(matches!(
         store.start_report("another-workspace", &created.id).await,
         Err(Error::NotFound { .. })
