@@ -10,6 +10,7 @@
 pub mod decode;
 pub mod diagnostic;
 pub mod duration;
+pub mod emit;
 pub mod expr;
 pub mod interpolate;
 pub mod model;
@@ -20,6 +21,7 @@ pub mod yaml;
 use std::path::Path;
 
 pub use diagnostic::{Diagnostic, Severity};
+pub use emit::to_yaml;
 pub use model::Flow;
 pub use model::actions::{Action, ActionKind};
 pub use model::step::Step;

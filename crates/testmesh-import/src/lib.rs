@@ -7,6 +7,16 @@
 //! [`pact::check_pact_against_openapi`] checks a pact against the provider's OpenAPI document
 //! (routes, request and response schemas, documented statuses), for `testmesh contract diff
 //! --openapi`.
+//!
+//! Every input is read through [`Source`] (JSON or YAML with positions), so a bad input fails with
+//! an [`ImportError`] naming the file, line, column and JSON pointer.
 
+mod error;
 pub mod openapi;
+mod output;
 pub mod pact;
+mod source;
+
+pub use error::ImportError;
+pub use output::{GeneratedFlow, Import, Skipped, SourceKind, StepIds, Untranslated, slug};
+pub use source::{Location, MAX_INPUT_BYTES, Source, escape, read_text, unescape};

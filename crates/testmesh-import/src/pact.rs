@@ -25,8 +25,9 @@ use serde_json::Value;
 use testmesh_contract::diff::{Change, Severity};
 use testmesh_contract::{InteractionKind, Pact};
 
+use crate::escape;
 use crate::openapi::{
-    Direction, MockOptions, OpenApi, SchemaError, ValidationRequest, Validator, compile, escape,
+    Direction, MockOptions, OpenApi, SchemaError, ValidationRequest, Validator, compile,
 };
 
 /// Checks every HTTP interaction of `pact` against `api`. Pact paths may include the document's

@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use serde_json::{Map, Value, json};
+use testmesh_import::ImportError;
 use testmesh_import::openapi::{
-    Direction, MockOptions, OpenApi, OpenApiError, Operation, ParameterLocation, Rejection,
-    Sampler, ValidationRequest, Validator, body, compile, mock_definition,
+    Direction, MockOptions, OpenApi, Operation, ParameterLocation, Rejection, Sampler,
+    ValidationRequest, Validator, body, compile, mock_definition,
 };
 
 fn fixture(name: &str) -> PathBuf {
@@ -668,7 +669,7 @@ fn malformed_documents_give_located_errors() {
     assert!(e.contains("must start with `/`"), "{e}");
 
     match OpenApi::load(&fixture("does-not-exist.yaml")) {
-        Err(OpenApiError::Read { .. }) => {}
+        Err(ImportError::Read { .. }) => {}
         other => panic!("expected a read error, got {other:?}"),
     }
 }
@@ -747,7 +748,7 @@ fn collect_pointers(value: &Value, at: String, out: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
             for (k, v) in map {
-                let p = format!("{at}/{}", testmesh_import::openapi::escape(k));
+                let p = format!("{at}/{}", testmesh_import::escape(k));
                 out.push(p.clone());
                 collect_pointers(v, p, out);
             }

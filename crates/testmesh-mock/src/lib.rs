@@ -44,7 +44,6 @@ mod state;
 mod template;
 mod tls;
 pub mod transport;
-mod yaml_out;
 
 pub use definition::{
     ChaosRuleDef, ConditionalResponseDef, DelayDef, EndpointDef, JournalDef, LegacyStateDef,
@@ -57,9 +56,3 @@ pub use mock::{Mock, MockOptions};
 pub use outcome::{Fault, MockObserver, MockOutcome, MockResponse, Rejection, RequestValidator};
 pub use request::MockRequest;
 pub use transport::{MockBody, outcome_to_http, request_from_http};
-
-/// Writes a JSON value as YAML the loader reads back (used for recordings; handy for exporting
-/// a [`MockDefinition::to_json`] as a mock file).
-pub fn to_yaml(value: &serde_json::Value) -> String {
-    yaml_out::to_yaml(value)
-}

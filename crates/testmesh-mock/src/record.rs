@@ -11,7 +11,7 @@ use crate::definition::{EndpointDef, MatchDef, MockDefinition, ResponseDef};
 use crate::outcome::MockResponse;
 use crate::proxy::is_hop_by_hop;
 use crate::request::MockRequest;
-use crate::yaml_out::to_yaml;
+use testmesh_flow::to_yaml;
 
 /// Appends exchanges to a mock file, rewriting it atomically each time.
 pub(crate) struct Recorder {

@@ -6,7 +6,10 @@ use std::fmt;
 use std::path::Path;
 
 use serde_json::Value;
-use testmesh_flow::yaml::{self, Node, NodeKind};
+use testmesh_flow::yaml::NodeKind;
+
+use crate::error::ImportError;
+use crate::source::{Location, Source, escape};
 
 /// Which specification a document follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,73 +30,12 @@ impl fmt::Display for SpecVersion {
     }
 }
 
-/// Where a problem in a document is: the file, the JSON pointer and, when the text was parsed with
-/// positions, the line and column.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Location {
-    /// The file name as given to the loader.
-    pub file: String,
-    /// JSON pointer into the document (`/paths/~1pets/get`), empty for the root.
-    pub pointer: String,
-    /// 1-based line, when known.
-    pub line: Option<usize>,
-    /// 1-based column, when known.
-    pub col: Option<usize>,
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
-        if let (Some(line), Some(col)) = (self.line, self.col) {
-            write!(f, ":{line}:{col}")?;
-        }
-        write!(f, ": #{}", self.pointer)
-    }
-}
-
-/// Why a document could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum OpenApiError {
-    /// The file could not be read.
-    #[error("{file}: cannot read: {source}")]
-    Read {
-        /// The file.
-        file: String,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The text is not valid YAML or JSON.
-    #[error("{file}:{line}:{col}: {message}")]
-    Syntax {
-        /// The file.
-        file: String,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        col: usize,
-        /// What is wrong.
-        message: String,
-    },
-    /// The text parses but is not a usable OpenAPI document (wrong version, dangling or cyclic
-    /// `$ref`, wrong shape).
-    #[error("{location}: {message}")]
-    Invalid {
-        /// Where.
-        location: Location,
-        /// What is wrong.
-        message: String,
-    },
-}
-
 /// A parsed OpenAPI document: its JSON value plus what is needed to point at places in its source.
 #[derive(Debug, Clone)]
 pub struct Document {
-    file: String,
+    source: Source,
     version: SpecVersion,
     version_text: String,
-    root: Value,
-    tree: Option<Node>,
 }
 
 /// Most `$ref` hops followed for one value before giving up (cycles are caught earlier; this bounds
@@ -102,52 +44,29 @@ const MAX_REF_HOPS: usize = 64;
 
 impl Document {
     /// Reads and parses a file (YAML or JSON, by content).
-    pub fn load(path: &Path) -> Result<Document, OpenApiError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| OpenApiError::Read {
-            file: file.clone(),
-            source,
-        })?;
-        Document::parse(&text, &file)
+    pub fn load(path: &Path) -> Result<Document, ImportError> {
+        Document::from_source(Source::load(path)?)
     }
 
     /// Parses a document from text. `file` names it in errors.
-    pub fn parse(text: &str, file: &str) -> Result<Document, OpenApiError> {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let looks_like_json = text.trim_start().starts_with('{');
-        let (root, tree) = if looks_like_json {
-            // serde_json gives the better message for JSON; the YAML tree (JSON is YAML 1.2) only
-            // supplies positions for later errors, and is optional.
-            let root: Value = serde_json::from_str(text).map_err(|e| OpenApiError::Syntax {
-                file: file.to_string(),
-                line: e.line(),
-                col: e.column(),
-                message: format!("invalid JSON: {e}"),
-            })?;
-            (root, yaml::parse(text).ok())
-        } else {
-            let tree = yaml::parse(text).map_err(|e| OpenApiError::Syntax {
-                file: file.to_string(),
-                line: e.span.line,
-                col: e.span.col,
-                message: e.message.clone(),
-            })?;
-            (tree.to_json(), Some(tree))
-        };
+    pub fn parse(text: &str, file: &str) -> Result<Document, ImportError> {
+        Document::from_source(Source::parse(text, file)?)
+    }
+
+    /// Checks a parsed input is an OpenAPI 3.x document whose references all resolve.
+    pub fn from_source(source: Source) -> Result<Document, ImportError> {
         let mut doc = Document {
-            file: file.to_string(),
+            source,
             version: SpecVersion::OpenApi30,
             version_text: String::new(),
-            root,
-            tree,
         };
-        doc.detect_version(text)?;
+        doc.detect_version()?;
         doc.check_refs()?;
         Ok(doc)
     }
 
-    fn detect_version(&mut self, text: &str) -> Result<(), OpenApiError> {
-        let Some(map) = self.root.as_object() else {
+    fn detect_version(&mut self) -> Result<(), ImportError> {
+        let Some(map) = self.source.root().as_object() else {
             return Err(self.invalid(
                 "",
                 "not an OpenAPI document: expected a mapping with an `openapi: 3.x` field at the top",
@@ -172,7 +91,7 @@ impl Document {
         };
         // A YAML author may write `openapi: 3.0` unquoted, which reads as a number: use the text as
         // written.
-        let written = match (version, self.span_text("/openapi", text)) {
+        let written = match (version, self.number_text("/openapi")) {
             (Value::String(s), _) => s.clone(),
             (_, Some(t)) => t,
             (other, None) => scalar_text(other),
@@ -194,16 +113,18 @@ impl Document {
         Ok(())
     }
 
-    fn span_text(&self, pointer: &str, text: &str) -> Option<String> {
-        let node = self.node_at(pointer)?;
-        matches!(node.kind, NodeKind::Int(_) | NodeKind::Float(_))
-            .then(|| text.get(node.span.start..node.span.end).map(str::to_string))
-            .flatten()
+    /// A YAML float as written (`3.0` rather than JSON's `3`), when positions are known.
+    fn number_text(&self, pointer: &str) -> Option<String> {
+        match self.source.node_at(pointer)?.kind {
+            NodeKind::Float(f) => Some(format!("{f:?}")),
+            _ => None,
+        }
     }
 
     /// Checks every `$ref` in the document resolves to a local target, so later stages can rely on it.
-    fn check_refs(&self) -> Result<(), OpenApiError> {
-        let mut stack: Vec<(String, &Value, bool)> = vec![(String::new(), &self.root, false)];
+    fn check_refs(&self) -> Result<(), ImportError> {
+        let mut stack: Vec<(String, &Value, bool)> =
+            vec![(String::new(), self.source.root(), false)];
         while let Some((pointer, value, literal)) = stack.pop() {
             match value {
                 Value::Object(map) => {
@@ -236,7 +157,7 @@ impl Document {
     }
 
     /// The target of a `$ref` string found at `at`, or an error naming both.
-    fn ref_target(&self, reference: &str, at: &str) -> Result<(&Value, String), OpenApiError> {
+    fn ref_target(&self, reference: &str, at: &str) -> Result<(&Value, String), ImportError> {
         let Some(fragment) = reference.strip_prefix('#') else {
             return Err(self.invalid(
                 at,
@@ -253,7 +174,7 @@ impl Document {
                 format!("reference {reference:?} is not a JSON pointer (`#/components/…`)"),
             ));
         }
-        match self.root.pointer(&pointer) {
+        match self.source.root().pointer(&pointer) {
             Some(target) => Ok((target, pointer)),
             None => Err(self.invalid(
                 at,
@@ -268,7 +189,7 @@ impl Document {
         &'a self,
         mut value: &'a Value,
         pointer: &str,
-    ) -> Result<(&'a Value, String), OpenApiError> {
+    ) -> Result<(&'a Value, String), ImportError> {
         let mut pointer = pointer.to_string();
         let mut seen: HashSet<String> = HashSet::new();
         let mut chain: Vec<String> = Vec::new();
@@ -296,7 +217,7 @@ impl Document {
                 .get("$ref")
                 .and_then(Value::as_str)
                 .and_then(|r| r.strip_prefix('#'))
-                .and_then(|p| self.root.pointer(&percent_decode(p)))
+                .and_then(|p| self.source.root().pointer(&percent_decode(p)))
             {
                 Some(next) => current = next,
                 None => return current,
@@ -307,12 +228,12 @@ impl Document {
 
     /// The value at a JSON pointer.
     pub fn get(&self, pointer: &str) -> Option<&Value> {
-        self.root.pointer(pointer)
+        self.source.root().pointer(pointer)
     }
 
     /// The whole document as JSON (references left in place).
     pub fn root(&self) -> &Value {
-        &self.root
+        self.source.root()
     }
 
     /// The specification version.
@@ -327,53 +248,17 @@ impl Document {
 
     /// The file name given to the loader.
     pub fn file(&self) -> &str {
-        &self.file
+        self.source.file()
     }
 
-    /// The location of a JSON pointer: the file, the pointer and, when known, line and column of the
-    /// deepest node of the pointer that exists.
+    /// The location of a JSON pointer (file, pointer and, when known, line and column).
     pub fn locate(&self, pointer: &str) -> Location {
-        let node = self.node_at(pointer).or_else(|| {
-            // Point at the nearest existing ancestor.
-            let mut p = pointer;
-            loop {
-                let cut = p.rfind('/')?;
-                p = &p[..cut];
-                if let Some(n) = self.node_at(p) {
-                    return Some(n);
-                }
-            }
-        });
-        Location {
-            file: self.file.clone(),
-            pointer: pointer.to_string(),
-            line: node.map(|n| n.span.line).filter(|l| *l > 0),
-            col: node.map(|n| n.span.col).filter(|c| *c > 0),
-        }
+        self.source.locate(pointer)
     }
 
-    fn node_at(&self, pointer: &str) -> Option<&Node> {
-        let mut node = self.tree.as_ref()?;
-        if pointer.is_empty() {
-            return Some(node);
-        }
-        for segment in pointer.strip_prefix('/')?.split('/') {
-            let segment = unescape(segment);
-            node = match &node.kind {
-                NodeKind::Map(entries) => &entries.iter().find(|e| e.key == segment)?.value,
-                NodeKind::Seq(items) => items.get(segment.parse::<usize>().ok()?)?,
-                _ => return None,
-            };
-        }
-        Some(node)
-    }
-
-    /// An [`OpenApiError::Invalid`] at `pointer`.
-    pub fn invalid(&self, pointer: &str, message: impl Into<String>) -> OpenApiError {
-        OpenApiError::Invalid {
-            location: self.locate(pointer),
-            message: message.into(),
-        }
+    /// An [`ImportError::Invalid`] at `pointer`.
+    pub fn invalid(&self, pointer: &str, message: impl Into<String>) -> ImportError {
+        self.source.invalid(pointer, message)
     }
 }
 
@@ -382,15 +267,6 @@ fn scalar_text(value: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
-}
-
-/// Escapes a key for use as one JSON pointer segment.
-pub fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
-}
-
-fn unescape(segment: &str) -> String {
-    segment.replace("~1", "/").replace("~0", "~")
 }
 
 /// Decodes `%XX` escapes (URI fragments, path segments); invalid escapes are kept as written.

@@ -10,7 +10,7 @@ mod schema;
 mod validate;
 mod validator_adapter;
 
-pub use document::{Document, Location, OpenApiError, SpecVersion, escape};
+pub use document::{Document, SpecVersion};
 pub use mock::{MockOptions, body, default_response, mock_definition, prefer_condition};
 pub use model::{
     MediaType, OpenApi, Operation, Parameter, ParameterLocation, RequestBody, Response,

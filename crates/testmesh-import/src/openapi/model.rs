@@ -7,7 +7,9 @@ use std::path::Path;
 use http::Method;
 use serde_json::{Map, Value};
 
-use super::document::{Document, OpenApiError, escape};
+use super::document::Document;
+use crate::error::ImportError;
+use crate::source::escape;
 
 /// HTTP methods an OpenAPI path item may hold, in the order the specification lists them.
 const METHODS: [&str; 8] = [
@@ -193,17 +195,17 @@ pub struct ResponseHeader {
 
 impl OpenApi {
     /// Reads and loads a document file.
-    pub fn load(path: &Path) -> Result<OpenApi, OpenApiError> {
+    pub fn load(path: &Path) -> Result<OpenApi, ImportError> {
         OpenApi::from_document(Document::load(path)?)
     }
 
     /// Loads a document from text; `file` names it in errors.
-    pub fn parse(text: &str, file: &str) -> Result<OpenApi, OpenApiError> {
+    pub fn parse(text: &str, file: &str) -> Result<OpenApi, ImportError> {
         OpenApi::from_document(Document::parse(text, file)?)
     }
 
     /// Builds the operation model of a parsed document.
-    pub fn from_document(document: Document) -> Result<OpenApi, OpenApiError> {
+    pub fn from_document(document: Document) -> Result<OpenApi, ImportError> {
         let root = document.root();
         let info = root.get("info");
         let text = |v: Option<&Value>| match v {
@@ -298,7 +300,7 @@ fn operation(
     op: &Value,
     pointer: &str,
     shared: &[Parameter],
-) -> Result<Operation, OpenApiError> {
+) -> Result<Operation, ImportError> {
     let Some(map) = op.as_object() else {
         return Err(doc.invalid(pointer, "an operation must be a mapping"));
     };
@@ -420,7 +422,7 @@ fn parameters(
     doc: &Document,
     holder: &Map<String, Value>,
     pointer: &str,
-) -> Result<Vec<Parameter>, OpenApiError> {
+) -> Result<Vec<Parameter>, ImportError> {
     let Some(list) = holder.get("parameters") else {
         return Ok(Vec::new());
     };
@@ -492,7 +494,7 @@ fn header_schema(holder: &Value) -> Option<Value> {
 }
 
 /// `example`, else the value of the first of `examples`.
-fn example_of(doc: &Document, holder: &Value, at: &str) -> Result<Option<Value>, OpenApiError> {
+fn example_of(doc: &Document, holder: &Value, at: &str) -> Result<Option<Value>, ImportError> {
     if let Some(example) = holder.get("example") {
         return Ok(Some(example.clone()));
     }
@@ -506,7 +508,7 @@ fn named_examples(
     doc: &Document,
     holder: &Value,
     at: &str,
-) -> Result<Vec<(String, Value)>, OpenApiError> {
+) -> Result<Vec<(String, Value)>, ImportError> {
     let mut out = Vec::new();
     if let Some(examples) = holder.get("examples").and_then(Value::as_object) {
         for (name, example) in examples {
@@ -520,7 +522,7 @@ fn named_examples(
     Ok(out)
 }
 
-fn content(doc: &Document, holder: &Value, at: &str) -> Result<Vec<MediaType>, OpenApiError> {
+fn content(doc: &Document, holder: &Value, at: &str) -> Result<Vec<MediaType>, ImportError> {
     let mut out = Vec::new();
     if let Some(content) = holder.get("content").and_then(Value::as_object) {
         for (name, media) in content {

@@ -52,7 +52,7 @@ pub struct Rejection {
 #[error("{location}: invalid schema: {message}")]
 pub struct SchemaError {
     /// Where the schema is.
-    pub location: super::document::Location,
+    pub location: crate::source::Location,
     /// What `jsonschema` said.
     pub message: String,
 }
@@ -815,7 +815,7 @@ fn schema_errors(
             && let Some(name) = property.as_str()
         {
             path.push('/');
-            path.push_str(&super::document::escape(name));
+            path.push_str(&crate::source::escape(name));
         }
         found.push((rank, format!("{prefix}{path}: {error}")));
     }

@@ -154,6 +154,6 @@ mocks:
     let via_serde: MockDefinition = serde_json::from_value(canonical.clone()).unwrap();
     assert_eq!(&via_serde, a);
     // And through YAML text.
-    let yaml = testmesh_mock::to_yaml(&canonical);
+    let yaml = testmesh_flow::to_yaml(&canonical);
     assert_eq!(&load::load_str(&yaml, None).unwrap()[0], a);
 }
