@@ -1,5 +1,5 @@
 //! TestMesh storage: flows with their versions, executions and their steps, the job queue, environments
-//! (secret values encrypted), collections, schedules, API keys, workspaces, mock servers, contracts (Pact files, verifications, breaking changes) and analytics (daily metrics, step performance, flakiness) — in a SQLite file by
+//! (secret values encrypted), collections, schedules, API keys, workspaces, mock servers, contracts (Pact files, verifications, breaking changes), analytics (daily metrics, step performance, flakiness) and the history of imports and coverage analyses — in a SQLite file by
 //! default or in PostgreSQL, behind one API.
 //!
 //! Both backends go through sqlx's `Any` driver with shared SQL (`$n` placeholders, TEXT ids, BIGINT
@@ -17,6 +17,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod ai;
 mod analytics;
 mod api_keys;
 mod collections;
@@ -41,6 +42,11 @@ use std::sync::Arc;
 
 use sqlx::{Any, AnyPool, Transaction};
 
+pub use ai::{
+    AiStatus, CoverageFilter, CoverageRecord, FlowSource, FlowSourceFilter, HttpCallFilter,
+    ImportFilter, ImportRecord, ImportSource, MAX_FLOW_SOURCES, MAX_HTTP_CALLS,
+    MAX_STORED_INPUT_BYTES, NewCoverage, NewImport, RecordedCall, RecordedCalls,
+};
 pub use analytics::{
     AnalyticsRun, AnalyticsRunStatus, AnalyticsWrite, DEFAULT_ENVIRONMENT, DEFAULT_SUITE,
     DailyMetric, ExecutionFact, FactFilter, FlakinessFilter, FlakinessRecord, FlakinessWindow,

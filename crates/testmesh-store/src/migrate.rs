@@ -48,10 +48,16 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0005_analytics.sql"),
         postgres: include_str!("../migrations/0005_analytics.postgres.sql"),
     },
+    Migration {
+        version: 6,
+        name: "ai",
+        sql: include_str!("../migrations/0006_ai.sql"),
+        postgres: include_str!("../migrations/0006_ai.postgres.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Advisory lock key for migrations on PostgreSQL (`"tmmigr"` as bytes).
 const PG_LOCK_KEY: i64 = 0x746d_6d69_6772;

@@ -11,6 +11,7 @@ extern crate testmesh_test;
 
 mod common;
 
+mod ai;
 mod analytics;
 mod collections;
 mod contracts;
