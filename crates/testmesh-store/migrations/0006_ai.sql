@@ -43,6 +43,8 @@ CREATE TABLE coverage_analysis (
     coverage_percent DOUBLE PRECISION NOT NULL,
     -- The analysis as JSON (operations, unmatched calls, recommendations) and what it read.
     results TEXT NOT NULL DEFAULT '{}',
+    -- The analysis as a self-contained HTML page (none for failed analyses).
+    report_html TEXT,
     error TEXT,
     created_at BIGINT NOT NULL
 );

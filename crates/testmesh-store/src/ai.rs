@@ -198,6 +198,8 @@ pub struct NewCoverage {
     /// The analysis as JSON: `covered`, `uncovered` and `partial` (`METHOD /path` each) and the
     /// details.
     pub results: Value,
+    /// The analysis as a self-contained HTML page.
+    pub html: Option<String>,
     /// Why it failed.
     pub error: Option<String>,
 }
@@ -233,6 +235,8 @@ pub struct CoverageRecord {
     pub coverage_percent: f64,
     /// The analysis: filled by [`Store::get_coverage`], `None` in lists.
     pub results: Option<Value>,
+    /// Whether it has an HTML page ([`Store::coverage_html`]).
+    pub has_html: bool,
     /// Why it failed.
     pub error: Option<String>,
     /// When it ran.
@@ -358,7 +362,7 @@ const IMPORT_COLUMNS: &str = "SELECT id, workspace_id, source_type, source_name,
 const COVERAGE_COLUMNS: &str = "SELECT id, workspace_id, spec_type, spec_name, \
      CAST(CASE WHEN spec_content IS NULL THEN 0 ELSE 1 END AS BIGINT) AS spec_stored, spec_size, spec_sha256, \
      status, total_endpoints, covered_endpoints, partial_endpoints, coverage_percent, error, \
-     created_at";
+     CAST(CASE WHEN report_html IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_html, created_at";
 
 impl ImportRecord {
     fn from_row(row: &AnyRow) -> Result<ImportRecord> {
@@ -405,6 +409,7 @@ impl CoverageRecord {
             partial_endpoints: row.int("partial_endpoints")?,
             coverage_percent: row.try_get::<f64, _>("coverage_percent")?,
             results: None,
+            has_html: row.flag("has_html")?,
             error: row.opt_text("error")?,
             created_at: row.time("created_at")?,
         })
@@ -544,7 +549,8 @@ impl Store {
         let mut sql = Sql::new(
             "INSERT INTO coverage_analysis (id, workspace_id, spec_type, spec_name, spec_content, \
              spec_size, spec_sha256, status, total_endpoints, covered_endpoints, \
-             partial_endpoints, coverage_percent, results, error, created_at) VALUES (",
+             partial_endpoints, coverage_percent, results, report_html, error, created_at) \
+             VALUES (",
         );
         sql.bind(id.as_str())
             .push(", ")
@@ -572,6 +578,8 @@ impl Store {
             .push(", ")
             .bind(to_json_text(&input.results))
             .push(", ")
+            .bind(clean_text(&input.html))
+            .push(", ")
             .bind(clean_text(&input.error))
             .push(", ")
             .bind(now_ms())
@@ -588,6 +596,19 @@ impl Store {
         record.spec_content = row.opt_text("spec_content")?;
         record.results = Some(row.json("results")?);
         Ok(record)
+    }
+
+    /// The HTML page of a coverage analysis; `None` when it has none (it failed).
+    pub async fn coverage_html(&self, workspace_id: &str, id: &str) -> Result<Option<String>> {
+        let row = fetch_owned(
+            &self.pool,
+            "SELECT report_html FROM coverage_analysis",
+            "coverage analysis",
+            workspace_id,
+            id,
+        )
+        .await?;
+        row.opt_text("report_html")
     }
 
     /// The coverage analyses of a workspace, newest first (without specs and results).

@@ -237,6 +237,7 @@ fn analysis(name: &str, total: i64, covered: i64) -> NewCoverage {
         partial_endpoints: 1,
         coverage_percent: percent,
         results: json!({"covered": ["GET /pets"], "uncovered": ["POST /pets"], "partial": []}),
+        html: Some(format!("<!doctype html><title>{name}</title>")),
         error: None,
     }
 }
@@ -263,13 +264,21 @@ async fn coverage_analyses_are_recorded_listed_and_deleted(db: &TestDb) {
     );
     assert_eq!(first.spec_content.as_deref(), Some("openapi: 3.0.3\n"));
     assert!(first.spec_stored);
+    assert!(first.has_html);
+    assert_eq!(
+        store.coverage_html(WS, &first.id).await.unwrap().as_deref(),
+        Some("<!doctype html><title>Petstore</title>")
+    );
 
     std::thread::sleep(std::time::Duration::from_millis(3));
     let mut failed = analysis("broken.yaml", 0, 0);
     failed.status = AiStatus::Failed;
     failed.error = Some("broken.yaml:1:1: not an OpenAPI document".into());
     failed.coverage_percent = f64::NAN;
+    failed.html = None;
     let failed = store.record_coverage(WS, &failed).await.unwrap();
+    assert!(!failed.has_html);
+    assert_eq!(store.coverage_html(WS, &failed.id).await.unwrap(), None);
     assert_eq!(failed.coverage_percent, 0.0, "NaN is stored as 0");
     let mut over = analysis("over", 1, 1);
     over.coverage_percent = 250.0;
@@ -313,6 +322,10 @@ async fn coverage_analyses_are_recorded_listed_and_deleted(db: &TestDb) {
     let other = other_workspace(&store).await;
     assert!(matches!(
         store.get_coverage(&other, &first.id).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.coverage_html(&other, &first.id).await,
         Err(Error::NotFound { .. })
     ));
     assert!(matches!(
