@@ -4,6 +4,7 @@
 //! verifications, breaking changes, Pact download) and reports (generate, download). Log in with an API key. Assets are compiled
 //! into the binary; the only script follows a running execution.
 
+pub mod ai;
 mod analytics;
 mod contracts;
 mod live;

@@ -37,7 +37,7 @@ impl<T: Input> FromRequest<AppState> for Body<T> {
 }
 
 /// Parses and checks a JSON body (see [`Body`]).
-fn json_body<T: Input>(bytes: &[u8], state: &AppState) -> ApiResult<T> {
+pub(crate) fn json_body<T: Input>(bytes: &[u8], state: &AppState) -> ApiResult<T> {
     let value: Value = serde_json::from_slice(bytes).map_err(|e| {
         ApiError::bad_request("malformed_json", format!("malformed JSON: {e}"))
             .with_details(json!({ "line": e.line(), "column": e.column() }))
@@ -75,7 +75,7 @@ async fn read_body(req: Request, state: &AppState) -> ApiResult<Bytes> {
 }
 
 /// True for `application/json` and `application/*+json`.
-fn is_json(headers: &HeaderMap) -> bool {
+pub(crate) fn is_json(headers: &HeaderMap) -> bool {
     media_type(headers).is_some_and(|m| {
         m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
     })
@@ -88,7 +88,7 @@ fn media_type(headers: &HeaderMap) -> Option<String> {
     Some(media.to_ascii_lowercase())
 }
 
-fn unsupported_media_type(expected: &str) -> ApiError {
+pub(crate) fn unsupported_media_type(expected: &str) -> ApiError {
     ApiError::new(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "unsupported_media_type",

@@ -862,6 +862,7 @@ pub(crate) fn components() -> Map<String, Value> {
     schemas
         .into_iter()
         .chain(crate::routes::analytics::schemas())
+        .chain(crate::routes::ai::schemas())
         .map(|(name, schema)| (name.to_string(), schema))
         .collect()
 }

@@ -1,6 +1,7 @@
 //! Every route of the server, in one table. The router and the OpenAPI document are both built
 //! from it, so a route cannot exist without its documentation or the other way round.
 
+pub(crate) mod ai;
 pub(crate) mod analytics;
 mod api_keys;
 mod collections;
@@ -202,5 +203,6 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
     all.extend(contracts::endpoints());
     all.extend(reports::endpoints());
     all.extend(analytics::endpoints());
+    all.extend(ai::endpoints());
     all
 }

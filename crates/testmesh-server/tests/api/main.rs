@@ -10,6 +10,7 @@ extern crate testmesh_test;
 
 mod common;
 
+mod ai;
 mod analytics;
 mod auth;
 mod bad_input;

@@ -179,6 +179,19 @@ async fn the_openapi_document_lists_the_routes_that_answer(db: &TestDb) {
         "GET /api/v1/analytics/steps",
         "POST /api/v1/analytics/aggregate",
         "GET /api/v1/analytics/runs",
+        "POST /api/v1/ai/import/openapi",
+        "POST /api/v1/ai/import/postman",
+        "POST /api/v1/ai/import/pact",
+        "POST /api/v1/ai/import/har",
+        "GET /api/v1/ai/import-history",
+        "GET /api/v1/ai/import-history/{id}",
+        "DELETE /api/v1/ai/import-history/{id}",
+        "POST /api/v1/ai/coverage/analyze",
+        "GET /api/v1/ai/coverage",
+        "GET /api/v1/ai/coverage/{id}",
+        "DELETE /api/v1/ai/coverage/{id}",
+        "GET /api/v1/ai/coverage-analysis",
+        "GET /api/v1/ai/coverage-analysis/{id}",
     ];
     expected.sort();
     assert_eq!(operations, expected);
