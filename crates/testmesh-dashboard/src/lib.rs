@@ -1,12 +1,14 @@
 //! The TestMesh web dashboard: server-rendered pages over the store — overview, flows (YAML,
 //! validation, versions, run with an environment), runs (live while running, steps with assertions,
-//! requests and responses), environments, schedules, mock servers (live request log) and contracts (import, interactions,
-//! verifications, breaking changes, Pact download) and reports (generate, download). Log in with an API key. Assets are compiled
+//! requests and responses), environments, schedules, mock servers (live request log), contracts (import, interactions,
+//! verifications, breaking changes, Pact download), reports (generate, download), imports (OpenAPI,
+//! Postman, Pact and HAR to flows, previewed first) and coverage analyses. Log in with an API key. Assets are compiled
 //! into the binary; the only script follows a running execution.
 
 pub mod ai;
 mod analytics;
 mod contracts;
+mod imports;
 mod live;
 mod mocks;
 mod pages;
@@ -15,7 +17,8 @@ mod session;
 mod views;
 
 use axum::Router;
-use axum::extract::Path;
+use axum::extract::{DefaultBodyLimit, Path};
+use axum::handler::Handler;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -102,9 +105,29 @@ pub fn router(state: DashboardState) -> Router {
         .route("/reports", get(reports::list).post(reports::generate))
         .route("/reports/{id}/download", get(reports::download))
         .route("/reports/{id}/delete", post(reports::delete))
+        .route(
+            "/import",
+            get(imports::import_form).post(imports::import_upload.layer(large())),
+        )
+        .route("/import/{id}", get(imports::import_preview))
+        .route(
+            "/import/{id}/create",
+            post(imports::import_create.layer(large())),
+        )
+        .route(
+            "/coverage",
+            get(imports::coverage_form).post(imports::coverage_analyze.layer(large())),
+        )
+        .route("/coverage/{id}", get(imports::coverage_detail))
+        .route("/coverage/{id}/report", get(imports::coverage_report))
         .route("/assets/{file}", get(asset))
         .layer(axum::middleware::from_fn(refuse_nul))
         .with_state(state)
+}
+
+/// The body limit of the import and coverage forms.
+fn large() -> DefaultBodyLimit {
+    DefaultBodyLimit::max(imports::MAX_FORM_BYTES)
 }
 
 /// Addresses with a NUL character (`%00`) are no page: databases refuse NUL in text, so it must not

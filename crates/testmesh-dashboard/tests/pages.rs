@@ -590,3 +590,303 @@ async fn analytics_trends_and_reports_pages() {
     assert_eq!(data["meta"]["title"], "Weekly");
     assert_eq!(data["summary"]["failed"], 1);
 }
+
+const PETS: &str = "openapi: 3.0.3\ninfo:\n  title: Pets\n  version: \"1\"\npaths:\n  /pets:\n    get:\n      operationId: listPets\n      responses:\n        \"200\":\n          description: the pets\n    post:\n      operationId: createPet\n      responses:\n        \"201\":\n          description: made\n";
+
+/// Every `value` of the ticked `flow` checkboxes of a preview page.
+fn flow_choices(page: &str) -> Vec<String> {
+    page.split("name=\"flow\" value=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The history id of a preview page (`action="/import/{id}/create"`).
+fn preview_id(page: &str) -> String {
+    page.split("action=\"/import/")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn imports_are_previewed_then_the_ticked_flows_created() {
+    let site = Site::start().await;
+    let cookie = site.login().await;
+    let (status, page) = site.get(&cookie, "/import").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("href=\"/import\" class=\"active\""), "{page}");
+    assert!(page.contains("enctype=\"multipart/form-data\"") && page.contains("No imports yet"));
+    let upload = |form: reqwest::multipart::Form| {
+        site.client
+            .post(format!("{}/import", site.base))
+            .header(COOKIE, &cookie)
+            .multipart(form)
+            .send()
+    };
+
+    // Step 1 → 2: an uploaded file becomes a preview; nothing is created yet.
+    let file = reqwest::multipart::Part::text(PETS).file_name("pets.yaml");
+    let preview = upload(
+        reqwest::multipart::Form::new()
+            .text("format", "openapi")
+            .text("group_by", "operation")
+            .part("file", file),
+    )
+    .await
+    .unwrap();
+    assert_eq!(preview.status(), StatusCode::OK);
+    let page = preview.text().await.unwrap();
+    assert!(page.contains("<h1>Pets"), "{page}");
+    assert!(page.contains("<details class=\"step\">") && page.contains("action: http_request"));
+    let choices = flow_choices(&page);
+    assert!(choices.len() >= 2, "{page}");
+    let id = preview_id(&page);
+    assert_eq!(
+        site.store
+            .list_flows(WS, &Default::default())
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    let record = site.store.get_import(WS, &id).await.unwrap();
+    assert_eq!(record.source_name, "pets.yaml");
+    assert_eq!(record.status, testmesh_store::AiStatus::Completed);
+
+    // Step 3: only the ticked flow is created, in the suite asked for, and linked.
+    let create = |pairs: Vec<(&'static str, String)>| {
+        site.client
+            .post(format!("{}/import/{id}/create", site.base))
+            .header(COOKIE, &cookie)
+            .form(&pairs)
+            .send()
+    };
+    let none = create(vec![("suite", "x".into())]).await.unwrap();
+    assert_eq!(none.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        none.text()
+            .await
+            .unwrap()
+            .contains("Tick at least one flow")
+    );
+    let done = create(vec![
+        ("flow", choices[0].clone()),
+        ("suite", "imported".into()),
+        ("collection_id", String::new()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+    let page = done.text().await.unwrap();
+    let flows = site
+        .store
+        .list_flows(WS, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(flows.total, 1);
+    assert_eq!(flows.items[0].suite.as_deref(), Some("imported"));
+    assert!(
+        page.contains(&format!("href=\"/flows/{}\"", flows.items[0].id)),
+        "{page}"
+    );
+    assert_eq!(
+        site.store.get_import(WS, &id).await.unwrap().flow_ids,
+        vec![flows.items[0].id.clone()]
+    );
+    // Again: the name is taken, which the page says.
+    let again = create(vec![("flow", choices[0].clone())]).await.unwrap();
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.text().await.unwrap().contains("id=\"create-errors\""));
+
+    // The history links back to the preview.
+    let (_, list) = site.get(&cookie, "/import").await;
+    assert!(list.contains(&format!("href=\"/import/{id}\"")), "{list}");
+    let (status, back) = site.get(&cookie, &format!("/import/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(back.contains("1 flows already created"), "{back}");
+
+    // Pasted text works too; untranslated parts are listed.
+    let postman = serde_json::json!({
+        "info": {"name": "Shop", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+        "item": [{"name": "Ping", "request": {"method": "GET", "url": {"raw": "http://127.0.0.1:9/ping"}},
+                  "event": [{"listen": "test", "script": {"exec": ["pm.test('ok', () => pm.response.to.have.status(200));"]}}]}]
+    });
+    let pasted = upload(
+        reqwest::multipart::Form::new()
+            .text("format", "postman")
+            .text("content", postman.to_string()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(pasted.status(), StatusCode::OK);
+    let page = pasted.text().await.unwrap();
+    assert!(page.contains("id=\"untranslated\""), "{page}");
+
+    // Bad input: the form again, with the place and the text kept; the failure is recorded.
+    let broken = upload(
+        reqwest::multipart::Form::new()
+            .text("format", "openapi")
+            .text("source_name", "broken.yaml")
+            .text("content", "openapi: 3.0.3\ninfo: {title: x\n"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(broken.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = broken.text().await.unwrap();
+    assert!(
+        page.contains("id=\"import-error-at\">broken.yaml:"),
+        "{page}"
+    );
+    assert!(page.contains("info: {title: x"), "the text is kept");
+    let failed = site
+        .store
+        .list_imports(
+            WS,
+            &testmesh_store::ImportFilter {
+                status: Some(testmesh_store::AiStatus::Failed),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(failed.total, 1);
+    for form in [
+        reqwest::multipart::Form::new().text("format", "openapi"),
+        reqwest::multipart::Form::new()
+            .text("format", "openapi")
+            .text("content", PETS)
+            .part(
+                "file",
+                reqwest::multipart::Part::text(PETS).file_name("p.yaml"),
+            ),
+        reqwest::multipart::Form::new()
+            .text("format", "graphql")
+            .text("content", PETS),
+    ] {
+        let refused = upload(form).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            refused
+                .text()
+                .await
+                .unwrap()
+                .contains("id=\"import-error\"")
+        );
+    }
+    let (status, _) = site
+        .get(&cookie, "/import/00000000-0000-0000-0000-000000000009")
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn coverage_is_analysed_shown_and_listed() {
+    let site = Site::start().await;
+    let cookie = site.login().await;
+    site.store
+        .create_flow(
+            WS,
+            "name: list pets\nsteps:\n  - id: list\n    action: http_request\n    config:\n      method: GET\n      url: http://api.test/pets\n",
+            None,
+        )
+        .await
+        .unwrap();
+    let (status, page) = site.get(&cookie, "/coverage").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("No analyses yet") && page.contains("href=\"/coverage\" class=\"active\"")
+    );
+    let analyse = |form: reqwest::multipart::Form| {
+        site.client
+            .post(format!("{}/coverage", site.base))
+            .header(COOKIE, &cookie)
+            .multipart(form)
+            .send()
+    };
+    let done = analyse(
+        reqwest::multipart::Form::new()
+            .text("spec", PETS)
+            .text("base_url", "http://api.test"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    let location = done.headers()[LOCATION].to_str().unwrap().to_string();
+    let (status, detail) = site.get(&cookie, &location).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(detail.contains("<h1>Pets"), "{detail}");
+    assert!(detail.contains("50.0 %"), "{detail}");
+    assert!(detail.contains("id=\"operations\""));
+    assert!(detail.contains("badge covered") && detail.contains("badge uncovered"));
+    let response = site
+        .client
+        .get(format!("{}{location}/report", site.base))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .starts_with("sandbox")
+    );
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .to_ascii_lowercase()
+            .contains("<!doctype html")
+    );
+
+    // A document that does not read: the form again with its place; the failure is listed.
+    let broken = analyse(reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::text("openapi: [\n").file_name("api.yaml"),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(broken.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        broken
+            .text()
+            .await
+            .unwrap()
+            .contains("id=\"coverage-error-at\">api.yaml:")
+    );
+    let (_, list) = site.get(&cookie, "/coverage").await;
+    assert!(list.contains(&format!("href=\"{location}\"")), "{list}");
+    assert!(list.contains("badge failed"));
+
+    // Another workspace sees none of it.
+    let other = site.store.create_workspace("Other", "other").await.unwrap();
+    let key = site
+        .store
+        .create_api_key(&other.id, "o", None)
+        .await
+        .unwrap()
+        .plain;
+    let response = site
+        .client
+        .post(format!("{}/login", site.base))
+        .form(&[("key", key.as_str()), ("next", "/coverage")])
+        .send()
+        .await
+        .unwrap();
+    let other_cookie = response.headers()[SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let (status, _) = site.get(&other_cookie, &location).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = site.get(&other_cookie, &format!("{location}/report")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
