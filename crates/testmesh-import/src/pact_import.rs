@@ -284,8 +284,8 @@ impl PactFlow {
             if self.interactions == 1 { "" } else { "s" }
         )];
         lines.push(format!(
-            "Run it against the provider: testmesh run <this file> --var BASE_URL=http://{}:8080",
-            slug(&self.provider, '-')
+            "Run it against {}: testmesh run <this file> --var BASE_URL=<the provider's URL>",
+            self.provider
         ));
         if !self.states.is_empty() {
             lines.push(String::new());
@@ -318,10 +318,7 @@ impl PactFlow {
         let vars = self.state_vars(interaction, item);
         let mut notes = Vec::new();
         let mut step = Map::new();
-        step.insert(
-            "id".into(),
-            json!(self.ids.next(&interaction.description)),
-        );
+        step.insert("id".into(), json!(self.ids.next(&interaction.description)));
         step.insert(
             "name".into(),
             json!(truncate(&interaction.description, 255)),
@@ -447,7 +444,11 @@ impl PactFlow {
         config.insert("method".into(), json!(request.method.to_ascii_uppercase()));
 
         let mut path = literal(&request.path, notes);
-        if let Some(generator) = generators.remove("path").as_ref().and_then(single_generator) {
+        if let Some(generator) = generators
+            .remove("path")
+            .as_ref()
+            .and_then(single_generator)
+        {
             let example = Value::String(request.path.clone());
             if let Some(value) = self.generated(generator, &example, vars, "path", notes) {
                 path = text_of(&value);
@@ -526,11 +527,20 @@ impl PactFlow {
                                         continue;
                                     };
                                     let mut targets = Vec::new();
-                                    collect_locations(&original, expr.tokens(), &mut Vec::new(), &mut targets);
+                                    collect_locations(
+                                        &original,
+                                        expr.tokens(),
+                                        &mut Vec::new(),
+                                        &mut targets,
+                                    );
                                     for target in targets {
-                                        let example = lookup(&original, &target).cloned().unwrap_or(Value::Null);
+                                        let example = lookup(&original, &target)
+                                            .cloned()
+                                            .unwrap_or(Value::Null);
                                         let at = format!("body {key}");
-                                        if let Some(v) = self.generated(generator, &example, vars, &at, notes) {
+                                        if let Some(v) =
+                                            self.generated(generator, &example, vars, &at, notes)
+                                        {
                                             set_at(&mut value, &target, v);
                                         }
                                     }
@@ -1242,7 +1252,10 @@ mod tests {
         );
         assert_eq!(
             extract(&pieces, &json!("/users/7/orders/x1")),
-            Some(vec![("id".into(), "7".into()), ("order".into(), "x1".into())])
+            Some(vec![
+                ("id".into(), "7".into()),
+                ("order".into(), "x1".into())
+            ])
         );
         assert_eq!(split_expression("${oops"), None);
         let t = Template(vec![Piece::Var("id".into()), Piece::Text("'s".into())]);

@@ -104,6 +104,7 @@ impl<'n> SchemaBuilder<'n> {
                 let other = self.child(first, path, OTHER_KEY, &value_rules);
                 schema.insert("additionalProperties".into(), other);
             }
+            self.property_names(&mut schema, path, rules);
             return Value::Object(schema);
         }
         if let Some((list, cascaded)) = best {
@@ -137,19 +138,7 @@ impl<'n> SchemaBuilder<'n> {
                 MatchingRule::Values | MatchingRule::EachValue(_) | MatchingRule::EachKey(_)
             )
         });
-        let mut names = Vec::new();
-        for rule in &exact {
-            if let MatchingRule::EachKey(each) = rule {
-                for key_rule in &each.rules {
-                    if let Some(fragment) = self.string_rule(key_rule, "eachKey") {
-                        names.push(fragment);
-                    }
-                }
-            }
-        }
-        if !names.is_empty() {
-            schema.insert("propertyNames".into(), all_of(names));
-        }
+        self.property_names(&mut schema, path, rules);
         let mut properties = Map::new();
         for (key, value) in map {
             properties.insert(key.clone(), self.child(value, path, key, rules));
@@ -164,6 +153,30 @@ impl<'n> SchemaBuilder<'n> {
             schema.insert("properties".into(), Value::Object(properties));
         }
         Value::Object(schema)
+    }
+
+    /// `eachKey` rules written for this object constrain every key.
+    fn property_names(
+        &mut self,
+        schema: &mut Map<String, Value>,
+        path: &[String],
+        rules: &RuleCategory,
+    ) {
+        let key_rules: Vec<MatchingRule> = exact_rules(rules, path)
+            .filter_map(|r| match r {
+                MatchingRule::EachKey(each) => Some(each.rules.iter().cloned()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let at = format!("the keys of {}", location(path));
+        let names: Vec<Value> = key_rules
+            .iter()
+            .filter_map(|rule| self.string_rule(rule, &at))
+            .collect();
+        if !names.is_empty() {
+            schema.insert("propertyNames".into(), all_of(names));
+        }
     }
 
     fn array(&mut self, items: &[Value], path: &mut Vec<String>, rules: &RuleCategory) -> Value {
@@ -687,7 +700,10 @@ mod tests {
             ("HH:mm:ss", "04:05:06"),
             ("yyyy-MM-dd'T'HH:mm:ssXXX", "2024-02-03T04:05:06+01:00"),
             ("yyyy-MM-dd'T'HH:mm:ss.SSSX", "2024-02-03T04:05:06.789Z"),
-            ("EEE, dd MMM yyyy HH:mm:ss Z", "Sat, 03 Feb 2024 04:05:06 +0100"),
+            (
+                "EEE, dd MMM yyyy HH:mm:ss Z",
+                "Sat, 03 Feb 2024 04:05:06 +0100",
+            ),
             ("dd/MM/yy h:mm a", "03/02/24 4:05 AM"),
         ] {
             let Ok(parsed) = DateTimeFormat::parse(format) else {
@@ -701,7 +717,10 @@ mod tests {
                 panic!("{pattern}")
             };
             assert!(re.is_match(text), "{format}: {text} !~ {pattern}");
-            assert!(!re.is_match(&format!("x{text}")), "{pattern} is not anchored");
+            assert!(
+                !re.is_match(&format!("x{text}")),
+                "{pattern} is not anchored"
+            );
         }
         assert_eq!(date_pattern("yyyy-bb"), None);
     }
