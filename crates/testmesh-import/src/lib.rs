@@ -11,6 +11,7 @@
 //! Every input is read through [`Source`] (JSON or YAML with positions), so a bad input fails with
 //! an [`ImportError`] naming the file, line, column and JSON pointer.
 
+pub mod coverage;
 mod error;
 pub mod openapi;
 mod output;
