@@ -131,14 +131,11 @@ impl Router {
                     None => TemplateSegment::Literal(s.to_string()),
                 })
                 .collect();
-            by_length
-                .entry(segments.len())
-                .or_default()
-                .push(Template {
-                    method: op.method.as_str().to_ascii_uppercase(),
-                    segments,
-                    index,
-                });
+            by_length.entry(segments.len()).or_default().push(Template {
+                method: op.method.as_str().to_ascii_uppercase(),
+                segments,
+                index,
+            });
         }
         Router {
             by_length,
@@ -148,8 +145,7 @@ impl Router {
 
     /// The index of the operation `call` reaches, or why there is none.
     fn route(&self, call: &Call, options: &CoverageOptions) -> Result<usize, String> {
-        let Some(path) = normalise(&call.url, options.base_url.as_deref(), &self.base_path)
-        else {
+        let Some(path) = normalise(&call.url, options.base_url.as_deref(), &self.base_path) else {
             return Err(format!(
                 "the URL `{}` is only a variable, so its path is unknown",
                 call.url
@@ -490,20 +486,24 @@ fn recommendations(
             format!("Tag `{tag}`")
         };
         out.push(format!(
-            "{group}: {} of {total} operation{} ha{} no flow: {}. Generate flows for them with \
+            "{group}: {} of {total} operation{} ha{} no flow: {}. Generate flows for {} with \
              `testmesh import openapi`.",
             uncovered.len(),
             if *total == 1 { "" } else { "s" },
             if uncovered.len() == 1 { "s" } else { "ve" },
-            listing(uncovered.iter().map(|o| o.label()))
+            listing(uncovered.iter().map(|o| o.label())),
+            if uncovered.len() == 1 { "it" } else { "them" }
         ));
     }
 
     // Declared statuses never asserted nor observed.
-    let never = if with_history {
-        "no flow asserts them and no recorded run returned them"
-    } else {
-        "no flow asserts them"
+    let never = |count: usize| {
+        let them = if count == 1 { "it" } else { "them" };
+        if with_history {
+            format!("no flow asserts {them} and no recorded run returned {them}")
+        } else {
+            format!("no flow asserts {them}")
+        }
     };
     for op in operations
         .iter()
@@ -521,17 +521,20 @@ fn recommendations(
             .collect();
         if !errors.is_empty() {
             out.push(format!(
-                "{} declares {} but {never}: run `testmesh import openapi --negative` for \
-                 flows that send invalid input, or assert them in a flow.",
+                "{} declares {} but {}: run `testmesh import openapi --negative` for flows that \
+                 send invalid input, or assert {} in a flow.",
                 op.label(),
-                and_list(&errors)
+                and_list(&errors),
+                never(errors.len()),
+                if errors.len() == 1 { "it" } else { "them" }
             ));
         }
         if !others.is_empty() {
             out.push(format!(
-                "{} declares {} but {never}.",
+                "{} declares {} but {}.",
                 op.label(),
-                and_list(&others)
+                and_list(&others),
+                never(others.len())
             ));
         }
     }
@@ -545,19 +548,15 @@ fn recommendations(
             "{} is deprecated but still called by {}: move {} to its replacement.",
             op.label(),
             listing(op.flows().into_iter().map(|f| format!("`{f}`"))),
-            if op.flows().len() == 1 {
-                "it"
-            } else {
-                "them"
-            }
+            if op.flows().len() == 1 { "it" } else { "them" }
         ));
     }
 
     // Calls that reach nothing.
     if !unmatched.is_empty() {
         out.push(format!(
-            "{} call{} match{} no operation of the document (an undocumented endpoint, a typo \
-             or a missing `--base-url`): {}.",
+            "{} call{} match{} no operation of the document (an undocumented endpoint, a typo, \
+             or a base URL the analysis was not given): {}.",
             unmatched.len(),
             if unmatched.len() == 1 { "" } else { "s" },
             if unmatched.len() == 1 { "es" } else { "" },
@@ -626,9 +625,15 @@ mod tests {
     #[test]
     fn urls_are_reduced_to_api_paths() {
         let n = |url: &str| normalise(url, None, "/v1");
-        assert_eq!(n("${BASE_URL}/pets/${id}?x=1#top").as_deref(), Some("/pets/${id}"));
+        assert_eq!(
+            n("${BASE_URL}/pets/${id}?x=1#top").as_deref(),
+            Some("/pets/${id}")
+        );
         assert_eq!(n("{{baseUrl}}/pets/").as_deref(), Some("/pets"));
-        assert_eq!(n("https://api.example.com/v1/pets").as_deref(), Some("/pets"));
+        assert_eq!(
+            n("https://api.example.com/v1/pets").as_deref(),
+            Some("/pets")
+        );
         assert_eq!(n("http://h:8080").as_deref(), Some("/"));
         assert_eq!(n("//h/v1/pets/mine").as_deref(), Some("/pets/mine"));
         assert_eq!(n("/v1").as_deref(), Some("/"));
@@ -636,8 +641,12 @@ mod tests {
         assert_eq!(n("${next_page}"), None);
         assert_eq!(n("${BASE_URL}/q?a=${x ?? 'y'}").as_deref(), Some("/q"));
         assert_eq!(
-            normalise("http://localhost:8080/api/pets", Some("http://localhost:8080/api/"), "")
-                .as_deref(),
+            normalise(
+                "http://localhost:8080/api/pets",
+                Some("http://localhost:8080/api/"),
+                ""
+            )
+            .as_deref(),
             Some("/pets")
         );
     }

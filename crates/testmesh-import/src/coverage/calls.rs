@@ -84,7 +84,11 @@ fn encode(set: &BTreeSet<u16>) -> Vec<u16> {
         .filter(|class| (class * 100..class * 100 + 100).all(|code| set.contains(&code)))
         .collect();
     if full.len() > 1 {
-        return set.iter().copied().filter(|c| !is_in_class(*c, &full)).collect();
+        return set
+            .iter()
+            .copied()
+            .filter(|c| !is_in_class(*c, &full))
+            .collect();
     }
     let mut out: Vec<u16> = full.clone();
     out.extend(set.iter().copied().filter(|c| !is_in_class(*c, &full)));
@@ -185,8 +189,14 @@ mod tests {
             statuses_of("    assert: ['status >= 400 and status < 500']"),
             [4]
         );
-        assert_eq!(statuses_of("    assert: ['status >= 400', 'status < 500']"), [4]);
-        assert_eq!(statuses_of("    assert: ['status < 500']"), Vec::<u16>::new());
+        assert_eq!(
+            statuses_of("    assert: ['status >= 400', 'status < 500']"),
+            [4]
+        );
+        assert_eq!(
+            statuses_of("    assert: ['status < 500']"),
+            Vec::<u16>::new()
+        );
         assert_eq!(
             statuses_of("    assert_any: [status == 200, status == 304]"),
             [200, 304]
@@ -196,10 +206,15 @@ mod tests {
             Vec::<u16>::new()
         );
         assert_eq!(
-            statuses_of("    assert: ['status == 200 || status == 201 || (status >= 500 && status <= 599)']"),
+            statuses_of(
+                "    assert: ['status == 200 || status == 201 || (status >= 500 && status <= 599)']"
+            ),
             [5, 200, 201]
         );
-        assert_eq!(statuses_of("    assert: [body.status == 200]"), Vec::<u16>::new());
+        assert_eq!(
+            statuses_of("    assert: [body.status == 200]"),
+            Vec::<u16>::new()
+        );
         assert_eq!(statuses_of(""), Vec::<u16>::new());
     }
 }

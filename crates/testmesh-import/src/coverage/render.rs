@@ -209,7 +209,9 @@ impl Coverage {
         self.operations_html(&mut out);
         self.unmatched_html(&mut out);
         if !self.recommendations.is_empty() {
-            out.push_str("<section id=\"recommendations\"><h2>Recommendations</h2><ul class=\"recs\">");
+            out.push_str(
+                "<section id=\"recommendations\"><h2>Recommendations</h2><ul class=\"recs\">",
+            );
             for r in &self.recommendations {
                 out.push_str("<li>");
                 escape_into(&mut out, r);
