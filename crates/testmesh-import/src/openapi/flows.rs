@@ -121,8 +121,7 @@ pub fn generate(api: &OpenApi, options: &FlowOptions) -> Import {
             draft.tags.push("negative".into());
             let mut ids = StepIds::new();
             for &index in &group.operations {
-                let (Some(op), Some(Some(req))) =
-                    (api.operations.get(index), positives.get(index))
+                let (Some(op), Some(Some(req))) = (api.operations.get(index), positives.get(index))
                 else {
                     continue;
                 };

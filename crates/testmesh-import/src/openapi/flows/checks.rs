@@ -160,7 +160,11 @@ mod tests {
     fn depth_counts_containers() {
         assert_eq!(depth(&json!(1)), 0);
         assert_eq!(depth(&json!({"a": [1, {"b": {}}]})), 3);
-        assert!(schema_accepts_anything(&json!({"$schema": "x", "allOf": [{}]})));
-        assert!(!schema_accepts_anything(&json!({"allOf": [{"type": "object"}]})));
+        assert!(schema_accepts_anything(
+            &json!({"$schema": "x", "allOf": [{}]})
+        ));
+        assert!(!schema_accepts_anything(
+            &json!({"allOf": [{"type": "object"}]})
+        ));
     }
 }

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::super::model::Operation;
 use super::negative::object_properties;
 use super::request::{self, Request};
-use super::{Draft, Cx, checks, origin};
+use super::{Cx, Draft, checks, origin};
 use crate::output::{Import, StepIds};
 
 /// The output holding the created item's id.
@@ -85,10 +85,7 @@ fn chain(
     draft.note_request(import, create, &create_req);
     let mut step = create_req.step(&format!("Create {thing}"), &mut ids);
     checks::add_positive(cx, create, &create_req, &mut step, import);
-    step.insert(
-        "output".into(),
-        json!({ CREATED_ID: json_path(&field) }),
-    );
+    step.insert("output".into(), json!({ CREATED_ID: json_path(&field) }));
     draft.steps.push(Value::Object(step));
 
     // Read it back.
@@ -173,7 +170,12 @@ fn on_created(cx: &Cx<'_>, op: &Operation, id_param: &str) -> Result<Request, St
 
 /// The property of the create response holding the new item's id: the path parameter's name,
 /// `id`, `<thing>Id` or `<thing>_id` (compared without case, `_` and `-`).
-fn id_field(cx: &Cx<'_>, create: &Operation, thing: &str, id_param: &str) -> Result<String, String> {
+fn id_field(
+    cx: &Cx<'_>,
+    create: &Operation,
+    thing: &str,
+    id_param: &str,
+) -> Result<String, String> {
     let expected = checks::expected(create);
     let schema = expected
         .response
@@ -189,7 +191,11 @@ fn id_field(cx: &Cx<'_>, create: &Operation, thing: &str, id_param: &str) -> Res
         })?;
     let (props, _) = object_properties(&cx.api.document, schema);
     let norm = |s: &str| s.replace(['_', '-'], "").to_ascii_lowercase();
-    let wanted = [norm(id_param), "id".to_string(), format!("{}id", norm(thing))];
+    let wanted = [
+        norm(id_param),
+        "id".to_string(),
+        format!("{}id", norm(thing)),
+    ];
     for want in &wanted {
         if let Some((name, _)) = props.iter().find(|(n, _)| norm(n) == *want) {
             return Ok(name.clone());
@@ -252,8 +258,18 @@ fn is_word(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !matches!(
             name,
-            "and" | "or" | "not" | "in" | "contains" | "matches" | "exists" | "is" | "null"
-                | "nil" | "true" | "false"
+            "and"
+                | "or"
+                | "not"
+                | "in"
+                | "contains"
+                | "matches"
+                | "exists"
+                | "is"
+                | "null"
+                | "nil"
+                | "true"
+                | "false"
         )
 }
 

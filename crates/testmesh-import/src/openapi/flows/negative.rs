@@ -82,8 +82,8 @@ pub(crate) fn steps(
             }
             ParameterLocation::Cookie => {
                 let mut r = req.clone();
-                let removed = !req.credentials.contains(&p.name)
-                    && r.cookies.remove(&p.name).is_some();
+                let removed =
+                    !req.credentials.contains(&p.name) && r.cookies.remove(&p.name).is_some();
                 ("missing_required_parameter", removed.then_some(r))
             }
             ParameterLocation::Path => continue,
@@ -96,7 +96,10 @@ pub(crate) fn steps(
 
     let doc = &cx.api.document;
     for p in &op.parameters {
-        if !matches!(p.location, ParameterLocation::Path | ParameterLocation::Query) {
+        if !matches!(
+            p.location,
+            ParameterLocation::Path | ParameterLocation::Query
+        ) {
             continue;
         }
         let Some(schema) = &p.schema else {
@@ -105,9 +108,7 @@ pub(crate) fn steps(
         let Some((bad, what)) = invalid_scalar(doc, schema) else {
             continue;
         };
-        if p.location == ParameterLocation::Query
-            && req.credentials.iter().any(|c| c == &p.name)
-        {
+        if p.location == ParameterLocation::Query && req.credentials.iter().any(|c| c == &p.name) {
             continue;
         }
         let mut r = req.clone();
@@ -163,9 +164,10 @@ fn invalid_scalar(doc: &Document, schema: &Value) -> Option<(Value, String)> {
         return Some((json!(bad), "outside its enum".into()));
     }
     match primary_type(map).as_deref() {
-        Some(t @ ("integer" | "number")) => {
-            Some((json!("not-a-number"), format!("is not an {t}").replace("an number", "a number")))
-        }
+        Some(t @ ("integer" | "number")) => Some((
+            json!("not-a-number"),
+            format!("is not an {t}").replace("an number", "a number"),
+        )),
         Some("boolean") => Some((json!("not-a-boolean"), "is not a boolean".into())),
         _ => None,
     }
@@ -182,7 +184,10 @@ fn not_in(values: &[Value]) -> String {
 
 /// The properties (name, resolved schema) and required names of an object schema, through
 /// `$ref`s and `allOf`.
-pub(crate) fn object_properties(doc: &Document, schema: &Value) -> (Vec<(String, Value)>, Vec<String>) {
+pub(crate) fn object_properties(
+    doc: &Document,
+    schema: &Value,
+) -> (Vec<(String, Value)>, Vec<String>) {
     let mut props: Vec<(String, Value)> = Vec::new();
     let mut required: Vec<String> = Vec::new();
     collect(doc, schema, &mut props, &mut required, 0);
@@ -220,7 +225,12 @@ fn collect(
             required.push(name.to_string());
         }
     }
-    for part in map.get("allOf").and_then(Value::as_array).into_iter().flatten() {
+    for part in map
+        .get("allOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         collect(doc, part, props, required, depth + 1);
     }
 }
@@ -315,46 +325,101 @@ fn property_violations(prop: &Value, form: bool) -> Vec<(&'static str, Value, St
     };
     let t = primary_type(map);
     match t.as_deref() {
-        Some("string") if !form => out.push(("type", json!(12345), "is a number, not a string".into())),
+        Some("string") if !form => {
+            out.push(("type", json!(12345), "is a number, not a string".into()))
+        }
         Some(n @ ("integer" | "number")) => out.push((
             "type",
             json!("not-a-number"),
-            format!("is text, not {}", if n == "integer" { "an integer" } else { "a number" }),
+            format!(
+                "is text, not {}",
+                if n == "integer" {
+                    "an integer"
+                } else {
+                    "a number"
+                }
+            ),
         )),
-        Some("boolean") => out.push(("type", json!("not-a-boolean"), "is text, not a boolean".into())),
-        Some("array") if !form => out.push(("type", json!("not-an-array"), "is text, not a list".into())),
-        Some("object") if !form => out.push(("type", json!("not-an-object"), "is text, not an object".into())),
+        Some("boolean") => out.push((
+            "type",
+            json!("not-a-boolean"),
+            "is text, not a boolean".into(),
+        )),
+        Some("array") if !form => {
+            out.push(("type", json!("not-an-array"), "is text, not a list".into()))
+        }
+        Some("object") if !form => out.push((
+            "type",
+            json!("not-an-object"),
+            "is text, not an object".into(),
+        )),
         _ => {}
     }
     if let Some(values) = map.get("enum").and_then(Value::as_array) {
         if values.iter().all(Value::is_string) {
             out.push(("enum", json!(not_in(values)), "is outside its enum".into()));
         } else if let Some(max) = values.iter().filter_map(Value::as_f64).reduce(f64::max) {
-            out.push(("enum", number(max.floor() + 1.0), "is outside its enum".into()));
+            out.push((
+                "enum",
+                number(max.floor() + 1.0),
+                "is outside its enum".into(),
+            ));
         }
     }
     let bound = |key: &str| map.get(key).and_then(Value::as_f64);
     let exclusive = |key: &str| map.get(key) == Some(&Value::Bool(true));
     if let Some(min) = bound("exclusiveMinimum") {
-        out.push(("minimum", number(min), format!("is {min}, not above its exclusive minimum")));
+        out.push((
+            "minimum",
+            number(min),
+            format!("is {min}, not above its exclusive minimum"),
+        ));
     } else if let Some(min) = bound("minimum") {
-        let bad = if exclusive("exclusiveMinimum") { min } else { min - 1.0 };
-        out.push(("minimum", number(bad), format!("is {}, below its minimum {min}", number(bad))));
+        let bad = if exclusive("exclusiveMinimum") {
+            min
+        } else {
+            min - 1.0
+        };
+        out.push((
+            "minimum",
+            number(bad),
+            format!("is {}, below its minimum {min}", number(bad)),
+        ));
     }
     if let Some(max) = bound("exclusiveMaximum") {
-        out.push(("maximum", number(max), format!("is {max}, not below its exclusive maximum")));
+        out.push((
+            "maximum",
+            number(max),
+            format!("is {max}, not below its exclusive maximum"),
+        ));
     } else if let Some(max) = bound("maximum") {
-        let bad = if exclusive("exclusiveMaximum") { max } else { max + 1.0 };
-        out.push(("maximum", number(bad), format!("is {}, above its maximum {max}", number(bad))));
+        let bad = if exclusive("exclusiveMaximum") {
+            max
+        } else {
+            max + 1.0
+        };
+        out.push((
+            "maximum",
+            number(bad),
+            format!("is {}, above its maximum {max}", number(bad)),
+        ));
     }
-    if let Some(max) = map.get("maxLength").and_then(Value::as_u64).filter(|m| *m < 10_000) {
+    if let Some(max) = map
+        .get("maxLength")
+        .and_then(Value::as_u64)
+        .filter(|m| *m < 10_000)
+    {
         out.push((
             "maxLength",
             json!("x".repeat(max as usize + 1)),
             format!("is longer than its maxLength {max}"),
         ));
     }
-    if let Some(min) = map.get("minLength").and_then(Value::as_u64).filter(|m| *m > 0 && *m < 10_000) {
+    if let Some(min) = map
+        .get("minLength")
+        .and_then(Value::as_u64)
+        .filter(|m| *m > 0 && *m < 10_000)
+    {
         out.push((
             "minLength",
             json!("x".repeat(min as usize - 1)),
@@ -387,7 +452,10 @@ mod tests {
         assert_eq!(kinds, ["type", "minimum", "maximum"]);
         assert_eq!(v[1].1, json!(0));
         assert_eq!(v[2].1, json!(11));
-        let v = property_violations(&json!({"type": "string", "enum": ["a"], "maxLength": 2}), true);
+        let v = property_violations(
+            &json!({"type": "string", "enum": ["a"], "maxLength": 2}),
+            true,
+        );
         let kinds: Vec<_> = v.iter().map(|(k, ..)| *k).collect();
         assert_eq!(kinds, ["enum", "maxLength"]);
         assert_eq!(not_in(&[json!("not-in-enum")]), "not-in-enumx");

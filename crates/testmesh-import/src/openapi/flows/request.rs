@@ -229,12 +229,15 @@ pub(crate) fn build(cx: &Cx<'_>, op: &Operation) -> Result<Request, String> {
         match choose_body(cx, &body.content, &mut req.notes) {
             Ok(chosen) => {
                 if let Some(content_type) = content_type_header(&chosen) {
-                    req.headers.insert("Content-Type".into(), json!(content_type));
+                    req.headers
+                        .insert("Content-Type".into(), json!(content_type));
                 }
                 req.body = Some(chosen);
             }
             Err(reason) if body.required => return Err(reason),
-            Err(reason) => req.notes.push(format!("optional request body left out: {reason}")),
+            Err(reason) => req
+                .notes
+                .push(format!("optional request body left out: {reason}")),
         }
     }
     if let Some(response) = checks::expected(op).response
@@ -245,9 +248,9 @@ pub(crate) fn build(cx: &Cx<'_>, op: &Operation) -> Result<Request, String> {
         req.headers.insert("Accept".into(), json!(media.name));
     }
     security(cx, op, &mut req);
-    if has_double_brace(&req.config()) {
+    if has_double_brace(&req) {
         req.notes.push(
-            "a value contains `{{`, which flows read as a variable reference; edit it by hand"
+            "a value contains `{{`, which flows read as a variable reference; it is sent as `{ {`, edit it by hand"
                 .into(),
         );
     }
@@ -316,10 +319,9 @@ pub(crate) fn path_text(p: &Parameter, value: &Value) -> String {
     let enc = |s: &str| encode_segment(s);
     match p.style.as_str() {
         "label" => match value {
-            Value::Array(items) => format!(
-                ".{}",
-                join(items, if p.explode { "." } else { "," }, enc)
-            ),
+            Value::Array(items) => {
+                format!(".{}", join(items, if p.explode { "." } else { "," }, enc))
+            }
             Value::Object(map) => {
                 if p.explode {
                     format!(".{}", pairs(map, true, enc).replace(',', "."))
@@ -419,9 +421,14 @@ pub(crate) fn encode_segment(text: &str) -> String {
     out
 }
 
-/// `$${` for every `${`, so the text is sent as written.
+/// `$${` for every `${`, so the text is sent as written. Flows have no escape for `{{`, so it
+/// becomes `{ {` (the request builder reports values where that happened).
 pub(crate) fn escape(text: &str) -> String {
-    text.replace("${", "$${")
+    let mut out = text.replace("${", "$${");
+    while out.contains("{{") {
+        out = out.replace("{{", "{ {");
+    }
+    out
 }
 
 /// [`escape`] on every string of a value (keys are not interpolated).
@@ -438,13 +445,26 @@ pub(crate) fn escape_value(value: &Value) -> Value {
     }
 }
 
-fn has_double_brace(value: &Value) -> bool {
-    match value {
-        Value::String(s) => s.contains("{{"),
-        Value::Array(items) => items.iter().any(has_double_brace),
-        Value::Object(map) => map.values().any(has_double_brace),
-        _ => false,
+/// Whether a value of the request (before escaping) holds `{{`.
+fn has_double_brace(req: &Request) -> bool {
+    fn any(value: &Value) -> bool {
+        match value {
+            Value::String(s) => s.contains("{{"),
+            Value::Array(items) => items.iter().any(any),
+            Value::Object(map) => map.values().any(any),
+            _ => false,
+        }
     }
+    let body = match req.body.as_ref().map(|b| &b.payload) {
+        Some(Payload::Json(v)) => any(v),
+        Some(Payload::Form(m) | Payload::Multipart(m)) => m.values().any(any),
+        Some(Payload::Text(t)) => t.contains("{{"),
+        None => false,
+    };
+    body || [&req.params, &req.headers, &req.cookies]
+        .iter()
+        .any(|m| m.values().any(any))
+        || req.path_values.iter().any(|(_, v)| v.contains("{{"))
 }
 
 /// The lower-case type/subtype of a media type.
@@ -532,9 +552,11 @@ fn body_for(cx: &Cx<'_>, media: &MediaType, notes: &mut Vec<String>) -> Result<P
                     let v = match v {
                         // One field per name: a one-item list is its item (what an exploded
                         // list of one sends); longer lists are sent comma-separated.
-                        Value::Array(items) if items.len() == 1 => {
-                            items.into_iter().next().map(|i| scalar(&i)).unwrap_or_default()
-                        }
+                        Value::Array(items) if items.len() == 1 => items
+                            .into_iter()
+                            .next()
+                            .map(|i| scalar(&i))
+                            .unwrap_or_default(),
                         Value::Array(items) => json!(join(&items, ",", |s| s.to_string())),
                         Value::Object(_) => json!(text(&v)),
                         other => other,
@@ -658,7 +680,10 @@ fn security(cx: &Cx<'_>, op: &Operation, req: &mut Request) {
             ));
             continue;
         };
-        let kind = scheme.get("type").and_then(Value::as_str).unwrap_or_default();
+        let kind = scheme
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         match kind {
             "http" => {
                 let http = scheme
@@ -826,6 +851,7 @@ mod tests {
     fn segments_are_encoded_and_templates_escaped() {
         assert_eq!(encode_segment("a b/c"), "a%20b%2Fc");
         assert_eq!(escape("${x} $y"), "$${x} $y");
+        assert_eq!(escape("{{{a}}}"), "{ { {a}}}");
         assert_eq!(
             escape_value(&json!({"k${": ["${a}"]})),
             json!({"k${": ["$${a}"]})
