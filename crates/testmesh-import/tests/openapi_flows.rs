@@ -1157,3 +1157,49 @@ fn every_fixture_generates_clean_flows() {
         }
     }
 }
+
+#[test]
+fn large_tag_flows_stay_under_the_file_limit() {
+    // Twelve operations in one tag, each answering a schema of 1,500 described properties: the
+    // tag flow would be several MiB with every schema assertion.
+    let properties: serde_json::Map<String, Value> = (0..1500)
+        .map(|i| {
+            (
+                format!("field_{i}"),
+                json!({"type": "string", "description": "x".repeat(60)}),
+            )
+        })
+        .collect();
+    let mut paths = serde_json::Map::new();
+    for i in 0..12 {
+        paths.insert(
+            format!("/things{i}"),
+            json!({"get": {"tags": ["big"], "responses": {"200": {"description": "ok",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Big"}}}}}}}),
+        );
+    }
+    let doc = json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Big", "version": "1"},
+        "paths": paths,
+        "components": {"schemas": {"Big": {"type": "object", "properties": properties}}}
+    });
+    let api = parse(&doc.to_string());
+    let import = generate(&api, &options(GroupBy::Tag, false, false));
+    assert_clean(&import);
+    let big = flow(&import, "big");
+    assert!(big.yaml.len() <= 1_000_000, "{}", big.yaml.len());
+    assert_eq!(big.steps, 12);
+    assert!(big.yaml.contains("body matches_schema"));
+    assert!(
+        import
+            .untranslated
+            .iter()
+            .any(|u| u.item == "tag big" && u.what.contains("1 MiB")),
+        "{:?}",
+        import.untranslated
+    );
+    // One operation per flow keeps every assertion.
+    let import = generate(&api, &FlowOptions::default());
+    assert!(import.untranslated.is_empty(), "{:?}", import.untranslated);
+}

@@ -111,7 +111,8 @@ pub fn generate(api: &OpenApi, options: &FlowOptions) -> Import {
         let mut first_on_path: Vec<&str> = Vec::new();
         let mut path_first = vec![false; api.operations.len()];
         for (i, op) in api.operations.iter().enumerate() {
-            if !first_on_path.contains(&op.path.as_str()) {
+            let generated = positives.get(i).is_some_and(Option::is_some);
+            if generated && !first_on_path.contains(&op.path.as_str()) {
                 first_on_path.push(op.path.as_str());
                 path_first[i] = true;
             }
@@ -456,6 +457,7 @@ impl Draft {
             flow.insert("config".into(), json!({"fail_fast": false}));
         }
         flow.insert("steps".into(), Value::Array(self.steps));
+        let mut flow = Value::Object(flow);
 
         let api = cx.api;
         let mut comments = vec![format!(
@@ -486,8 +488,68 @@ impl Draft {
         for var in &self.vars {
             comments.push(format!("  {}: {}", var.name, var.about));
         }
-        import.add_flow(self.origin, Value::Object(flow), &comments);
+        let header: usize = comments.iter().map(|c| c.len() + 3).sum();
+        let dropped = fit(&mut flow, MAX_FLOW_BYTES.saturating_sub(header));
+        if dropped > 0 {
+            import.untranslated(
+                self.origin.clone(),
+                format!(
+                    "{dropped} response schema assertion{} left out to keep the file under 1 MiB; \
+                     group by operation to keep them",
+                    if dropped == 1 { " is" } else { "s are" }
+                ),
+            );
+        }
+        import.add_flow(self.origin, flow, &comments);
     }
+}
+
+/// Largest flow file written; `testmesh validate` refuses files over 1 MiB.
+const MAX_FLOW_BYTES: usize = 1_000_000;
+
+/// Removes the largest `matches_schema` assertions until the flow's YAML fits in `budget` bytes;
+/// returns how many were removed.
+fn fit(flow: &mut Value, budget: usize) -> usize {
+    let mut dropped = 0;
+    loop {
+        let size = testmesh_flow::to_yaml(flow).len();
+        if size <= budget {
+            return dropped;
+        }
+        // Remove assertions, largest first, until what they took (at least their text at the
+        // top level; indented, more) covers the excess; then measure again.
+        let mut excess = size - budget;
+        while excess > 0 {
+            let Some(removed) = remove_largest_schema(flow) else {
+                return dropped;
+            };
+            dropped += 1;
+            excess = excess.saturating_sub(testmesh_flow::to_yaml(&removed).len());
+        }
+    }
+}
+
+fn remove_largest_schema(flow: &mut Value) -> Option<Value> {
+    let mut largest: Option<(usize, usize, usize)> = None;
+    let steps = flow.get("steps").and_then(Value::as_array);
+    for (s, step) in steps.into_iter().flatten().enumerate() {
+        let asserts = step.get("assert").and_then(Value::as_array);
+        for (a, assertion) in asserts.into_iter().flatten().enumerate() {
+            if let Some(schema) = assertion.get("body matches_schema") {
+                let size = schema.to_string().len();
+                if largest.is_none_or(|(_, _, l)| size > l) {
+                    largest = Some((s, a, size));
+                }
+            }
+        }
+    }
+    let (s, a, _) = largest?;
+    let asserts = flow
+        .get_mut("steps")?
+        .get_mut(s)?
+        .get_mut("assert")?
+        .as_array_mut()?;
+    (a < asserts.len()).then(|| asserts.remove(a))
 }
 
 /// `METHOD path: summary` and the operation's description, for a flow's `description`.
