@@ -270,7 +270,7 @@ fn invalid_bodies(cx: &Cx<'_>, op: &Operation, req: &Request) -> Vec<(String, Re
         };
         if let Some(name) = required.iter().find(|n| fields.contains_key(n.as_str())) {
             let mut changed = fields.clone();
-            changed.remove(name);
+            changed.retain(|k, _| k != name);
             candidates.push((
                 format!("body without the required `{name}`"),
                 Value::Object(changed),
