@@ -11,10 +11,12 @@
 //! Every input is read through [`Source`] (JSON or YAML with positions), so a bad input fails with
 //! an [`ImportError`] naming the file, line, column and JSON pointer.
 
+pub mod coverage;
 mod error;
 pub mod openapi;
 mod output;
 pub mod pact;
+pub mod pact_import;
 mod source;
 
 pub use error::ImportError;

@@ -8,6 +8,7 @@
 // Test support: a failed setup is a failed test, so panicking with a clear message is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod process;
 mod target;
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -16,6 +17,7 @@ use chrono::Utc;
 use sqlx::{AssertSqlSafe, Connection, Executor};
 use testmesh_store::{Backend, Store, StoreOptions};
 
+pub use process::Running;
 pub use target::{Target, TargetOptions};
 
 /// The variable naming the PostgreSQL server tests create their databases on.

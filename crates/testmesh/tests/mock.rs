@@ -3,15 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 use predicates::str::contains;
+use testmesh_test::Running;
 
 fn testmesh() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_testmesh"));
@@ -139,91 +137,9 @@ fn mock_help_teaches() {
         .stdout(contains("--target").and(contains("--save-to")));
 }
 
-/// A running `testmesh` process whose standard output is read line by line.
-struct Running {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Running {
-    fn start(args: &[&str], cwd: &Path) -> Running {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_testmesh"))
-            .args(args)
-            .current_dir(cwd)
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (tx, rx) = mpsc::channel();
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines() {
-                    let Ok(line) = line else { break };
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        Running {
-            child,
-            lines: rx,
-            seen: Vec::new(),
-        }
-    }
-
-    /// The first line (from now on) containing `needle`.
-    fn wait_for(&mut self, needle: &str) -> String {
-        let until = Instant::now() + Duration::from_secs(20);
-        while let Some(left) = until.checked_duration_since(Instant::now()) {
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
-                Err(_) => break,
-            }
-        }
-        panic!(
-            "no line with {needle:?}; output so far:\n{}",
-            self.seen.join("\n")
-        );
-    }
-
-    /// The URL in the table row of `name`.
-    fn url_of(&mut self, name: &str) -> String {
-        let row = self.wait_for(&format!("{name} "));
-        row.split_whitespace()
-            .find(|w| w.starts_with("http"))
-            .unwrap()
-            .to_string()
-    }
-
-    fn terminate(mut self) -> (i32, Vec<String>) {
-        std::process::Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        let status = self.child.wait().unwrap();
-        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(2)) {
-            self.seen.push(line);
-        }
-        (status.code().unwrap_or(-1), std::mem::take(&mut self.seen))
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
+/// `testmesh ARGS` started in `cwd`, its output read line by line.
+fn start(args: &[&str], cwd: &Path) -> Running {
+    Running::start(env!("CARGO_BIN_EXE_testmesh"), args, cwd)
 }
 
 async fn get(url: &str) -> (u16, String) {
@@ -239,7 +155,7 @@ async fn mock_serve_reloads_changed_files_in_place_and_stops_on_sigterm() {
     write(
         "mocks:\n  - name: one\n    endpoints:\n      - {path: /v, response: {body: {v: 1}}}\n  - name: two\n    endpoints: []\n",
     );
-    let mut serve = Running::start(&["mock", "serve", "api.yaml"], dir.path());
+    let mut serve = start(&["mock", "serve", "api.yaml"], dir.path());
     let one = serve.url_of("one");
     let two = serve.url_of("two");
     assert_ne!(one, two);
@@ -302,7 +218,7 @@ paths:
 "#,
     )
     .unwrap();
-    let mut serve = Running::start(&["mock", "serve", "--openapi", "pets.yaml"], dir.path());
+    let mut serve = start(&["mock", "serve", "--openapi", "pets.yaml"], dir.path());
     let base = serve.url_of("pets");
     assert_eq!(
         get(&format!("{base}/v1/pets/1")).await,
@@ -333,10 +249,10 @@ async fn mock_record_saves_exchanges_that_serve_plays_back() {
         "name: real\nendpoints:\n  - {path: /users/1, response: {body: {id: 1, name: Alice}}}\n",
     )
     .unwrap();
-    let mut real = Running::start(&["mock", "serve", "--no-watch", "real.yaml"], dir.path());
+    let mut real = start(&["mock", "serve", "--no-watch", "real.yaml"], dir.path());
     let target = real.url_of("real");
 
-    let mut record = Running::start(
+    let mut record = start(
         &[
             "mock",
             "record",
@@ -364,7 +280,7 @@ async fn mock_record_saves_exchanges_that_serve_plays_back() {
     assert!(output.iter().any(|l| l.contains("1 exchange(s) saved")));
     let _ = real.terminate();
 
-    let mut playback = Running::start(
+    let mut playback = start(
         &["mock", "serve", "--no-watch", "recorded.yaml"],
         dir.path(),
     );

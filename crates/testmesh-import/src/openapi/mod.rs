@@ -3,6 +3,7 @@
 //! request validation.
 
 mod document;
+pub mod flows;
 mod mock;
 mod model;
 mod sample;
