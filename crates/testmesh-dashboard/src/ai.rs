@@ -508,7 +508,7 @@ pub async fn analyze_coverage(
             "history_calls": calls.len() - static_calls,
             "history_truncated": history.as_ref().is_some_and(|h| h.truncated),
         });
-        Ok((api.title.clone(), coverage, read))
+        Ok((coverage, read))
     })
     .await
     .unwrap_or_else(|e| Err(interrupted(&file, &e)));
@@ -520,20 +520,16 @@ pub async fn analyze_coverage(
         "since": request.since,
     });
     match analysed {
-        Ok((title, coverage, read)) => {
+        Ok((coverage, read)) => {
             let mut results = coverage.to_json();
-            let lists = operation_lists(&results);
             if let Some(map) = results.as_object_mut() {
-                for (key, list) in lists {
-                    map.insert(key.into(), list);
-                }
                 map.insert("read".into(), read);
                 map.insert("request".into(), inputs);
             }
             let spec_name = request
                 .spec_name
                 .filter(|n| !n.trim().is_empty())
-                .unwrap_or(title);
+                .unwrap_or_else(|| coverage.title.clone());
             let record = store
                 .record_coverage(
                     workspace_id,
@@ -579,29 +575,6 @@ pub async fn analyze_coverage(
             })
         }
     }
-}
-
-/// The original's `covered`, `uncovered` and `partial` lists (`METHOD /path`) from the analysis'
-/// operations.
-fn operation_lists(results: &Value) -> [(&'static str, Value); 3] {
-    let mut lists: [(&'static str, Vec<String>); 3] = [
-        ("covered", vec![]),
-        ("uncovered", vec![]),
-        ("partial", vec![]),
-    ];
-    for op in results
-        .get("operations")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let text = |k: &str| op.get(k).and_then(Value::as_str).unwrap_or_default();
-        let label = format!("{} {}", text("method").to_uppercase(), text("path"));
-        if let Some((_, list)) = lists.iter_mut().find(|(name, _)| *name == text("status")) {
-            list.push(label);
-        }
-    }
-    lists.map(|(name, list)| (name, json!(list)))
 }
 
 #[cfg(test)]
@@ -651,17 +624,5 @@ mod tests {
             serde_json::to_value(&har).ok(),
             Some(json!({"include_hosts": ["api.test"]}))
         );
-    }
-
-    #[test]
-    fn operation_lists_follow_statuses() {
-        let lists = operation_lists(&json!({"operations": [
-            {"method": "get", "path": "/pets", "status": "covered"},
-            {"method": "POST", "path": "/pets", "status": "uncovered"},
-            {"method": "GET", "path": "/pets/{id}", "status": "partial"},
-        ]}));
-        assert_eq!(lists[0].1, json!(["GET /pets"]));
-        assert_eq!(lists[1].1, json!(["POST /pets"]));
-        assert_eq!(lists[2].1, json!(["GET /pets/{id}"]));
     }
 }

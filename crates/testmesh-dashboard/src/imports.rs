@@ -35,7 +35,7 @@ pub(crate) const MAX_FORM_BYTES: usize = MAX_IMPORT_BYTES + 1024 * 1024;
 
 /// The `Content-Security-Policy` of a stored analysis' HTML page: it runs in an opaque origin
 /// (no cookies, no access to the dashboard) and loads nothing from the network.
-const REPORT_CSP: &str = "sandbox allow-scripts; default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
+const REPORT_CSP: &str = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
 /// A posted form with an optional uploaded file.
 #[derive(Default)]
@@ -735,6 +735,8 @@ struct OperationRow {
     status: String,
     summary: String,
     by: String,
+    covered_statuses: String,
+    missing_statuses: String,
 }
 
 /// A value of an operation as text: a string, a number, or a list of them joined.
@@ -763,17 +765,14 @@ fn text_of(value: Option<&Value>) -> String {
 }
 
 fn operation_row(op: &Value) -> OperationRow {
-    let by = ["calls", "covered_by", "flows"]
-        .iter()
-        .map(|k| text_of(op.get(*k)))
-        .find(|t| !t.is_empty())
-        .unwrap_or_default();
     OperationRow {
         method: text_of(op.get("method")).to_uppercase(),
         path: text_of(op.get("path")),
         status: text_of(op.get("status")),
         summary: text_of(op.get("summary")),
-        by,
+        by: text_of(op.get("covered_by")),
+        covered_statuses: text_of(op.get("covered_statuses")),
+        missing_statuses: text_of(op.get("missing_statuses")),
     }
 }
 
@@ -850,11 +849,18 @@ pub(crate) async fn coverage_detail(
             .iter()
             .map(|c| {
                 let part = |k: &str| text_of(c.get(k));
+                let reason = part("reason");
                 format!(
-                    "{} {} — {}",
+                    "{} {} — {} › {}{}",
                     part("method").to_uppercase(),
                     part("url"),
-                    part("flow")
+                    part("flow"),
+                    part("step"),
+                    if reason.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {reason}")
+                    }
                 )
             })
             .collect(),
@@ -903,13 +909,15 @@ mod tests {
     #[test]
     fn operations_read_whatever_they_hold() {
         let row = operation_row(&json!({
-            "method": "get", "path": "/pets/{id}", "status": "covered",
-            "calls": [{"flow": "pets", "step": "get_one"}, {"flow": "smoke"}],
+            "method": "get", "path": "/pets/{id}", "status": "partial",
+            "covered_by": [{"flow": "pets", "step": "get_one"}, {"flow": "smoke"}],
+            "covered_statuses": ["200"], "missing_statuses": ["404", "4XX"],
         }));
         assert_eq!(row.method, "GET");
         assert_eq!(row.by, "pets › get_one, smoke");
+        assert_eq!(row.missing_statuses, "404, 4XX");
         let row = operation_row(
-            &json!({"method": "POST", "path": "/pets", "status": "uncovered", "flows": []}),
+            &json!({"method": "POST", "path": "/pets", "status": "uncovered", "covered_by": []}),
         );
         assert_eq!((row.status.as_str(), row.by.as_str()), ("uncovered", ""));
         assert_eq!(text_of(Some(&json!(3))), "3");

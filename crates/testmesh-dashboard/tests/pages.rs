@@ -789,7 +789,7 @@ async fn coverage_is_analysed_shown_and_listed() {
     site.store
         .create_flow(
             WS,
-            "name: list pets\nsteps:\n  - id: list\n    action: http_request\n    config:\n      method: GET\n      url: http://api.test/pets\n",
+            "name: list pets\nsteps:\n  - id: list\n    action: http_request\n    config:\n      method: GET\n      url: http://api.test/pets\n    assert:\n      - status == 200\n",
             None,
         )
         .await

@@ -683,6 +683,8 @@ pub(crate) fn schemas() -> Vec<(&'static str, Value)> {
         )
     };
     let status = || json!({"enum": STATUSES});
+    let strings = || json!({"type": "array", "items": {"type": "string"}});
+    let list_of = |item: &str| json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{item}")}});
     vec![
         (
             "AiImportInput",
@@ -883,26 +885,142 @@ pub(crate) fn schemas() -> Vec<(&'static str, Value)> {
             ),
         ),
         (
+            "CoverageCall",
+            closed(
+                vec![
+                    ("flow", text()),
+                    ("step", text()),
+                    ("method", text()),
+                    ("url", text()),
+                    (
+                        "statuses",
+                        json!({"type": "array", "items": {"type": "string"}, "description": "asserted (static) or observed (history); `4XX` for a class"}),
+                    ),
+                    ("source", json!({"enum": ["static", "history"]})),
+                ],
+                &[],
+            ),
+        ),
+        (
+            "CoverageUnmatchedCall",
+            closed(
+                vec![
+                    ("flow", text()),
+                    ("step", text()),
+                    ("method", text()),
+                    ("url", text()),
+                    (
+                        "statuses",
+                        json!({"type": "array", "items": {"type": "string"}}),
+                    ),
+                    ("source", json!({"enum": ["static", "history"]})),
+                    (
+                        "reason",
+                        json!({"type": "string", "description": "why it matches no operation"}),
+                    ),
+                ],
+                &[],
+            ),
+        ),
+        (
+            "CoverageOperation",
+            closed(
+                vec![
+                    ("method", text()),
+                    ("path", text()),
+                    ("operation_id", opt_text()),
+                    ("summary", opt_text()),
+                    ("tags", strings()),
+                    ("deprecated", json!({"type": "boolean"})),
+                    (
+                        "status",
+                        json!({"enum": ["covered", "partial", "uncovered"]}),
+                    ),
+                    ("declared_statuses", strings()),
+                    ("covered_statuses", strings()),
+                    ("missing_statuses", strings()),
+                    ("undeclared_statuses", strings()),
+                    (
+                        "status_coverage",
+                        json!({"type": "number", "description": "covered share of the declared statuses, in percent"}),
+                    ),
+                    ("flows", strings()),
+                    ("covered_by", list_of("CoverageCall")),
+                ],
+                &[],
+            ),
+        ),
+        (
+            "CoverageOperationBrief",
+            closed(
+                vec![
+                    ("method", text()),
+                    ("path", text()),
+                    ("operation_id", opt_text()),
+                    ("summary", opt_text()),
+                    ("tags", strings()),
+                    ("flows", strings()),
+                ],
+                &[],
+            ),
+        ),
+        (
             "AiCoverage",
-            json!({
-                "type": "object",
-                "description": "the analysis (see docs/coverage.md) with its id, name, what was read and where its HTML page is",
-                "required": ["id", "spec_name", "total", "covered", "partial", "percent", "operations", "unmatched", "recommendations", "read", "html_url", "created_at"],
-                "properties": {
-                    "id": {"type": "string", "format": "uuid"},
-                    "spec_name": text(),
-                    "total": int(),
-                    "covered": int(),
-                    "partial": int(),
-                    "percent": {"type": "number"},
-                    "operations": {"type": "array", "items": {"type": "object"}},
-                    "unmatched": {"type": "array", "items": {"type": "object"}},
-                    "recommendations": {"type": "array", "items": {"type": "string"}},
-                    "read": {"type": "object", "description": "flows, unreadable_flows, flow_calls, history_calls, history_truncated"},
-                    "html_url": text(),
-                    "created_at": time(),
-                },
-            }),
+            closed(
+                vec![
+                    ("id", json!({"type": "string", "format": "uuid"})),
+                    ("spec_name", text()),
+                    (
+                        "title",
+                        json!({"type": "string", "description": "the document's title and version"}),
+                    ),
+                    ("total_endpoints", int()),
+                    (
+                        "covered_endpoints",
+                        json!({"type": "integer", "description": "operations reached by a call, partial ones included"}),
+                    ),
+                    (
+                        "partial_endpoints",
+                        json!({"type": "integer", "description": "reached, with declared statuses never asserted nor observed"}),
+                    ),
+                    ("uncovered_endpoints", int()),
+                    ("coverage_percent", json!({"type": "number"})),
+                    ("covered", list_of("CoverageOperationBrief")),
+                    ("partial", list_of("CoverageOperationBrief")),
+                    ("uncovered", list_of("CoverageOperationBrief")),
+                    ("operations", list_of("CoverageOperation")),
+                    ("unmatched", list_of("CoverageUnmatchedCall")),
+                    ("recommendations", strings()),
+                    (
+                        "read",
+                        closed(
+                            vec![
+                                (
+                                    "flows",
+                                    json!({"type": "integer", "description": "stored flows read"}),
+                                ),
+                                ("unreadable_flows", strings()),
+                                (
+                                    "flow_calls",
+                                    json!({"type": "integer", "description": "calls found in the flows"}),
+                                ),
+                                (
+                                    "history_calls",
+                                    json!({"type": "integer", "description": "recorded calls read (with `from_history`)"}),
+                                ),
+                                (
+                                    "history_truncated",
+                                    json!({"type": "boolean", "description": "older recorded calls were left out (more than 50,000)"}),
+                                ),
+                            ],
+                            &[],
+                        ),
+                    ),
+                    ("html_url", text()),
+                    ("created_at", time()),
+                ],
+                &[],
+            ),
         ),
         (
             "CoverageAnalysis",

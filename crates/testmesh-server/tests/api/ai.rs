@@ -413,8 +413,17 @@ async fn saved_flows_run_and_count_towards_coverage(db: &testmesh_test::TestDb) 
         )
         .await
         .expect(201);
-    assert_eq!(static_only.json["total"], 2);
-    assert_eq!(static_only.json["covered"], 0, "{}", static_only.text);
+    assert_eq!(static_only.json["total_endpoints"], 2);
+    assert_eq!(
+        static_only.json["covered_endpoints"], 0,
+        "{}",
+        static_only.text
+    );
+    assert_eq!(
+        static_only.json["unmatched"][0]["url"], "${HIT_URL}",
+        "a URL that is only a variable matches nothing: {}",
+        static_only.text
+    );
     let with_history = server
         .post(
             "/api/v1/ai/coverage/analyze",
@@ -422,7 +431,19 @@ async fn saved_flows_run_and_count_towards_coverage(db: &testmesh_test::TestDb) 
         )
         .await
         .expect(201);
-    assert_eq!(with_history.json["covered"], 1, "{}", with_history.text);
+    assert_eq!(
+        with_history.json["covered_endpoints"], 1,
+        "{}",
+        with_history.text
+    );
+    let hit = &with_history.json["operations"][0];
+    assert_eq!(hit["path"], "/hit/{name}");
+    assert_eq!(hit["covered_by"][0]["source"], "history");
+    assert_eq!(
+        hit["covered_statuses"],
+        json!(["200"]),
+        "the observed status counts"
+    );
     assert_eq!(with_history.json["spec_name"], "hits");
     assert_eq!(with_history.json["read"]["history_calls"], 1);
     let everything = server
@@ -432,11 +453,16 @@ async fn saved_flows_run_and_count_towards_coverage(db: &testmesh_test::TestDb) 
         )
         .await
         .expect(201);
-    assert_eq!(everything.json["covered"], 2, "{}", everything.text);
+    assert_eq!(
+        everything.json["covered_endpoints"], 2,
+        "{}",
+        everything.text
+    );
+    assert_eq!(everything.json["uncovered"], json!([]));
     assert_eq!(everything.json["read"]["flows"], 3);
     assert_eq!(
-        everything.json["spec_name"], "Hits",
-        "the title names it by default"
+        everything.json["spec_name"], "Hits 1.0",
+        "the title and version name it by default"
     );
 
     // Stored: listed (under both names), read back with results, as an HTML page.
@@ -452,8 +478,23 @@ async fn saved_flows_run_and_count_towards_coverage(db: &testmesh_test::TestDb) 
         .expect(200);
     assert_eq!(one.json["covered_endpoints"], 1);
     assert_eq!(one.json["total_endpoints"], 2);
-    assert_eq!(one.json["results"]["covered"], json!(["GET /hit/{name}"]));
-    assert_eq!(one.json["results"]["uncovered"], json!(["POST /echo"]));
+    let brief = |list: &str| -> Vec<String> {
+        one.json["results"][list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                format!(
+                    "{} {}",
+                    o["method"].as_str().unwrap(),
+                    o["path"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(brief("covered"), ["GET /hit/{name}"], "{}", one.text);
+    assert_eq!(brief("uncovered"), ["POST /echo"]);
+    assert_eq!(one.json["results"]["request"]["from_history"], true);
     assert_eq!(one.json["spec_content"], spec);
     let html = server
         .request(
@@ -759,10 +800,11 @@ async fn coverage_input_is_checked(db: &testmesh_test::TestDb) {
         )
         .await
         .expect(201);
-    assert_eq!(tiny.json["total"], 1);
-    assert_eq!(tiny.json["covered"], 0);
+    assert_eq!(tiny.json["total_endpoints"], 1);
+    assert_eq!(tiny.json["covered_endpoints"], 0);
     assert_eq!(tiny.json["read"]["flows"], 1);
-    assert_eq!(tiny.json["percent"], 0.0);
+    assert_eq!(tiny.json["coverage_percent"], 0.0);
+    assert_eq!(tiny.json["spec_name"], "Tiny 1", "{}", tiny.text);
     assert!(
         tiny.header("location")
             .unwrap()
