@@ -15,6 +15,7 @@ mod error;
 pub mod openapi;
 mod output;
 pub mod pact;
+pub mod postman;
 mod source;
 
 pub use error::ImportError;
