@@ -18,9 +18,9 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde_json::{Map, Value, json};
 
+use crate::ImportError;
 use crate::output::{Import, SourceKind, StepIds, slug};
 use crate::source::Source;
-use crate::ImportError;
 
 use vars::FlowVars;
 
@@ -81,8 +81,18 @@ pub fn import(source: &Source) -> Result<Import, ImportError> {
     let mut reported = HashSet::new();
     for folder in &folders {
         for (part, requests) in folder.requests.chunks(MAX_STEPS).enumerate() {
-            let flow = build_flow(source, &context, folder, requests, part, &mut import, &mut reported)?;
-            let Some((origin, flow, comments)) = flow else { continue };
+            let flow = build_flow(
+                source,
+                &context,
+                folder,
+                requests,
+                part,
+                &mut import,
+                &mut reported,
+            )?;
+            let Some((origin, flow, comments)) = flow else {
+                continue;
+            };
             import.add_flow(origin, flow, &comments);
         }
     }
@@ -214,7 +224,9 @@ fn walk<'a>(
             Some(Value::String(_)) => format!("Request {}", i + 1),
             Some(Value::Number(n)) => n.to_string(),
             Some(_) => {
-                return Err(source.invalid(&format!("{item_pointer}/name"), "`name` must be a string"));
+                return Err(
+                    source.invalid(&format!("{item_pointer}/name"), "`name` must be a string")
+                );
             }
         };
         let label = format!("{}/{name}", level.label);
@@ -250,7 +262,11 @@ fn walk<'a>(
                 Some(r) => auth_of(r, &label, level.auth.clone()),
                 None => level.auth.clone(),
             };
-            if item.get("variable").and_then(Value::as_array).is_some_and(|v| !v.is_empty()) {
+            if item
+                .get("variable")
+                .and_then(Value::as_array)
+                .is_some_and(|v| !v.is_empty())
+            {
                 import.untranslated(
                     label.as_str(),
                     "request-level variables (`variable`) are not translated; move them to the folder",
@@ -273,7 +289,15 @@ fn walk<'a>(
         folders.push(here);
     }
     for (item, item_pointer, child, child_description) in sub_folders {
-        walk(source, item, &item_pointer, &child, child_description, folders, import)?;
+        walk(
+            source,
+            item,
+            &item_pointer,
+            &child,
+            child_description,
+            folders,
+            import,
+        )?;
     }
     Ok(())
 }
@@ -281,7 +305,9 @@ fn walk<'a>(
 /// A `description` (a string, or `{content}`), when present.
 fn description(item: Option<&Value>) -> Option<String> {
     let d = item?.get("description")?;
-    let text = d.as_str().or_else(|| d.get("content").and_then(Value::as_str))?;
+    let text = d
+        .as_str()
+        .or_else(|| d.get("content").and_then(Value::as_str))?;
     let text = text.trim();
     (!text.is_empty()).then(|| truncate(text, 1000))
 }
@@ -461,7 +487,12 @@ fn build_flow(
                 if line.is_empty() || line.starts_with("//") {
                     continue;
                 }
-                note(import, &script.owner, format!("pre-request script: {line}"), &mut notes);
+                note(
+                    import,
+                    &script.owner,
+                    format!("pre-request script: {line}"),
+                    &mut notes,
+                );
             }
         }
         let built = match request::build(source, request, &mut flow_vars)? {
@@ -493,7 +524,12 @@ fn build_flow(
                 outputs.insert(key, Value::String(path));
             }
             for line in translation.untranslated {
-                note(import, &test.owner, format!("test script: {line}"), &mut notes);
+                note(
+                    import,
+                    &test.owner,
+                    format!("test script: {line}"),
+                    &mut notes,
+                );
             }
         }
         if !asserts.is_empty() {

@@ -23,7 +23,10 @@ pub(crate) enum Tok {
     /// A template literal with `${…}` substitutions (never translated).
     Template,
     Num(Number),
-    Regex { pattern: String, flags: String },
+    Regex {
+        pattern: String,
+        flags: String,
+    },
     Punct(&'static str),
 }
 
@@ -57,7 +60,10 @@ pub(crate) fn tokenize(src: &str) -> Vec<Token> {
             continue;
         }
         if rest.starts_with("/*") {
-            let end = rest.get(2..).and_then(|r| r.find("*/")).map_or(rest.len(), |p| p + 4);
+            let end = rest
+                .get(2..)
+                .and_then(|r| r.find("*/"))
+                .map_or(rest.len(), |p| p + 4);
             if rest.get(..end).is_some_and(|c| c.contains('\n')) {
                 newline = true;
             }
@@ -77,7 +83,9 @@ pub(crate) fn tokenize(src: &str) -> Vec<Token> {
             } else {
                 Tok::Str(text)
             }
-        } else if c.is_ascii_digit() || (c == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)) {
+        } else if c.is_ascii_digit()
+            || (c == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
+        {
             let len = rest
                 .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '.' || ch == '_'))
                 .unwrap_or(rest.len());
@@ -105,7 +113,11 @@ pub(crate) fn tokenize(src: &str) -> Vec<Token> {
                 }
             }
         } else {
-            let punct = PUNCTS.iter().find(|p| rest.starts_with(**p)).copied().unwrap_or("#");
+            let punct = PUNCTS
+                .iter()
+                .find(|p| rest.starts_with(**p))
+                .copied()
+                .unwrap_or("#");
             i += if punct == "#" {
                 rest.chars().next().map_or(1, char::len_utf8)
             } else {
@@ -240,20 +252,65 @@ pub(crate) fn statements(tokens: &[Token]) -> Vec<&[Token]> {
 
 /// Whether the statement before token `i` (at a line break) continues on this line.
 fn continues(tokens: &[Token], i: usize) -> bool {
-    let previous = i.checked_sub(1).and_then(|p| tokens.get(p)).map(|t| &t.kind);
+    let previous = i
+        .checked_sub(1)
+        .and_then(|p| tokens.get(p))
+        .map(|t| &t.kind);
     let next = tokens.get(i).map(|t| &t.kind);
     let operator_end = matches!(
         previous,
         Some(Tok::Punct(
-            "=" | "+" | "-" | "*" | "/" | "%" | "&&" | "||" | "??" | "," | "(" | "[" | "{" | "."
-                | "?." | "?" | ":" | "=>" | "===" | "!==" | "==" | "!=" | "<" | ">" | "<=" | ">="
+            "=" | "+"
+                | "-"
+                | "*"
+                | "/"
+                | "%"
+                | "&&"
+                | "||"
+                | "??"
+                | ","
+                | "("
+                | "["
+                | "{"
+                | "."
+                | "?."
+                | "?"
+                | ":"
+                | "=>"
+                | "==="
+                | "!=="
+                | "=="
+                | "!="
+                | "<"
+                | ">"
+                | "<="
+                | ">="
         ))
     );
     let operator_start = matches!(
         next,
         Some(Tok::Punct(
-            "." | "?." | "?" | ":" | "&&" | "||" | "??" | "+" | "*" | "/" | "%" | "===" | "!=="
-                | "==" | "!=" | "<" | ">" | "<=" | ">=" | ")" | "]" | ","
+            "." | "?."
+                | "?"
+                | ":"
+                | "&&"
+                | "||"
+                | "??"
+                | "+"
+                | "*"
+                | "/"
+                | "%"
+                | "==="
+                | "!=="
+                | "=="
+                | "!="
+                | "<"
+                | ">"
+                | "<="
+                | ">="
+                | ")"
+                | "]"
+                | ","
         ))
     ) || matches!(next, Some(Tok::Ident(w)) if matches!(w.as_str(), "else" | "catch" | "finally"));
     operator_end || operator_start
@@ -269,7 +326,10 @@ pub(crate) enum Js {
     Undefined,
     Array(Vec<Js>),
     Object(Vec<(String, Js)>),
-    Regex { pattern: String, flags: String },
+    Regex {
+        pattern: String,
+        flags: String,
+    },
     /// `root.member(args)[index]…`.
     Chain(Chain),
     /// `left op right` for comparisons and `!x` (op `!`, left `Undefined`).
@@ -332,9 +392,7 @@ pub(crate) fn parse_declaration(tokens: &[Token]) -> Option<(String, Js)> {
 
 /// `NAME = EXPR` or `tests["x"] = EXPR` → (the target chain, EXPR).
 pub(crate) fn parse_assignment(tokens: &[Token]) -> Option<(Js, Js)> {
-    let eq = tokens
-        .iter()
-        .position(|t| t.kind == Tok::Punct("="))?;
+    let eq = tokens.iter().position(|t| t.kind == Tok::Punct("="))?;
     let target = parse_expression(tokens.get(..eq)?)?;
     let value = parse_expression(tokens.get(eq + 1..)?)?;
     Some((target, value))
@@ -601,7 +659,8 @@ mod tests {
 
     #[test]
     fn parses_chains_literals_functions_and_regexes() {
-        let tokens = tokenize("pm.expect(j.items[0]['x-y']).to.eql({a: [1, -2.5, 'q'], \"b\": null})");
+        let tokens =
+            tokenize("pm.expect(j.items[0]['x-y']).to.eql({a: [1, -2.5, 'q'], \"b\": null})");
         let Some(Js::Chain(chain)) = parse_expression(&tokens) else {
             panic!()
         };
@@ -612,7 +671,9 @@ mod tests {
         let Some(Js::Chain(chain)) = parse_expression(&tokens) else {
             panic!()
         };
-        let Seg::Call(args) = &chain.segs[1] else { panic!() };
+        let Seg::Call(args) = &chain.segs[1] else {
+            panic!()
+        };
         assert!(matches!(&args[1], Js::Function(body) if body.len() == 9));
         let tokens = tokenize("x.match(/^a\\/b[/]+$/i)");
         let Some(Js::Chain(chain)) = parse_expression(&tokens) else {

@@ -26,6 +26,15 @@ pub(super) struct Step {
     pub notes: Vec<String>,
 }
 
+/// Query parameters for `params` (a repeated key holds a list).
+type Params = Vec<(String, Value)>;
+
+/// Query parameters as written (`None`: a key without `=`).
+type Query = Vec<(String, Option<String>)>;
+
+/// A form field: key, value and the field itself.
+type Field<'v> = (String, Option<String>, &'v Value);
+
 /// Builds the step config of `request`.
 pub(super) fn build(
     source: &Source,
@@ -65,7 +74,9 @@ pub(super) fn build(
     let (url, params) = match r.get("url") {
         None | Some(Value::Null) => return Ok(Built::Skip("the request has no URL".into())),
         Some(Value::String(s)) => (s.trim().to_string(), None),
-        Some(Value::Object(_)) => url_object(source, &url_pointer, r.get("url").unwrap_or(&Value::Null))?,
+        Some(Value::Object(_)) => {
+            url_object(source, &url_pointer, r.get("url").unwrap_or(&Value::Null))?
+        }
         Some(_) => {
             return Err(source.invalid(&url_pointer, "`url` must be a string or a URL object"));
         }
@@ -82,15 +93,37 @@ pub(super) fn build(
     config.insert("method".into(), json!(method));
     config.insert("url".into(), json!(url));
 
-    let mut headers = headers(source, &format!("{pointer}/header"), r.get("header"), vars, &mut notes)?;
-    let body = body(source, &format!("{pointer}/body"), r.get("body"), &headers, vars, &mut notes)?;
-    if let Some((name, value)) = body.content_type {
-        if !headers.keys().any(|k| k.eq_ignore_ascii_case("content-type")) {
-            headers.insert(name.to_string(), json!(value));
-        }
+    let mut headers = headers(
+        source,
+        &format!("{pointer}/header"),
+        r.get("header"),
+        vars,
+        &mut notes,
+    )?;
+    let body = body(
+        source,
+        &format!("{pointer}/body"),
+        r.get("body"),
+        &headers,
+        vars,
+        &mut notes,
+    )?;
+    if let Some((name, value)) = body.content_type
+        && !headers
+            .keys()
+            .any(|k| k.eq_ignore_ascii_case("content-type"))
+    {
+        headers.insert(name.to_string(), json!(value));
     }
     let auth = match &request.auth {
-        Some((auth, owner)) => auth_config(auth, vars, owner, &mut notes, &mut headers),
+        Some((auth, owner)) => {
+            let owner = if *owner == request.label {
+                String::new()
+            } else {
+                format!(" (set on {owner})")
+            };
+            auth_config(auth, vars, &owner, &mut notes, &mut headers)
+        }
         None => None,
     };
     if !headers.is_empty() {
@@ -136,13 +169,16 @@ fn url_object(
     source: &Source,
     pointer: &str,
     url: &Value,
-) -> Result<(String, Option<Vec<(String, Value)>>), ImportError> {
+) -> Result<(String, Option<Params>), ImportError> {
     let text = |key: &str| -> Result<Option<String>, ImportError> {
         match url.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(Value::Number(n)) => Ok(Some(n.to_string())),
-            Some(_) => Err(source.invalid(&format!("{pointer}/{key}"), format!("`{key}` must be a string"))),
+            Some(_) => Err(source.invalid(
+                &format!("{pointer}/{key}"),
+                format!("`{key}` must be a string"),
+            )),
         }
     };
     let parts = |key: &str, separator: &str| -> Result<Option<String>, ImportError> {
@@ -240,7 +276,9 @@ fn url_object(
         base = base
             .split('/')
             .map(|segment| match segment.strip_prefix(':') {
-                Some(name) if !name.is_empty() && !name.contains(['{', '}']) => format!("{{{{{name}}}}}"),
+                Some(name) if !name.is_empty() && !name.contains(['{', '}']) => {
+                    format!("{{{{{name}}}}}")
+                }
                 _ => segment.to_string(),
             })
             .collect::<Vec<_>>()
@@ -257,9 +295,11 @@ fn url_object(
     // A `params` mapping reads best, but it re-encodes values and cannot say "key without `=`":
     // such queries stay in the URL as written.
     let plain = query.iter().all(|(k, v)| {
-        v.is_some() && !k.is_empty() && ![k.as_str(), v.as_deref().unwrap_or_default()]
-            .iter()
-            .any(|s| s.contains(['%', '+', '&', '=', '#']))
+        v.is_some()
+            && !k.is_empty()
+            && ![k.as_str(), v.as_deref().unwrap_or_default()]
+                .iter()
+                .any(|s| s.contains(['%', '+', '&', '=', '#']))
     });
     if plain {
         let mut params: Vec<(String, Value)> = Vec::new();
@@ -298,7 +338,11 @@ fn path_variables(
     };
     let mut out = Vec::new();
     for (i, var) in list.iter().enumerate() {
-        let Some(key) = var.get("key").or_else(|| var.get("id")).and_then(Value::as_str) else {
+        let Some(key) = var
+            .get("key")
+            .or_else(|| var.get("id"))
+            .and_then(Value::as_str)
+        else {
             return Err(source.invalid(
                 &format!("{pointer}/variable/{i}"),
                 "a path variable needs a `key`",
@@ -316,22 +360,24 @@ fn path_variables(
 }
 
 /// `url.query`: enabled `(key, value)` pairs (`None`: a key without `=`); `None` when absent.
-fn query(
-    source: &Source,
-    pointer: &str,
-    url: &Value,
-) -> Result<Option<Vec<(String, Option<String>)>>, ImportError> {
+fn query(source: &Source, pointer: &str, url: &Value) -> Result<Option<Query>, ImportError> {
     let list = match url.get("query") {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::Array(list)) => list,
         Some(_) => {
-            return Err(source.invalid(&format!("{pointer}/query"), "`query` must be a list of {key, value}"));
+            return Err(source.invalid(
+                &format!("{pointer}/query"),
+                "`query` must be a list of {key, value}",
+            ));
         }
     };
     let mut out = Vec::new();
     for (i, param) in list.iter().enumerate() {
         if !param.is_object() {
-            return Err(source.invalid(&format!("{pointer}/query/{i}"), "a query parameter must be an object with `key` and `value`"));
+            return Err(source.invalid(
+                &format!("{pointer}/query/{i}"),
+                "a query parameter must be an object with `key` and `value`",
+            ));
         }
         if param.get("disabled").and_then(Value::as_bool) == Some(true) {
             continue;
@@ -369,7 +415,9 @@ fn headers(
             return;
         }
         if has_vars(name) || name.contains("${") {
-            notes.push(format!("header name `{name}` holds a variable; header names are sent as written"));
+            notes.push(format!(
+                "header name `{name}` holds a variable; header names are sent as written"
+            ));
         }
         out.insert(name.to_string(), Value::String(vars.convert(value)));
     };
@@ -385,13 +433,19 @@ fn headers(
         Some(Value::Array(list)) => {
             for (i, h) in list.iter().enumerate() {
                 if !h.is_object() {
-                    return Err(source.invalid(&format!("{pointer}/{i}"), "a header must be an object with `key` and `value`"));
+                    return Err(source.invalid(
+                        &format!("{pointer}/{i}"),
+                        "a header must be an object with `key` and `value`",
+                    ));
                 }
                 if h.get("disabled").and_then(Value::as_bool) == Some(true) {
                     continue;
                 }
                 let Some(name) = h.get("key").and_then(Value::as_str) else {
-                    return Err(source.invalid(&format!("{pointer}/{i}/key"), "a header needs a string `key`"));
+                    return Err(source.invalid(
+                        &format!("{pointer}/{i}/key"),
+                        "a header needs a string `key`",
+                    ));
                 };
                 let value = match h.get("value") {
                     Some(Value::String(v)) => v.clone(),
@@ -456,14 +510,15 @@ fn body(
                 .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
                 .and_then(|(_, v)| v.as_str())
                 .map(str::to_ascii_lowercase);
-            let json_declared = language == "json" || header_type.as_deref().is_some_and(|t| t.contains("json"));
-            if json_declared || looks_like_json(&raw) {
-                if let Some(value) = json_with_placeholders(&raw, vars) {
-                    return Ok(Body {
-                        value: Some(("body", value)),
-                        content_type: None,
-                    });
-                }
+            let json_declared =
+                language == "json" || header_type.as_deref().is_some_and(|t| t.contains("json"));
+            if (json_declared || looks_like_json(&raw))
+                && let Some(value) = json_with_placeholders(&raw, vars)
+            {
+                return Ok(Body {
+                    value: Some(("body", value)),
+                    content_type: None,
+                });
             }
             let content_type = match language {
                 "json" => Some("application/json"),
@@ -479,9 +534,15 @@ fn body(
         }
         "urlencoded" => {
             let mut form = Map::new();
-            for (key, value, _) in fields(source, &format!("{pointer}/urlencoded"), body.get("urlencoded"))? {
+            for (key, value, _) in fields(
+                source,
+                &format!("{pointer}/urlencoded"),
+                body.get("urlencoded"),
+            )? {
                 if form.contains_key(&key) {
-                    notes.push(format!("form field `{key}` appears more than once; only the first is sent"));
+                    notes.push(format!(
+                        "form field `{key}` appears more than once; only the first is sent"
+                    ));
                     continue;
                 }
                 form.insert(key, Value::String(vars.convert(&value.unwrap_or_default())));
@@ -493,25 +554,37 @@ fn body(
         }
         "formdata" => {
             let mut multipart = Map::new();
-            for (key, value, field) in fields(source, &format!("{pointer}/formdata"), body.get("formdata"))? {
+            for (key, value, field) in
+                fields(source, &format!("{pointer}/formdata"), body.get("formdata"))?
+            {
                 if multipart.contains_key(&key) {
-                    notes.push(format!("multipart field `{key}` appears more than once; only the first is sent"));
+                    notes.push(format!(
+                        "multipart field `{key}` appears more than once; only the first is sent"
+                    ));
                     continue;
                 }
                 if field.get("type").and_then(Value::as_str) == Some("file") {
                     let src = match field.get("src") {
                         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-                        Some(Value::Array(list)) => list.first().and_then(Value::as_str).map(str::to_string),
+                        Some(Value::Array(list)) => {
+                            list.first().and_then(Value::as_str).map(str::to_string)
+                        }
                         _ => None,
                     };
                     let Some(src) = src else {
-                        notes.push(format!("multipart file field `{key}` has no file; it is left out"));
+                        notes.push(format!(
+                            "multipart file field `{key}` has no file; it is left out"
+                        ));
                         continue;
                     };
                     notes.push(format!("multipart file field `{key}`: `{src}` is read relative to the flow file; put the file there"));
                     let mut file = Map::new();
                     file.insert("file".into(), Value::String(vars.convert(&src)));
-                    if let Some(ct) = field.get("contentType").and_then(Value::as_str).filter(|c| !c.is_empty()) {
+                    if let Some(ct) = field
+                        .get("contentType")
+                        .and_then(Value::as_str)
+                        .filter(|c| !c.is_empty())
+                    {
                         file.insert("content_type".into(), json!(ct));
                     }
                     multipart.insert(key, Value::Object(file));
@@ -526,16 +599,22 @@ fn body(
         }
         "graphql" => {
             let graphql = body.get("graphql").unwrap_or(&Value::Null);
-            let query = graphql.get("query").and_then(Value::as_str).unwrap_or_default();
+            let query = graphql
+                .get("query")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let mut payload = Map::new();
             payload.insert("query".into(), Value::String(vars.convert(query)));
             match graphql.get("variables") {
-                Some(Value::String(v)) if !v.trim().is_empty() => match json_with_placeholders(v, vars) {
-                    Some(value) => {
-                        payload.insert("variables".into(), value);
+                Some(Value::String(v)) if !v.trim().is_empty() => {
+                    match json_with_placeholders(v, vars) {
+                        Some(value) => {
+                            payload.insert("variables".into(), value);
+                        }
+                        None => notes
+                            .push("GraphQL variables are not valid JSON; they are left out".into()),
                     }
-                    None => notes.push("GraphQL variables are not valid JSON; they are left out".into()),
-                },
+                }
                 Some(v @ Value::Object(_)) => {
                     payload.insert("variables".into(), vars.convert_value(v));
                 }
@@ -547,7 +626,11 @@ fn body(
             })
         }
         "file" => {
-            let src = body.get("file").and_then(|f| f.get("src")).and_then(Value::as_str).unwrap_or("");
+            let src = body
+                .get("file")
+                .and_then(|f| f.get("src"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
             notes.push(format!("binary file body `{src}` is not translated (http_request sends text, JSON, form or multipart bodies)"));
             Ok(none)
         }
@@ -563,7 +646,7 @@ fn fields<'v>(
     source: &Source,
     pointer: &str,
     list: Option<&'v Value>,
-) -> Result<Vec<(String, Option<String>, &'v Value)>, ImportError> {
+) -> Result<Vec<Field<'v>>, ImportError> {
     let list = match list {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(list)) => list,
@@ -572,12 +655,19 @@ fn fields<'v>(
     let mut out = Vec::new();
     for (i, field) in list.iter().enumerate() {
         if !field.is_object() {
-            return Err(source.invalid(&format!("{pointer}/{i}"), "a field must be an object with `key` and `value`"));
+            return Err(source.invalid(
+                &format!("{pointer}/{i}"),
+                "a field must be an object with `key` and `value`",
+            ));
         }
         if field.get("disabled").and_then(Value::as_bool) == Some(true) {
             continue;
         }
-        let Some(key) = field.get("key").and_then(Value::as_str).filter(|k| !k.is_empty()) else {
+        let Some(key) = field
+            .get("key")
+            .and_then(Value::as_str)
+            .filter(|k| !k.is_empty())
+        else {
             continue;
         };
         let value = match field.get("value") {
@@ -608,15 +698,16 @@ fn json_with_placeholders(raw: &str, vars: &mut FlowVars<'_>) -> Option<Value> {
     let mut escaped = false;
     let mut rest = raw;
     while let Some(c) = rest.chars().next() {
-        if !in_string && rest.starts_with("{{") {
-            if let Some(end) = rest.find("}}") {
-                let name = rest.get(2..end).unwrap_or_default();
-                if !name.trim().is_empty() && !name.contains(['{', '}', '"']) {
-                    text.push_str(&format!("\"{MARK}{}{MARK}\"", names.len()));
-                    names.push(name.trim().to_string());
-                    rest = rest.get(end + 2..).unwrap_or_default();
-                    continue;
-                }
+        if !in_string
+            && rest.starts_with("{{")
+            && let Some(end) = rest.find("}}")
+        {
+            let name = rest.get(2..end).unwrap_or_default();
+            if !name.trim().is_empty() && !name.contains(['{', '}', '"']) {
+                text.push_str(&format!("\"{MARK}{}{MARK}\"", names.len()));
+                names.push(name.trim().to_string());
+                rest = rest.get(end + 2..).unwrap_or_default();
+                continue;
             }
         }
         if in_string {
@@ -650,7 +741,9 @@ fn restore(value: &Value, names: &[String], vars: &mut FlowVars<'_>) -> Value {
                 None => Value::String(vars.convert(s)),
             }
         }
-        Value::Array(items) => Value::Array(items.iter().map(|v| restore(v, names, vars)).collect()),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| restore(v, names, vars)).collect())
+        }
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| (k.clone(), restore(v, names, vars)))
@@ -690,7 +783,7 @@ fn auth_text(auth: &Value, kind: &str, key: &str) -> Option<String> {
     }
 }
 
-/// The step's auth for a Postman auth object (`owner` names where it was set).
+/// The step's auth for a Postman auth object (`owner`: ` (set on …)` when inherited).
 fn auth_config(
     auth: &Value,
     vars: &mut FlowVars<'_>,
@@ -699,12 +792,15 @@ fn auth_config(
     headers: &mut Map<String, Value>,
 ) -> Option<Auth> {
     let kind = auth.get("type").and_then(Value::as_str).unwrap_or("");
-    let text = |key: &str, vars: &mut FlowVars<'_>| auth_text(auth, kind, key).map(|v| vars.convert(&v));
+    let text =
+        |key: &str, vars: &mut FlowVars<'_>| auth_text(auth, kind, key).map(|v| vars.convert(&v));
     match kind {
         "basic" => {
             let username = text("username", vars).unwrap_or_default();
             let password = text("password", vars).unwrap_or_default();
-            Some(Auth::Config(json!({"type": "basic", "username": username, "password": password})))
+            Some(Auth::Config(
+                json!({"type": "basic", "username": username, "password": password}),
+            ))
         }
         "bearer" => {
             let token = text("token", vars).unwrap_or_default();
@@ -715,7 +811,9 @@ fn auth_config(
             let value = text("value", vars).unwrap_or_default();
             match auth_text(auth, kind, "in").as_deref() {
                 Some("query") => Some(Auth::Query(name, json!(value))),
-                _ => Some(Auth::Config(json!({"type": "api_key", "name": name, "key": value, "location": "header"}))),
+                _ => Some(Auth::Config(
+                    json!({"type": "api_key", "name": name, "key": value, "location": "header"}),
+                )),
             }
         }
         "oauth2" => {
@@ -727,7 +825,10 @@ fn auth_config(
                 config.insert("type".into(), json!("oauth2"));
                 config.insert("token_url".into(), json!(token_url));
                 config.insert("client_id".into(), json!(client_id));
-                config.insert("client_secret".into(), json!(text("clientSecret", vars).unwrap_or_default()));
+                config.insert(
+                    "client_secret".into(),
+                    json!(text("clientSecret", vars).unwrap_or_default()),
+                );
                 if let Some(scope) = text("scope", vars).filter(|s| !s.is_empty()) {
                     config.insert("scope".into(), json!(scope));
                 }
@@ -735,7 +836,7 @@ fn auth_config(
             }
             let Some(token) = text("accessToken", vars).filter(|t| !t.is_empty()) else {
                 notes.push(format!(
-                    "OAuth 2.0 auth of {owner} (grant `{}`) has no access token and is not client credentials; add `auth` by hand",
+                    "OAuth 2.0 auth{owner} (grant `{}`) has no access token and is not client credentials; add `auth` by hand",
                     if grant.is_empty() { "authorization_code" } else { grant.as_str() }
                 ));
                 return None;
@@ -751,7 +852,7 @@ fn auth_config(
             Some(Auth::Config(json!({"type": "bearer", "token": token})))
         }
         other => {
-            notes.push(format!("auth type `{other}` of {owner} is not translated (TestMesh has basic, bearer, api_key and OAuth 2.0 client credentials)"));
+            notes.push(format!("auth type `{other}`{owner} is not translated (TestMesh has basic, bearer, api_key and OAuth 2.0 client credentials)"));
             None
         }
     }

@@ -284,8 +284,13 @@ impl Translator<'_> {
                 Some(format!("{} {op} {}", self.value(left)?, self.value(right)?))
             }
             Js::Chain(chain) if chain.root == "responseBody" => {
-                match (chain.members().collect::<Vec<_>>().as_slice(), chain.segs.get(1)) {
-                    (["has"], Some(Seg::Call(args))) if chain.segs.len() == 2 => match args.as_slice() {
+                match (
+                    chain.members().collect::<Vec<_>>().as_slice(),
+                    chain.segs.get(1),
+                ) {
+                    (["has"], Some(Seg::Call(args))) if chain.segs.len() == 2 => match args
+                        .as_slice()
+                    {
                         [needle] => Some(format!("string(body) contains {}", self.value(needle)?)),
                         _ => None,
                     },
@@ -319,7 +324,8 @@ impl Translator<'_> {
             },
             _ => None,
         };
-        let empty_call = |at: usize| matches!(segs.get(at), Some(Seg::Call(args)) if args.is_empty());
+        let empty_call =
+            |at: usize| matches!(segs.get(at), Some(Seg::Call(args)) if args.is_empty());
         match (chain.root.as_str(), members.as_slice()) {
             ("pm", ["response", "code"]) if segs.len() == 2 => Some(Subject::Status),
             ("pm", ["response", "responseTime"]) if segs.len() == 2 => Some(Subject::Time),
@@ -330,14 +336,21 @@ impl Translator<'_> {
             ("pm", ["response", "headers", "get"]) if segs.len() == 4 => {
                 Some(Subject::Header(call_arg(3)?.to_ascii_lowercase()))
             }
-            ("pm", ["response", "headers", "has"]) if segs.len() == 4 => Some(Subject::Expr(
-                format!("(headers[{}] exists)", quote(&call_arg(3)?.to_ascii_lowercase())),
-            )),
+            ("pm", ["response", "headers", "has"]) if segs.len() == 4 => {
+                Some(Subject::Expr(format!(
+                    "(headers[{}] exists)",
+                    quote(&call_arg(3)?.to_ascii_lowercase())
+                )))
+            }
             ("pm", [store, "get"])
                 if segs.len() == 3
                     && matches!(
                         *store,
-                        "environment" | "collectionVariables" | "globals" | "variables" | "iterationData"
+                        "environment"
+                            | "collectionVariables"
+                            | "globals"
+                            | "variables"
+                            | "iterationData"
                     ) =>
             {
                 Some(Subject::Expr((self.vars)(&call_arg(2)?)?))
@@ -349,9 +362,7 @@ impl Translator<'_> {
                 Some(Subject::Header(call_arg(1)?.to_ascii_lowercase()))
             }
             ("JSON", ["parse"]) => match segs.get(1) {
-                Some(Seg::Call(args))
-                    if matches!(args.as_slice(), [Js::Chain(c)] if c.root == "responseBody" && c.segs.is_empty()) =>
-                {
+                Some(Seg::Call(args)) if matches!(args.as_slice(), [Js::Chain(c)] if c.root == "responseBody" && c.segs.is_empty()) => {
                     extend(&Subject::Body(Vec::new()), segs.get(2..)?)
                 }
                 _ => None,
@@ -459,7 +470,11 @@ fn chai(target: Target, segs: &[Seg]) -> Option<Vec<String>> {
 }
 
 fn negated(expr: String, negate: bool) -> String {
-    if negate { format!("not ({expr})") } else { expr }
+    if negate {
+        format!("not ({expr})")
+    } else {
+        expr
+    }
 }
 
 /// One assertion word applied to a value.
@@ -478,7 +493,10 @@ fn value_clause(
     };
     let compare = |op: &str, inverse: &str, args| {
         let v = one(args)?;
-        Some(vec![format!("{s} {} {v}", if negate { inverse } else { op })])
+        Some(vec![format!(
+            "{s} {} {v}",
+            if negate { inverse } else { op }
+        )])
     };
     match word {
         "equal" | "equals" | "eq" | "eql" | "eqls" => compare("==", "!=", args),
@@ -495,7 +513,9 @@ fn value_clause(
             let [Js::Str(kind)] = args? else { return None };
             let kind = match kind.to_ascii_lowercase().as_str() {
                 "undefined" => return Some(vec![negated(format!("{s} is null"), negate)]),
-                k @ ("string" | "number" | "boolean" | "array" | "object" | "null") => k.to_string(),
+                k @ ("string" | "number" | "boolean" | "array" | "object" | "null") => {
+                    k.to_string()
+                }
                 _ => return None,
             };
             let not = if negate { "not " } else { "" };
@@ -506,7 +526,10 @@ fn value_clause(
             if matches!(value, Js::Object(_)) {
                 return None;
             }
-            Some(vec![negated(format!("{s} contains {}", literal(value)?), negate)])
+            Some(vec![negated(
+                format!("{s} contains {}", literal(value)?),
+                negate,
+            )])
         }
         "oneOf" => {
             let v = one(args)?;
@@ -551,7 +574,9 @@ fn value_clause(
             Some(vec![negated(parts.join(" && "), negate)])
         }
         "members" => {
-            let [Js::Array(items)] = args? else { return None };
+            let [Js::Array(items)] = args? else {
+                return None;
+            };
             let mut parts = Vec::new();
             for item in items {
                 parts.push(format!("{s} contains {}", literal(item)?));
@@ -571,11 +596,12 @@ fn value_clause(
                 return None;
             };
             let regex = regex_text(pattern, flags)?;
-            Some(vec![negated(format!("{s} matches {}", quote(&regex)), negate)])
+            Some(vec![negated(
+                format!("{s} matches {}", quote(&regex)),
+                negate,
+            )])
         }
-        "exist" | "exists" if args.is_none() => {
-            Some(vec![negated(format!("{s} exists"), negate)])
-        }
+        "exist" | "exists" if args.is_none() => Some(vec![negated(format!("{s} exists"), negate)]),
         "true" | "false" if args.is_none() => {
             let op = if negate { "!=" } else { "==" };
             Some(vec![format!("{s} {op} {word}")])

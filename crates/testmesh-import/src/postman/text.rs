@@ -113,7 +113,10 @@ mod tests {
     #[test]
     fn renders_literals_that_never_read_as_references() {
         let mut altered = false;
-        assert_eq!(literal("cost: $5, tpl ${x} $${y}", &mut altered), "cost: $5, tpl $${x} $$${y}");
+        assert_eq!(
+            literal("cost: $5, tpl ${x} $${y}", &mut altered),
+            "cost: $5, tpl $${x} $$${y}"
+        );
         assert!(!altered);
         assert_eq!(literal("a {{b}}", &mut altered), "a { {b}}");
         assert!(altered);
@@ -122,7 +125,10 @@ mod tests {
         assert_eq!(render(&parts, &mut altered), "$ ${p}");
         assert!(altered);
         for text in ["a { {b}}", "$${x}", "$$${y}", "$ ${p}"] {
-            assert!(testmesh_flow::interpolate::references_in(text).is_ok(), "{text}");
+            assert!(
+                testmesh_flow::interpolate::references_in(text).is_ok(),
+                "{text}"
+            );
         }
     }
 }

@@ -65,9 +65,27 @@ const DYNAMIC: &[(&str, &str)] = &[
 
 /// TestMesh's built-in variables, which shadow flow variables of the same name.
 const BUILTINS: &[&str] = &[
-    "FLOW_ID", "FLOW_NAME", "EXECUTION_ID", "TIMESTAMP", "TIMESTAMP_UNIX", "TIMESTAMP_MS",
-    "ISO_TIMESTAMP", "DATE", "TIME", "DATETIME", "YEAR", "MONTH", "DAY", "HOUR", "MINUTE", "SECOND",
-    "RANDOM_ID", "UUID", "RANDOM_INT", "RANDOM_STRING", "FAKER",
+    "FLOW_ID",
+    "FLOW_NAME",
+    "EXECUTION_ID",
+    "TIMESTAMP",
+    "TIMESTAMP_UNIX",
+    "TIMESTAMP_MS",
+    "ISO_TIMESTAMP",
+    "DATE",
+    "TIME",
+    "DATETIME",
+    "YEAR",
+    "MONTH",
+    "DAY",
+    "HOUR",
+    "MINUTE",
+    "SECOND",
+    "RANDOM_ID",
+    "UUID",
+    "RANDOM_INT",
+    "RANDOM_STRING",
+    "FAKER",
 ];
 
 /// A Postman variable name as a TestMesh variable name (`user.id` → `user_id`, `UUID` →
@@ -252,7 +270,9 @@ impl<'c> FlowVars<'c> {
     pub fn convert_value(&mut self, value: &Value) -> Value {
         match value {
             Value::String(s) => Value::String(self.convert(s)),
-            Value::Array(items) => Value::Array(items.iter().map(|v| self.convert_value(v)).collect()),
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|v| self.convert_value(v)).collect())
+            }
             Value::Object(map) => Value::Object(
                 map.iter()
                     .map(|(k, v)| (k.clone(), self.convert_value(v)))
@@ -355,25 +375,53 @@ mod tests {
             ("baseUrl".to_string(), json!("https://{{host}}/v2")),
         ];
         let mut v = FlowVars::new(&vars, "C/Users", &set_by);
-        assert_eq!(v.env().get("baseUrl"), Some(&json!("https://api.example.com/v2")));
-        assert_eq!(v.convert("{{baseUrl}}/u/{{user.id}}"), "${baseUrl}/u/${user_id}");
-        assert_eq!(v.convert("{{$guid}}-{{$randomEmail}}"), "${UUID}-${FAKER.internet.email}");
+        assert_eq!(
+            v.env().get("baseUrl"),
+            Some(&json!("https://api.example.com/v2"))
+        );
+        assert_eq!(
+            v.convert("{{baseUrl}}/u/{{user.id}}"),
+            "${baseUrl}/u/${user_id}"
+        );
+        assert_eq!(
+            v.convert("{{$guid}}-{{$randomEmail}}"),
+            "${UUID}-${FAKER.internet.email}"
+        );
         assert_eq!(v.convert("{{$randomMACAddress}}"), "${RANDOM_STRING}");
         assert_eq!(v.output("token", "login"), "token");
         assert_eq!(v.convert("Bearer {{token}}"), "Bearer ${login.token}");
         assert_eq!(v.output("newId", "create"), "newId");
         assert_eq!(v.convert("{{newId}}"), "${newId}");
         assert_eq!(v.expression("newId").as_deref(), Some("${create.newId}"));
-        assert_eq!(v.convert("{{session}} {{API_KEY}}"), "${session} ${API_KEY}");
+        assert_eq!(
+            v.convert("{{session}} {{API_KEY}}"),
+            "${session} ${API_KEY}"
+        );
         let env = v.env();
         assert_eq!(env.get("session"), Some(&json!("")));
         assert!(!env.contains_key("API_KEY"));
         assert_eq!(env.get("UUID_VAR"), Some(&json!("x")));
         let notes: Vec<String> = v.notes().into_iter().map(|n| n.1).collect();
-        assert!(notes.iter().any(|n| n.contains("`session` is stored by a test script of C/Auth")), "{notes:?}");
-        assert!(notes.iter().any(|n| n.contains("`API_KEY` is not defined")), "{notes:?}");
-        assert!(notes.iter().any(|n| n.contains("$randomMACAddress")), "{notes:?}");
-        assert!(notes.iter().any(|n| n.contains("`user.id` is called `user_id`")), "{notes:?}");
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("`session` is stored by a test script of C/Auth")),
+            "{notes:?}"
+        );
+        assert!(
+            notes.iter().any(|n| n.contains("`API_KEY` is not defined")),
+            "{notes:?}"
+        );
+        assert!(
+            notes.iter().any(|n| n.contains("$randomMACAddress")),
+            "{notes:?}"
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("`user.id` is called `user_id`")),
+            "{notes:?}"
+        );
     }
 
     #[test]
@@ -388,7 +436,11 @@ mod tests {
             ));
         }
         let loaded = testmesh_flow::load_str(&format!("name: d\nsteps:\n{steps}"));
-        let problems: Vec<_> = loaded.diagnostics.iter().map(|d| d.message.clone()).collect();
+        let problems: Vec<_> = loaded
+            .diagnostics
+            .iter()
+            .map(|d| d.message.clone())
+            .collect();
         assert!(problems.is_empty(), "{problems:?}");
     }
 }
