@@ -12,6 +12,7 @@
 //! an [`ImportError`] naming the file, line, column and JSON pointer.
 
 mod error;
+pub mod har;
 pub mod openapi;
 mod output;
 pub mod pact;

@@ -14,6 +14,8 @@ mod script;
 pub(crate) mod text;
 mod vars;
 
+pub(crate) use script::quote;
+
 use std::collections::{BTreeMap, HashSet};
 
 use serde_json::{Map, Value, json};

@@ -42,11 +42,6 @@ pub(crate) fn render(parts: &[Part], altered: &mut bool) -> String {
     out
 }
 
-/// `text` written literally (no references).
-pub(crate) fn literal(text: &str, altered: &mut bool) -> String {
-    render(&[Part::Text(text.to_string())], altered)
-}
-
 /// A piece of a Postman string.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Piece<'a> {
@@ -108,6 +103,10 @@ mod tests {
         );
         assert_eq!(pieces("plain"), [Piece::Text("plain")]);
         assert!(!has_vars("a {{ } b"));
+    }
+
+    fn literal(text: &str, altered: &mut bool) -> String {
+        render(&[Part::Text(text.to_string())], altered)
     }
 
     #[test]
