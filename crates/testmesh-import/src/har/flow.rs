@@ -380,10 +380,10 @@ impl Builder<'_> {
         if text.is_empty() {
             return None;
         }
-        if mime.contains("json") || mime.is_empty() {
-            if let Ok(value) = serde_json::from_str::<Value>(text) {
-                return Some(("body", self.json(&value, None)));
-            }
+        if (mime.contains("json") || mime.is_empty())
+            && let Ok(value) = serde_json::from_str::<Value>(text)
+        {
+            return Some(("body", self.json(&value, None)));
         }
         let parts = self.substitute(text);
         Some(("body", Value::String(render(&parts, &mut self.altered))))
