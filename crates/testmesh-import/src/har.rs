@@ -12,6 +12,7 @@
 
 mod flow;
 mod noise;
+mod values;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
