@@ -56,7 +56,7 @@ pub fn import(source: &Source) -> Result<Import, ImportError> {
         names: Vec::new(),
         label: name.clone(),
         vars: variables(source, collection, base)?,
-        auth: auth_of(collection, base, None),
+        auth: auth_of(collection, &name, None),
         tests: scripts(source, collection, base, "test", &name)?,
         prerequest: scripts(source, collection, base, "prerequest", &name)?,
     };

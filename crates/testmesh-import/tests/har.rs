@@ -781,3 +781,59 @@ async fn a_replay_fails_when_the_server_answers_differently() {
         "{error}"
     );
 }
+
+#[test]
+fn thousands_of_returned_values_are_followed_into_texts_quickly() {
+    let uuid = |list: usize, item: usize| format!("{list:08x}-0000-4000-8000-{item:012x}");
+    let mut entries = Vec::new();
+    for list in 0..200 {
+        let items: Vec<Value> = (0..400)
+            .map(|i| json!({"id": uuid(list, i), "n": i}))
+            .collect();
+        entries.push(json!({
+            "startedDateTime": format!("2024-05-01T10:{:02}:{:02}.000Z", list / 60, list % 60),
+            "request": {"method": "GET", "url": format!("https://api.example.com/lists/{list}"), "headers": []},
+            "response": {"status": 200, "content": {"mimeType": "application/json", "text": json!({"items": items}).to_string()}}
+        }));
+    }
+    let wanted = uuid(150, 7);
+    entries.push(json!({
+        "startedDateTime": "2024-05-01T11:00:00.000Z",
+        "request": {
+            "method": "POST",
+            "url": "https://api.example.com/links",
+            "headers": [{"name": "X-Trace", "value": format!("trace {}", uuid(3, 399))}],
+            "postData": {"mimeType": "text/plain", "text": format!("link={wanted}; again {wanted}")}
+        },
+        "response": {"status": 204, "content": {"mimeType": "text/plain", "text": ""}}
+    }));
+    let har = json!({"log": {"version": "1.2", "entries": entries}}).to_string();
+    let started = std::time::Instant::now();
+    let import = har::import(
+        &Source::parse(&har, "big.har").unwrap(),
+        &HarOptions::default(),
+    )
+    .unwrap();
+    let elapsed = started.elapsed();
+    assert!(elapsed < std::time::Duration::from_secs(20), "{elapsed:?}");
+    assert_clean(&import);
+    let flow = doc(&import.flows[0]);
+    let post = step(&flow, "post_links");
+    // Output names are unique in the flow: the header's value was named first.
+    assert_eq!(
+        post["config"]["headers"]["X-Trace"],
+        "trace ${get_lists_3.item_id}"
+    );
+    assert_eq!(
+        post["config"]["body"],
+        "link=${get_lists_150.item_id_2}; again ${get_lists_150.item_id_2}"
+    );
+    assert_eq!(
+        step(&flow, "get_lists_150")["output"],
+        json!({"item_id_2": "$.items[7].id"})
+    );
+    assert_eq!(
+        step(&flow, "get_lists_3")["output"],
+        json!({"item_id": "$.items[399].id"})
+    );
+}

@@ -500,7 +500,8 @@ fn empty_collections_and_odd_items_import_without_panicking() {
                 {{"name": "Empty folder", "item": []}},
                 {{"name": "Nothing"}},
                 {{"name": "No URL", "request": {{"method": "GET"}}}},
-                {{"name": "Ok", "request": {{"method": "GET", "url": "example.com/x"}}}}
+                {{"name": "Ok", "request": {{"method": "GET", "url": "example.com/x"}}}},
+                {{"name": "Raw query", "request": {{"url": {{"raw": "{{{{h}}}}/q?a=1&b=%20", "host": ["{{{{h}}}}"], "path": ["q"]}}}}}}
             ]}}}}"#
         ),
         "w.json",
@@ -510,6 +511,12 @@ fn empty_collections_and_odd_items_import_without_panicking() {
     assert_clean(&import);
     assert_eq!(import.flows.len(), 1);
     assert!(import.flows[0].yaml.contains("url: http://example.com/x"));
+    // A URL object without a `query` list keeps the raw URL's query.
+    assert!(
+        import.flows[0].yaml.contains("url: ${h}/q?a=1&b=%20"),
+        "{}",
+        import.flows[0].yaml
+    );
     let skipped: Vec<_> = import
         .skipped
         .iter()

@@ -103,6 +103,12 @@ struct Producer {
     output: Option<String>,
 }
 
+/// Returned values this long (bytes) are also found inside longer texts (a token in a header).
+const LONG_VALUE: usize = 16;
+
+/// Bytes of a long value the substring index uses.
+const PREFIX: usize = 8;
+
 /// Where a value sits in a request.
 #[derive(Clone, Copy)]
 enum Site<'k> {
@@ -117,6 +123,8 @@ struct Builder<'a> {
     steps: Vec<Map<String, Value>>,
     producers: Vec<Producer>,
     by_value: HashMap<String, usize>,
+    /// Returned values of at least [`LONG_VALUE`] bytes by their first [`PREFIX`] bytes.
+    long_values: HashMap<Vec<u8>, Vec<String>>,
     sent: HashSet<String>,
     outputs: HashSet<String>,
     env: BTreeMap<String, String>,
@@ -138,6 +146,7 @@ pub(super) fn build(
         steps: Vec::new(),
         producers: Vec::new(),
         by_value: HashMap::new(),
+        long_values: HashMap::new(),
         sent: HashSet::new(),
         outputs: HashSet::new(),
         env: BTreeMap::new(),
@@ -544,29 +553,52 @@ impl Builder<'_> {
         name
     }
 
-    /// Long returned values (tokens) inside a longer text as references.
+    /// Long returned values (tokens) inside a longer text as references. Candidates are found
+    /// through the index of their first bytes, so a text is read once whatever the number of
+    /// returned values.
     fn substitute(&mut self, text: &str) -> Vec<Part> {
         let mut parts = Vec::new();
-        let mut rest = text;
-        loop {
-            let found = self
-                .by_value
-                .keys()
-                .filter(|v| v.len() >= 16)
-                .filter_map(|v| rest.find(v.as_str()).map(|at| (at, v.clone())))
-                .min_by_key(|(at, v)| (*at, std::cmp::Reverse(v.len())));
-            let Some((at, value)) = found else { break };
-            let Some(reference) = self.reference(&value, Site::Named("token")) else {
-                break;
-            };
-            if at > 0 {
-                parts.push(Part::Text(rest.get(..at).unwrap_or_default().to_string()));
+        let bytes = text.as_bytes();
+        let mut start = 0;
+        let mut i = 0;
+        while i + LONG_VALUE <= bytes.len() {
+            let hit = bytes
+                .get(i..i + PREFIX)
+                .and_then(|prefix| self.long_values.get(prefix))
+                .filter(|_| text.is_char_boundary(i))
+                .and_then(|values| {
+                    values
+                        .iter()
+                        .filter(|v| {
+                            bytes
+                                .get(i..)
+                                .is_some_and(|rest| rest.starts_with(v.as_bytes()))
+                        })
+                        .max_by_key(|v| v.len())
+                        .cloned()
+                });
+            let reference = hit.as_ref().and_then(|value| {
+                self.reference(value, Site::Named("token"))
+                    .map(|r| (r, value.len()))
+            });
+            match reference {
+                Some((reference, len)) => {
+                    if i > start {
+                        parts.push(Part::Text(
+                            text.get(start..i).unwrap_or_default().to_string(),
+                        ));
+                    }
+                    parts.push(Part::Ref(reference));
+                    i += len;
+                    start = i;
+                }
+                None => i += 1,
             }
-            parts.push(Part::Ref(reference));
-            rest = rest.get(at + value.len()..).unwrap_or_default();
         }
-        if !rest.is_empty() || parts.is_empty() {
-            parts.push(Part::Text(rest.to_string()));
+        if start < text.len() || parts.is_empty() {
+            parts.push(Part::Text(
+                text.get(start..).unwrap_or_default().to_string(),
+            ));
         }
         parts
     }
@@ -636,6 +668,14 @@ impl Builder<'_> {
         {
             if self.sent.contains(&value) || self.by_value.contains_key(&value) {
                 continue;
+            }
+            if value.len() >= LONG_VALUE
+                && let Some(prefix) = value.as_bytes().get(..PREFIX)
+            {
+                self.long_values
+                    .entry(prefix.to_vec())
+                    .or_default()
+                    .push(value.clone());
             }
             self.by_value.insert(value, self.producers.len());
             self.producers.push(Producer {

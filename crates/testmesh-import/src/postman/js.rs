@@ -99,8 +99,14 @@ pub(crate) fn tokenize(src: &str) -> Vec<Token> {
             let len = rest
                 .find(|ch: char| !(ch.is_alphanumeric() || ch == '_' || ch == '$'))
                 .unwrap_or(rest.len());
-            i += len.max(1);
-            Tok::Ident(rest.get(..len.max(1)).unwrap_or_default().to_string())
+            // A non-alphanumeric character outside ASCII is a token of its own.
+            let len = if len == 0 {
+                rest.chars().next().map_or(1, char::len_utf8)
+            } else {
+                len
+            };
+            i += len;
+            Tok::Ident(rest.get(..len).unwrap_or_default().to_string())
         } else if c == b'/' && regex_allowed(tokens.last()) {
             match read_regex(rest) {
                 Some((pattern, flags, len)) => {
@@ -370,7 +376,11 @@ impl Chain {
 
 /// Parses a whole statement as an expression; `None` when tokens are left over.
 pub(crate) fn parse_expression(tokens: &[Token]) -> Option<Js> {
-    let mut parser = Parser { tokens, pos: 0 };
+    let mut parser = Parser {
+        tokens,
+        pos: 0,
+        depth: 0,
+    };
     let value = parser.expression()?;
     (parser.pos == tokens.len()).then_some(value)
 }
@@ -398,9 +408,13 @@ pub(crate) fn parse_assignment(tokens: &[Token]) -> Option<(Js, Js)> {
     Some((target, value))
 }
 
+/// Deepest nesting of expressions the parser follows (deeper scripts are not translated).
+const MAX_DEPTH: usize = 64;
+
 struct Parser<'t> {
     tokens: &'t [Token],
     pos: usize,
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -418,6 +432,16 @@ impl Parser<'_> {
     }
 
     fn expression(&mut self) -> Option<Js> {
+        if self.depth >= MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        let value = self.expression_inner();
+        self.depth -= 1;
+        value
+    }
+
+    fn expression_inner(&mut self) -> Option<Js> {
         let left = self.unary()?;
         let op = match self.peek() {
             Some(Tok::Punct(
@@ -431,6 +455,16 @@ impl Parser<'_> {
     }
 
     fn unary(&mut self) -> Option<Js> {
+        if self.depth >= MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        let value = self.unary_inner();
+        self.depth -= 1;
+        value
+    }
+
+    fn unary_inner(&mut self) -> Option<Js> {
         if self.eat("!") {
             let operand = self.unary()?;
             return Some(Js::Binary("!", Box::new(Js::Undefined), Box::new(operand)));

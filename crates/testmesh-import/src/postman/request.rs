@@ -247,7 +247,13 @@ fn url_object(
                 }
                 base.push_str(&path);
             }
-            (base, None)
+            // Without a `query` list, the raw URL's query is the one sent.
+            let raw_query = raw
+                .as_deref()
+                .and_then(|r| r.split('#').next())
+                .and_then(|r| r.split_once('?'))
+                .map(|(_, q)| q.to_string());
+            (base, raw_query)
         }
         _ => {
             // No parts: the raw URL, with its own query.

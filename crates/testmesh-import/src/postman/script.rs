@@ -887,6 +887,37 @@ pm.expect(jsonData.a).to.be.ok;
     }
 
     #[test]
+    fn odd_scripts_never_panic() {
+        let deep = format!(
+            "pm.expect({}1{}).to.eql(1)",
+            "(".repeat(5000),
+            ")".repeat(5000)
+        );
+        let long_chain = format!("tests['x'] = {}true", "true && ".repeat(5000));
+        let nots = format!("pm.expect({}x).to.be.true", "!".repeat(5000));
+        for script in [
+            "pm.test(\"unclosed\", function () {",
+            "pm.expect('unterminated",
+            "}}}})));;;",
+            "var x = /unterminated regex",
+            "pm.expect(json.a).to.eql(`tpl ${x}`)",
+            "pm.expect(\u{1F600}).to.…",
+            "é = ü; ß()",
+            "pm.response.to.have.status()",
+            "pm.expect(pm.response.code).to.be.oneOf()",
+            "pm.test()",
+            "var = ;",
+            "\\u{0}",
+            deep.as_str(),
+            long_chain.as_str(),
+            nots.as_str(),
+        ] {
+            let t = tr(script);
+            assert!(t.asserts.is_empty(), "{script}: {t:?}");
+        }
+    }
+
+    #[test]
     fn quotes_strings_and_regexes_for_the_expression_language() {
         assert_eq!(quote(r"^\d+$"), r"'^\d+$'");
         assert_eq!(quote(r"a\\b"), r"'a\\\b'");
