@@ -520,7 +520,13 @@ fn build_flow(
         let mut outputs = Map::new();
         for test in &request.tests {
             let translation = script::translate(&test.text, &|name| flow_vars.expression(name));
-            asserts.extend(translation.asserts.into_iter().map(Value::String));
+            for assertion in translation.asserts {
+                // Collection, folder and request scripts often check the same thing.
+                let assertion = Value::String(assertion);
+                if !asserts.contains(&assertion) {
+                    asserts.push(assertion);
+                }
+            }
             for (name, path) in translation.outputs {
                 let key = flow_vars.output(&name, &id);
                 outputs.insert(key, Value::String(path));

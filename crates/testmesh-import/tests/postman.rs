@@ -328,7 +328,8 @@ fn test_scripts_become_assertions_and_outputs_and_the_rest_is_listed() {
             "body.email matches '@'",
             "'name' in body",
             "headers['content-type'] exists",
-            "response.time < 5000"
+            "response.time < 5000",
+            "body matches_schema {'type': 'object', 'required': ['id', 'email'], 'properties': {'id': {'type': 'string'}, 'age': {'type': 'integer', 'minimum': 0}}}"
         ])
     );
     assert_eq!(

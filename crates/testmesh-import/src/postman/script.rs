@@ -33,6 +33,7 @@ pub(crate) fn translate(script: &str, vars: &dyn Fn(&str) -> Option<String>) -> 
         src: script,
         vars,
         aliases: HashMap::new(),
+        constants: HashMap::new(),
         out: Translation::default(),
     };
     translator.run(&tokens);
@@ -122,6 +123,8 @@ struct Translator<'a> {
     src: &'a str,
     vars: &'a dyn Fn(&str) -> Option<String>,
     aliases: HashMap<String, Subject>,
+    /// `var expected = <literal>` (a JSON Schema, an expected value).
+    constants: HashMap<String, Js>,
     out: Translation,
 }
 
@@ -152,6 +155,10 @@ impl Translator<'_> {
 
     fn statement(&mut self, tokens: &[Token]) -> Option<()> {
         if let Some((name, value)) = js::parse_declaration(tokens) {
+            if literal(&value).is_some() {
+                self.constants.insert(name, value);
+                return Some(());
+            }
             let subject = self.subject(&value)?;
             self.aliases.insert(name, subject);
             return Some(());
@@ -232,6 +239,15 @@ impl Translator<'_> {
                 Seg::Call(args) => Seg::Call(
                     args.iter()
                         .map(|arg| match arg {
+                            Js::Chain(chain)
+                                if chain.segs.is_empty()
+                                    && self.constants.contains_key(&chain.root) =>
+                            {
+                                self.constants
+                                    .get(&chain.root)
+                                    .cloned()
+                                    .unwrap_or(Js::Other)
+                            }
                             Js::Chain(_) => match self.subject(arg) {
                                 Some(subject) => Js::Expr(subject.expr()),
                                 None => Js::Other,
@@ -654,6 +670,9 @@ fn response_clause(word: &str, args: Option<&[Js]>, negate: bool) -> Option<Vec<
             format!("body{} == {}", dotted(path), literal(value)?)
         }
         ("json", None) => "headers['content-type'] contains 'json'".to_string(),
+        ("jsonSchema", Some([schema @ Js::Object(_)])) => {
+            format!("body matches_schema {}", literal(schema)?)
+        }
         ("success", None) => "status >= 200 && status < 300".to_string(),
         ("info", None) => "status >= 100 && status < 200".to_string(),
         ("redirection", None) => "status >= 300 && status < 400".to_string(),
@@ -839,6 +858,10 @@ tests["Has name"] = responseBody.has("Ann");
 pm.sendRequest("https://x", function () {});
 if (jsonData.a) { pm.expect(1).to.eql(1); }
 pm.expect(jsonData.a).to.be.ok;
+const schema = {type: "object", required: ["id"], properties: {id: {type: "integer"}}};
+const expectedName = 'Ann';
+pm.test("schema", () => { pm.response.to.have.jsonSchema(schema); });
+pm.expect(jsonData.name).to.eql(expectedName);
 "#);
         assert_eq!(
             t.asserts,
@@ -863,6 +886,8 @@ pm.expect(jsonData.a).to.be.ok;
                 "status == 201",
                 "status == 200",
                 "string(body) contains 'Ann'",
+                "body matches_schema {'type': 'object', 'required': ['id'], 'properties': {'id': {'type': 'integer'}}}",
+                "body.name == 'Ann'",
             ]
         );
         assert_eq!(
