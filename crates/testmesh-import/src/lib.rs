@@ -8,15 +8,21 @@
 //! (routes, request and response schemas, documented statuses), for `testmesh contract diff
 //! --openapi`.
 //!
+//! The importers turn documents into flows ([`Import`]): [`openapi::flows`] (OpenAPI and Swagger),
+//! [`postman`], [`pact_import`] and [`har`]; [`coverage`] measures which operations of an OpenAPI
+//! document flows exercise.
+//!
 //! Every input is read through [`Source`] (JSON or YAML with positions), so a bad input fails with
 //! an [`ImportError`] naming the file, line, column and JSON pointer.
 
 pub mod coverage;
 mod error;
+pub mod har;
 pub mod openapi;
 mod output;
 pub mod pact;
 pub mod pact_import;
+pub mod postman;
 mod source;
 
 pub use error::ImportError;
