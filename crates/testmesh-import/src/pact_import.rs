@@ -9,8 +9,8 @@
 //! - The expected response becomes assertions: the status (or the `statusCode` class), each
 //!   header (equality, `regex` → `matches`, `include` → `contains`, type rules → `exists`) and the
 //!   body as one `matches_schema` assertion whose JSON Schema is derived from the example body and
-//!   the body's matching rules (see [`schema`]), so a response the pact accepts passes and one it
-//!   rejects fails. Values generated from provider states are compared with their variables.
+//!   the body's matching rules (see `docs/import.md`), so a response the pact accepts passes and
+//!   one it rejects fails. Values generated from provider states are compared with their variables.
 //! - Provider states are named in the flow's header comment and in each step's description; the
 //!   flow does not call a state-change URL, so the states must be set up beforehand.
 //! - Pending interactions keep running but do not fail the flow (`on_error: continue`).
