@@ -168,9 +168,6 @@ impl Document {
             doc.value = Some(converted.value);
             doc.origins.converted = converted.origins;
             doc.converted_from = Some(format!("Swagger {}", doc.version_text));
-            if !doc.root().get("paths").is_none_or(Value::is_object) {
-                return Err(doc.invalid("/paths", "`paths` must be a mapping"));
-            }
         }
         doc.check_refs()?;
         Ok(doc)
