@@ -1,8 +1,9 @@
 //! Importers that turn other tools' API descriptions into TestMesh artefacts.
 //!
-//! [`openapi`] loads OpenAPI 3.0 / 3.1 documents into a reusable model ([`openapi::OpenApi`]), turns
-//! them into mock definitions ([`openapi::mock_definition`], the format of the mock engine's files)
-//! and checks requests against them ([`openapi::Validator`]), as `testmesh mock serve --openapi` does.
+//! [`openapi`] loads OpenAPI 3.0 / 3.1 documents (and Swagger 2.0 ones, converted; `$ref`s to other
+//! files bundled in) into a reusable model ([`openapi::OpenApi`]), turns them into mock definitions
+//! ([`openapi::mock_definition`], the format of the mock engine's files) and checks requests against
+//! them ([`openapi::Validator`]), as `testmesh mock serve --openapi` does.
 //!
 //! [`pact::check_pact_against_openapi`] checks a pact against the provider's OpenAPI document
 //! (routes, request and response schemas, documented statuses), for `testmesh contract diff
