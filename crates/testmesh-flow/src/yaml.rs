@@ -6,7 +6,7 @@
 //! errors, anchors, aliases and `<<` merge keys work, and alias expansion is bounded so a hostile file
 //! cannot exhaust memory.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span as RawSpan};
 use serde_json::Value;
@@ -87,8 +87,13 @@ pub struct YamlError {
     pub span: Span,
 }
 
-/// Most nodes one document may expand to through aliases (a "billion laughs" guard).
+/// Most nodes aliases may add to one document (a "billion laughs" guard). Nodes written out in the
+/// text are not counted: their number is bounded by the text's length, and large API descriptions
+/// hold well over a million of them.
 const MAX_NODES: usize = 1_000_000;
+/// Mappings with more entries than this check duplicate keys through a hash set rather than a scan,
+/// so a mapping of many thousand keys (the `paths` of a large API description) loads in linear time.
+const INDEXED_KEYS: usize = 32;
 /// Deepest nesting accepted.
 const MAX_DEPTH: usize = 256;
 
@@ -298,6 +303,8 @@ enum Frame {
     },
     Map {
         entries: Vec<Entry>,
+        /// The keys of `entries`, once there are more than [`INDEXED_KEYS`].
+        keys: Option<HashSet<String>>,
         pending_key: Option<(String, Span)>,
         merges: Vec<Node>,
         start: Span,
@@ -311,6 +318,7 @@ struct Builder<'a> {
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
     root: Option<Node>,
+    /// Nodes added by aliases so far.
     nodes: usize,
 }
 
@@ -389,6 +397,7 @@ impl<'a> Builder<'a> {
                 Event::MappingStart(anchor, _) => {
                     self.push(Frame::Map {
                         entries: Vec::new(),
+                        keys: None,
                         pending_key: None,
                         merges: Vec::new(),
                         start: span,
@@ -471,13 +480,6 @@ impl<'a> Builder<'a> {
 
     /// Places a completed node in its parent (or as the root).
     fn finish(&mut self, node: Node, anchor: usize) -> Result<(), YamlError> {
-        self.nodes += 1;
-        if self.nodes > MAX_NODES {
-            return Err(YamlError {
-                message: format!("document has more than {MAX_NODES} nodes"),
-                span: node.span,
-            });
-        }
         if anchor != 0 {
             self.anchors.insert(anchor, node.clone());
         }
@@ -492,6 +494,7 @@ impl<'a> Builder<'a> {
             }
             Some(Frame::Map {
                 entries,
+                keys,
                 pending_key,
                 merges,
                 ..
@@ -506,7 +509,11 @@ impl<'a> Builder<'a> {
                     Ok(())
                 }
                 Some((key, key_span)) => {
-                    if let Some(first) = entries.iter().find(|e| e.key == key) {
+                    let seen = match keys {
+                        Some(keys) => keys.contains(&key),
+                        None => entries.iter().any(|e| e.key == key),
+                    };
+                    if seen && let Some(first) = entries.iter().find(|e| e.key == key) {
                         return Err(YamlError {
                             message: format!(
                                 "duplicate key `{key}` (first defined on line {})",
@@ -514,6 +521,18 @@ impl<'a> Builder<'a> {
                             ),
                             span: key_span,
                         });
+                    }
+                    match keys {
+                        Some(keys) => {
+                            keys.insert(key.clone());
+                        }
+                        None if entries.len() >= INDEXED_KEYS => {
+                            let mut index: HashSet<String> =
+                                entries.iter().map(|e| e.key.clone()).collect();
+                            index.insert(key.clone());
+                            *keys = Some(index);
+                        }
+                        None => {}
                     }
                     entries.push(Entry {
                         key,
@@ -765,6 +784,16 @@ mod tests {
         let err = parse("a: 1\nb: 2\na: 3\n").unwrap_err();
         assert!(err.message.contains("duplicate key `a`"), "{}", err.message);
         assert_eq!((err.span.line, err.span.col), (3, 1));
+    }
+
+    #[test]
+    fn duplicate_keys_are_found_in_large_mappings() {
+        let mut text: String = (0..200).map(|i| format!("k{i}: {i}\n")).collect();
+        assert_eq!(parse(&text).unwrap().as_map().unwrap().len(), 200);
+        text.push_str("k7: again\n");
+        let err = parse(&text).unwrap_err();
+        assert_eq!(err.message, "duplicate key `k7` (first defined on line 8)");
+        assert_eq!((err.span.line, err.span.col), (201, 1));
     }
 
     #[test]

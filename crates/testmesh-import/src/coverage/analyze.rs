@@ -114,15 +114,23 @@ struct Template {
     index: usize,
 }
 
+/// Templates with the same number of segments: by their first segment when it is literal (a
+/// call can only match those with its own first segment), the others in `rest`.
+#[derive(Default)]
+struct Bucket {
+    by_first: HashMap<String, Vec<Template>>,
+    rest: Vec<Template>,
+}
+
 /// The operations' templates by number of segments.
 struct Router {
-    by_length: HashMap<usize, Vec<Template>>,
+    by_length: HashMap<usize, Bucket>,
     base_path: String,
 }
 
 impl Router {
     fn new(api: &OpenApi) -> Router {
-        let mut by_length: HashMap<usize, Vec<Template>> = HashMap::new();
+        let mut by_length: HashMap<usize, Bucket> = HashMap::new();
         for (index, op) in api.operations.iter().enumerate() {
             let segments: Vec<TemplateSegment> = split(&op.path)
                 .into_iter()
@@ -131,7 +139,14 @@ impl Router {
                     None => TemplateSegment::Literal(s.to_string()),
                 })
                 .collect();
-            by_length.entry(segments.len()).or_default().push(Template {
+            let bucket = by_length.entry(segments.len()).or_default();
+            let list = match segments.first() {
+                Some(TemplateSegment::Literal(first)) => {
+                    bucket.by_first.entry(first.clone()).or_default()
+                }
+                _ => &mut bucket.rest,
+            };
+            list.push(Template {
                 method: op.method.as_str().to_ascii_uppercase(),
                 segments,
                 index,
@@ -155,7 +170,18 @@ impl Router {
         let method = call.method.trim().to_ascii_uppercase();
         let mut best: Option<(Vec<bool>, usize)> = None;
         let mut methods: Vec<&str> = Vec::new();
-        for template in self.by_length.get(&segments.len()).into_iter().flatten() {
+        let bucket = self.by_length.get(&segments.len());
+        let same_first = bucket
+            .zip(segments.first())
+            .and_then(|(b, first)| b.by_first.get(*first));
+        // Document order among equally specific templates.
+        let mut candidates: Vec<&Template> = same_first
+            .into_iter()
+            .flatten()
+            .chain(bucket.into_iter().flat_map(|b| b.rest.iter()))
+            .collect();
+        candidates.sort_by_key(|t| t.index);
+        for template in candidates {
             let Some(score) = template_score(template, &segments) else {
                 continue;
             };

@@ -1,6 +1,7 @@
 //! The HTTP calls of a flow, found without running it.
 
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{Map, Value, json};
 use testmesh_flow::model::step::Assertion;
@@ -113,6 +114,10 @@ fn accepted_statuses(assertion: &Assertion) -> Option<BTreeSet<u16>> {
     if let Some(set) = simple_form(expr.source()) {
         return Some(set);
     }
+    // Other forms are evaluated for every status; flows repeat a few forms, so remember them.
+    if let Some(set) = EVALUATED.with(|cache| cache.borrow().get(expr.source()).cloned()) {
+        return Some(set);
+    }
     let mut set = BTreeSet::new();
     let mut scope = Map::new();
     for code in 100..=599u16 {
@@ -122,7 +127,22 @@ fn accepted_statuses(assertion: &Assertion) -> Option<BTreeSet<u16>> {
             set.insert(code);
         }
     }
+    EVALUATED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(expr.source().to_string(), set.clone());
+    });
     Some(set)
+}
+
+/// Most evaluated assertion forms remembered per thread.
+const CACHE_LIMIT: usize = 4096;
+
+thread_local! {
+    /// Assertion source → the statuses it accepts.
+    static EVALUATED: RefCell<HashMap<String, BTreeSet<u16>>> = RefCell::new(HashMap::new());
 }
 
 /// `status == 201`, `status == '201'`, `status in [200, 201]` without evaluating 500 times.

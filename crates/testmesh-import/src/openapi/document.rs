@@ -1,21 +1,29 @@
 //! Loading an OpenAPI document: YAML or JSON text to JSON with source positions, version detection,
-//! and local `$ref` resolution.
+//! Swagger 2.0 conversion, external files bundled in, and `$ref` checks.
+//!
+//! The stages, in order: the root file is parsed keeping positions; its version is detected
+//! (`openapi: 3.0.x`, `3.1.x`, or `swagger: "2.0"`); references to other files are bundled into the
+//! document ([`super::bundle`]) when it was loaded from a path; a Swagger 2.0 document is converted to
+//! OpenAPI 3.0 ([`super::swagger2`]); then every remaining `$ref` must resolve locally and no chain of
+//! references may loop. The document remembers where each part came from, so later errors still
+//! name the original file, line and column.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
 
 use serde_json::Value;
 use testmesh_flow::yaml::NodeKind;
 
+use super::{bundle, swagger2};
 use crate::error::ImportError;
-use crate::source::{Location, Source, escape};
+use crate::source::{Location, Source, escape, read_text};
 
 /// Which specification a document follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SpecVersion {
     /// OpenAPI 3.0.x: schemas are an extended subset of JSON Schema draft 4/5 (`nullable`,
-    /// boolean `exclusiveMinimum`).
+    /// boolean `exclusiveMinimum`). Swagger 2.0 documents are converted to this version.
     OpenApi30,
     /// OpenAPI 3.1.x: schemas are JSON Schema 2020-12.
     OpenApi31,
@@ -30,12 +38,75 @@ impl fmt::Display for SpecVersion {
     }
 }
 
-/// A parsed OpenAPI document: its JSON value plus what is needed to point at places in its source.
+/// A parsed OpenAPI document: its JSON value plus what is needed to point at places in its sources.
 #[derive(Debug, Clone)]
 pub struct Document {
+    /// The root file as parsed: positions, and the document itself unless `value` is set.
     source: Source,
+    /// The document when it differs from the root file's text: other files bundled in, or converted
+    /// from Swagger 2.0.
+    value: Option<Value>,
+    /// Where the parts of `value` came from.
+    origins: Origins,
     version: SpecVersion,
     version_text: String,
+    converted_from: Option<String>,
+}
+
+/// Maps pointers of a loaded document back to the file and place each part was written.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Origins {
+    /// Pointer in the converted document → pointer in the Swagger 2.0 document it came from. The
+    /// nearest recorded ancestor of a pointer applies, the rest of the pointer appended.
+    pub(crate) converted: HashMap<String, String>,
+    /// Pointer in the bundled document → (index into `files`, pointer in that file), looked up the
+    /// same way.
+    pub(crate) bundled: HashMap<String, (usize, String)>,
+    /// The files bundled in, in the order they were first referenced.
+    pub(crate) files: Vec<Source>,
+}
+
+impl Origins {
+    /// The location of `pointer` (of the finished document): through the Swagger conversion, then
+    /// into the file the part was bundled from.
+    pub(crate) fn locate(&self, root: &Source, pointer: &str) -> Location {
+        let pointer = match nearest(&self.converted, pointer) {
+            Some((original, rest)) => format!("{original}{rest}"),
+            None => pointer.to_string(),
+        };
+        if let Some(((file, at), rest)) = nearest(&self.bundled, &pointer)
+            && let Some(source) = self.files.get(*file)
+        {
+            return source.locate(&format!("{at}{rest}"));
+        }
+        root.locate(&pointer)
+    }
+
+    pub(crate) fn invalid(
+        &self,
+        root: &Source,
+        pointer: &str,
+        message: impl Into<String>,
+    ) -> ImportError {
+        ImportError::Invalid {
+            location: self.locate(root, pointer),
+            message: message.into(),
+        }
+    }
+}
+
+/// The entry for the longest recorded prefix of `pointer` (whole segments), and the rest of it.
+fn nearest<'m, 'p, T>(map: &'m HashMap<String, T>, pointer: &'p str) -> Option<(&'m T, &'p str)> {
+    if map.is_empty() {
+        return None;
+    }
+    let mut end = pointer.len();
+    loop {
+        if let Some(found) = map.get(&pointer[..end]) {
+            return Some((found, &pointer[end..]));
+        }
+        end = pointer[..end].rfind('/')?;
+    }
 }
 
 /// Most `$ref` hops followed for one value before giving up (cycles are caught earlier; this bounds
@@ -43,74 +114,125 @@ pub struct Document {
 const MAX_REF_HOPS: usize = 64;
 
 impl Document {
-    /// Reads and parses a file (YAML or JSON, by content).
+    /// Reads and parses a file (YAML or JSON, by content). References to other files
+    /// (`./schemas/pet.yaml`, `common.json#/components/schemas/Error`) are resolved relative to the
+    /// file that holds them and bundled into the document.
     pub fn load(path: &Path) -> Result<Document, ImportError> {
-        Document::from_source(Source::load(path)?)
+        let text = read_text(path)?;
+        let source = Source::parse(&text, &path.display().to_string())?;
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        Document::build(source, Some((path, text.len() as u64, dir)))
     }
 
-    /// Parses a document from text. `file` names it in errors.
+    /// Parses a document from text. `file` names it in errors. There is no directory to resolve
+    /// references to other files against, so they are errors; use [`Document::load`] for those.
     pub fn parse(text: &str, file: &str) -> Result<Document, ImportError> {
         Document::from_source(Source::parse(text, file)?)
     }
 
-    /// Checks a parsed input is an OpenAPI 3.x document whose references all resolve.
+    /// Checks a parsed input is an OpenAPI 3.x (or Swagger 2.0, converted) document whose references
+    /// all resolve. References to other files are errors, as for [`Document::parse`].
     pub fn from_source(source: Source) -> Result<Document, ImportError> {
+        Document::build(source, None)
+    }
+
+    /// The stages of loading; `file` is the root file's path, size and directory when loaded from a
+    /// path.
+    fn build(source: Source, file: Option<(&Path, u64, &Path)>) -> Result<Document, ImportError> {
         let mut doc = Document {
             source,
+            value: None,
+            origins: Origins::default(),
             version: SpecVersion::OpenApi30,
             version_text: String::new(),
+            converted_from: None,
         };
-        doc.detect_version()?;
+        let swagger = doc.detect_version()?;
+        if let Some(bundled) = bundle::bundle(&doc.source, file, swagger)? {
+            doc.value = Some(bundled.value);
+            doc.origins.bundled = bundled.origins;
+            doc.origins.files = bundled.files;
+        }
+        if swagger {
+            let converted = {
+                let origins = &doc.origins;
+                let source = &doc.source;
+                let invalid = |pointer: &str, message: String| -> ImportError {
+                    origins.invalid(source, pointer, message)
+                };
+                swagger2::convert(doc.root(), &invalid)?
+            };
+            doc.value = Some(converted.value);
+            doc.origins.converted = converted.origins;
+            doc.converted_from = Some(format!("Swagger {}", doc.version_text));
+        }
         doc.check_refs()?;
         Ok(doc)
     }
 
-    fn detect_version(&mut self) -> Result<(), ImportError> {
+    /// Reads the version field; true for a Swagger 2.0 document.
+    fn detect_version(&mut self) -> Result<bool, ImportError> {
         let Some(map) = self.source.root().as_object() else {
             return Err(self.invalid(
                 "",
-                "not an OpenAPI document: expected a mapping with an `openapi: 3.x` field at the top",
+                "not an OpenAPI document: expected a mapping with an `openapi: 3.x` (or \
+                 `swagger: \"2.0\"`) field at the top",
             ));
         };
-        if let Some(swagger) = map.get("swagger") {
-            return Err(self.invalid(
-                "/swagger",
-                format!(
-                    "Swagger {} documents are not supported; convert it to OpenAPI 3 first (for \
-                     example with swagger2openapi)",
-                    scalar_text(swagger)
-                ),
-            ));
-        }
-        let Some(version) = map.get("openapi") else {
-            return Err(self.invalid(
-                "",
-                "not an OpenAPI document: there is no top-level `openapi` field (expected \
-                 `openapi: 3.0.x` or `openapi: 3.1.x`)",
-            ));
+        let swagger = match (map.get("openapi"), map.get("swagger")) {
+            (Some(_), _) => false,
+            (None, Some(_)) => true,
+            (None, None) => {
+                return Err(self.invalid(
+                    "",
+                    "not an OpenAPI document: there is no top-level `openapi` field (expected \
+                     `openapi: 3.0.x` or `openapi: 3.1.x`, or `swagger: \"2.0\"`)",
+                ));
+            }
         };
+        let field = if swagger { "swagger" } else { "openapi" };
+        let pointer = format!("/{field}");
+        let version = map.get(field).unwrap_or(&Value::Null);
         // A YAML author may write `openapi: 3.0` unquoted, which reads as a number: use the text as
         // written.
-        let written = match (version, self.number_text("/openapi")) {
+        let written = match (version, self.number_text(&pointer)) {
             (Value::String(s), _) => s.clone(),
             (_, Some(t)) => t,
             (other, None) => scalar_text(other),
         };
-        self.version = if written.starts_with("3.0") {
-            SpecVersion::OpenApi30
+        if swagger {
+            if written != "2.0" {
+                return Err(self.invalid(
+                    &pointer,
+                    format!(
+                        "unsupported Swagger version {written:?}: only Swagger 2.0 (converted to \
+                         OpenAPI 3.0) and OpenAPI 3.0.x / 3.1.x are read"
+                    ),
+                ));
+            }
+        } else if written.starts_with("3.0") {
+            self.version = SpecVersion::OpenApi30;
         } else if written.starts_with("3.1") {
-            SpecVersion::OpenApi31
+            self.version = SpecVersion::OpenApi31;
         } else {
+            let hint = if written.starts_with('2') {
+                " (a 2.0 document says `swagger: \"2.0\"`, not `openapi`)"
+            } else {
+                ""
+            };
             return Err(self.invalid(
-                "/openapi",
-                format!("unsupported OpenAPI version {written:?}: expected 3.0.x or 3.1.x"),
+                &pointer,
+                format!("unsupported OpenAPI version {written:?}: expected 3.0.x or 3.1.x{hint}"),
             ));
-        };
+        }
         self.version_text = written;
-        if !map.get("paths").is_none_or(Value::is_object) {
+        if !swagger && !map.get("paths").is_none_or(Value::is_object) {
             return Err(self.invalid("/paths", "`paths` must be a mapping"));
         }
-        Ok(())
+        Ok(swagger)
     }
 
     /// A YAML float as written (`3.0` rather than JSON's `3`), when positions are known.
@@ -121,15 +243,23 @@ impl Document {
         }
     }
 
-    /// Checks every `$ref` in the document resolves to a local target, so later stages can rely on it.
+    /// Checks every `$ref` in the document resolves to a local target and that no chain of references
+    /// loops (`A: {$ref: B}`, `B: {$ref: A}`), so later stages can rely on both. Schemas that
+    /// contain themselves (`children: {items: {$ref: Node}}`) are fine: only references to
+    /// references form chains.
     fn check_refs(&self) -> Result<(), ImportError> {
-        let mut stack: Vec<(String, &Value, bool)> =
-            vec![(String::new(), self.source.root(), false)];
+        let mut stack: Vec<(String, &Value, bool)> = vec![(String::new(), self.root(), false)];
+        // Targets known to end at a value that is not a reference.
+        let mut settled: HashSet<String> = HashSet::new();
         while let Some((pointer, value, literal)) = stack.pop() {
             match value {
                 Value::Object(map) => {
                     if !literal && let Some(Value::String(reference)) = map.get("$ref") {
-                        self.ref_target(reference, &format!("{pointer}/$ref"))?;
+                        let at = format!("{pointer}/$ref");
+                        let (target, target_pointer) = self.ref_target(reference, &at)?;
+                        if !settled.contains(&target_pointer) {
+                            self.check_chain(target, target_pointer, &pointer, &mut settled)?;
+                        }
                     }
                     for (key, child) in map {
                         // Example values, defaults, enums and consts are data: a `$ref` key inside
@@ -156,14 +286,62 @@ impl Document {
         Ok(())
     }
 
+    /// Follows the references from `target` (the target of the `$ref` in the value at `from`) until
+    /// a value that is not a reference; an error naming the chain when it loops.
+    fn check_chain<'a>(
+        &'a self,
+        mut target: &'a Value,
+        mut target_pointer: String,
+        from: &str,
+        settled: &mut HashSet<String>,
+    ) -> Result<(), ImportError> {
+        let mut chain = vec![target_pointer.clone()];
+        while let Some(reference) = target.get("$ref").and_then(Value::as_str) {
+            if settled.contains(&target_pointer) {
+                break;
+            }
+            let (next, next_pointer) =
+                self.ref_target(reference, &format!("{target_pointer}/$ref"))?;
+            if chain.contains(&next_pointer) || chain.len() > MAX_REF_HOPS {
+                chain.push(next_pointer);
+                let shown: Vec<String> = chain.iter().map(|p| self.describe(p)).collect();
+                return Err(self.invalid(
+                    from,
+                    format!(
+                        "reference cycle: {} (a reference must lead to a value that is not \
+                         itself only a reference)",
+                        shown.join(" → ")
+                    ),
+                ));
+            }
+            chain.push(next_pointer.clone());
+            target = next;
+            target_pointer = next_pointer;
+        }
+        settled.extend(chain);
+        Ok(())
+    }
+
+    /// A pointer as the user wrote it: `#/components/schemas/A` in the root file,
+    /// `schemas/pet.yaml#/Pet` for a part bundled from another file, the Swagger pointer for a
+    /// converted document.
+    fn describe(&self, pointer: &str) -> String {
+        let location = self.locate(pointer);
+        if location.file == self.file() {
+            format!("#{}", location.pointer)
+        } else {
+            format!("{}#{}", location.file, location.pointer)
+        }
+    }
+
     /// The target of a `$ref` string found at `at`, or an error naming both.
     fn ref_target(&self, reference: &str, at: &str) -> Result<(&Value, String), ImportError> {
         let Some(fragment) = reference.strip_prefix('#') else {
             return Err(self.invalid(
                 at,
                 format!(
-                    "external reference {reference:?} is not supported: only local references \
-                     (`#/components/…`) are resolved"
+                    "external reference {reference:?} is not supported here: only local \
+                     references (`#/components/…`) are resolved once loading is done"
                 ),
             ));
         };
@@ -174,7 +352,7 @@ impl Document {
                 format!("reference {reference:?} is not a JSON pointer (`#/components/…`)"),
             ));
         }
-        match self.source.root().pointer(&pointer) {
+        match self.root().pointer(&pointer) {
             Some(target) => Ok((target, pointer)),
             None => Err(self.invalid(
                 at,
@@ -217,7 +395,7 @@ impl Document {
                 .get("$ref")
                 .and_then(Value::as_str)
                 .and_then(|r| r.strip_prefix('#'))
-                .and_then(|p| self.source.root().pointer(&percent_decode(p)))
+                .and_then(|p| self.root().pointer(&percent_decode(p)))
             {
                 Some(next) => current = next,
                 None => return current,
@@ -228,22 +406,30 @@ impl Document {
 
     /// The value at a JSON pointer.
     pub fn get(&self, pointer: &str) -> Option<&Value> {
-        self.source.root().pointer(pointer)
+        self.root().pointer(pointer)
     }
 
-    /// The whole document as JSON (references left in place).
+    /// The whole document as JSON (references left in place; other files bundled in; a Swagger 2.0
+    /// document as its OpenAPI 3.0 conversion).
     pub fn root(&self) -> &Value {
-        self.source.root()
+        self.value.as_ref().unwrap_or_else(|| self.source.root())
     }
 
-    /// The specification version.
+    /// The specification version the document follows once loaded (`OpenApi30` for a converted
+    /// Swagger 2.0 document).
     pub fn version(&self) -> SpecVersion {
         self.version
     }
 
-    /// The `openapi` field as written (`3.0.3`).
+    /// The version field as written in the file: `openapi` (`3.0.3`), or `swagger` (`2.0`) for a
+    /// converted document.
     pub fn version_text(&self) -> &str {
         &self.version_text
+    }
+
+    /// What the document was converted from (`Swagger 2.0`), or `None` for an OpenAPI 3 document.
+    pub fn converted_from(&self) -> Option<&str> {
+        self.converted_from.as_deref()
     }
 
     /// The file name given to the loader.
@@ -251,14 +437,22 @@ impl Document {
         self.source.file()
     }
 
-    /// The location of a JSON pointer (file, pointer and, when known, line and column).
-    pub fn locate(&self, pointer: &str) -> Location {
-        self.source.locate(pointer)
+    /// The other files bundled into the document through references, in the order they were first
+    /// referenced (paths relative to the root file's directory as given).
+    pub fn external_files(&self) -> Vec<&str> {
+        self.origins.files.iter().map(Source::file).collect()
     }
 
-    /// An [`ImportError::Invalid`] at `pointer`.
+    /// The location of a JSON pointer of the document: the file it was written in, the pointer in
+    /// that file and, when known, line and column. Parts bundled from other files point into them;
+    /// parts of a converted Swagger 2.0 document point at what they were converted from.
+    pub fn locate(&self, pointer: &str) -> Location {
+        self.origins.locate(&self.source, pointer)
+    }
+
+    /// An [`ImportError::Invalid`] at `pointer` (located as [`Document::locate`] does).
     pub fn invalid(&self, pointer: &str, message: impl Into<String>) -> ImportError {
-        self.source.invalid(pointer, message)
+        self.origins.invalid(&self.source, pointer, message)
     }
 }
 

@@ -29,9 +29,21 @@ pub fn to_json_schema(doc: &Document, schema: &Value, direction: Direction) -> V
         doc,
         direction,
         names: HashMap::new(),
+        pending: Vec::new(),
         defs: Map::new(),
     };
     let converted = bundler.convert(schema);
+    // Targets are converted here, one after another, rather than from inside the schema that
+    // refers to them: a long chain of schemas each referring to the next would otherwise nest one
+    // call per link and could exhaust the stack.
+    while let Some((pointer, name)) = bundler.pending.pop() {
+        let converted = match doc.get(&pointer) {
+            Some(target) => bundler.convert(target),
+            // Cannot happen for loaded documents (references are checked); accept anything.
+            None => Value::Bool(true),
+        };
+        bundler.defs.insert(name, converted);
+    }
     let mut root = Map::new();
     root.insert(
         "$schema".into(),
@@ -64,6 +76,8 @@ struct Bundler<'a> {
     direction: Direction,
     /// Document pointer → name under `$defs`.
     names: HashMap<String, String>,
+    /// References named but not converted yet: (document pointer, name).
+    pending: Vec<(String, String)>,
     defs: Map<String, Value>,
 }
 
@@ -78,17 +92,9 @@ impl Bundler<'_> {
             Some(name) => name.clone(),
             None => {
                 let name = format!("s{}", self.names.len());
-                // Registered before converting the target so recursive schemas terminate.
+                // Named now, converted later (once), so recursive schemas terminate.
                 self.names.insert(pointer.clone(), name.clone());
-                let converted = match self.doc.get(&pointer) {
-                    Some(target) => {
-                        let target = target.clone();
-                        self.convert(&target)
-                    }
-                    // Cannot happen for loaded documents (references are checked); accept anything.
-                    None => Value::Bool(true),
-                };
-                self.defs.insert(name.clone(), converted);
+                self.pending.push((pointer, name.clone()));
                 name
             }
         };
