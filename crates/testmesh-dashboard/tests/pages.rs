@@ -712,7 +712,7 @@ async fn imports_are_previewed_then_the_ticked_flows_created() {
     let postman = serde_json::json!({
         "info": {"name": "Shop", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
         "item": [{"name": "Ping", "request": {"method": "GET", "url": {"raw": "http://127.0.0.1:9/ping"}},
-                  "event": [{"listen": "test", "script": {"exec": ["pm.test('ok', () => pm.response.to.have.status(200));"]}}]}]
+                  "event": [{"listen": "test", "script": {"exec": ["pm.test('ok', () => pm.response.to.have.status(200));", "postman.setNextRequest(null);"]}}]}]
     });
     let pasted = upload(
         reqwest::multipart::Form::new()

@@ -80,7 +80,7 @@ fn postman_collection() -> Value {
             {"name": "List products", "request": {"method": "GET", "url": {"raw": "{{baseUrl}}/products", "host": ["{{baseUrl}}"], "path": ["products"]}}},
             {"name": "Create product", "request": {"method": "POST", "header": [{"key": "Content-Type", "value": "application/json"}],
               "body": {"mode": "raw", "raw": "{\"name\": \"pen\"}"}, "url": {"raw": "{{baseUrl}}/products", "host": ["{{baseUrl}}"], "path": ["products"]}},
-             "event": [{"listen": "test", "script": {"exec": ["pm.test('made', function () { pm.response.to.have.status(201); });"]}}]}
+             "event": [{"listen": "test", "script": {"exec": ["pm.test('made', function () { pm.response.to.have.status(201); });", "postman.setNextRequest(null);"]}}]}
         ],
         "variable": [{"key": "baseUrl", "value": "http://127.0.0.1:9"}]
     })
@@ -187,8 +187,12 @@ async fn each_format_is_previewed_and_recorded(db: &testmesh_test::TestDb) {
         .await
         .expect(200);
     assert_clean_flows(&har.json);
-    assert!(har.text.contains("api.shop.test/products"), "{}", har.text);
-    assert!(!har.text.contains("app.js\\n"), "other hosts are left out");
+    let yaml = har.json["flows"][0]["yaml"].as_str().unwrap();
+    assert!(
+        yaml.contains("BASE_URL: https://api.shop.test") && yaml.contains("/products?page=1"),
+        "{yaml}"
+    );
+    assert!(!yaml.contains("app.js"), "other hosts are left out");
     assert!(
         har.json["skipped"]
             .as_array()
