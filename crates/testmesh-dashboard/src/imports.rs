@@ -411,17 +411,18 @@ async fn preview_page(
 }
 
 /// The import of a history row, run again from its stored input (or `carried`, the input the
-/// preview form carries when the history could not keep it).
+/// preview form carries when the history could not keep it); the message says why it cannot be.
 async fn rerun(
     record: &ImportRecord,
     carried: Option<String>,
-) -> Result<(ImportInput, Import), PageError> {
+) -> Result<(ImportInput, Import), String> {
     let text = match (&record.source_content, carried) {
         (Some(text), _) => text.clone(),
         (None, Some(text)) if text.len() as i64 == record.source_size => text,
         _ => {
-            return Err(PageError::Failed(
-                "this import's input was not kept (it is over 5 MiB): import the file again".into(),
+            return Err(format!(
+                "the input of this import ({} bytes) was not kept: inputs over 5 MiB are not; import the file again",
+                record.source_size
             ));
         }
     };
@@ -434,8 +435,29 @@ async fn rerun(
     let import = run
         .run()
         .await
-        .map_err(|e| PageError::Failed(format!("the import cannot be run again: {e}")))?;
+        .map_err(|e| format!("the import cannot be run again: {e}"))?;
     Ok((run, import))
+}
+
+/// The first step's form for a recorded import, with `message`.
+async fn form_again(
+    state: &DashboardState,
+    session: Session,
+    record: &ImportRecord,
+    message: String,
+) -> PageResult {
+    let options = work::recorded_options(record);
+    let form = ImportForm {
+        format: record.source_type.as_str().to_string(),
+        content: record.source_content.clone().unwrap_or_default(),
+        source_name: record.source_name.clone(),
+        group_by: options.group_by.unwrap_or_default(),
+        negative: options.negative,
+        crud: options.crud,
+        keep_static: options.keep_static,
+        include_hosts: options.include_hosts.join(", "),
+    };
+    import_page(state, session, form, Some((message, None))).await
 }
 
 /// Step 2 of a recorded import (from the history).
@@ -451,16 +473,12 @@ pub(crate) async fn import_preview(
         .map_err(store_error)?;
     if record.status == AiStatus::Failed {
         let message = record.error.clone().unwrap_or_default();
-        let form = ImportForm {
-            format: record.source_type.as_str().to_string(),
-            content: record.source_content.clone().unwrap_or_default(),
-            source_name: record.source_name.clone(),
-            ..ImportForm::default()
-        };
-        return import_page(&state, session, form, Some((message, None))).await;
+        return form_again(&state, session, &record, message).await;
     }
-    let (run, import) = rerun(&record, None).await?;
-    preview_page(&state, session, &record, &import, &run, None).await
+    match rerun(&record, None).await {
+        Ok((run, import)) => preview_page(&state, session, &record, &import, &run, None).await,
+        Err(message) => form_again(&state, session, &record, message).await,
+    }
 }
 
 struct CreatedView {
@@ -511,7 +529,10 @@ pub(crate) async fn import_create(
         .iter()
         .find(|(k, _)| k == "content")
         .map(|(_, v)| v.clone());
-    let (run, import) = rerun(&record, carried).await?;
+    let (run, import) = match rerun(&record, carried).await {
+        Ok(done) => done,
+        Err(message) => return form_again(&state, session, &record, message).await,
+    };
     if chosen.is_empty() {
         return preview_page(
             &state,

@@ -890,3 +890,60 @@ async fn coverage_is_analysed_shown_and_listed() {
     let (status, _) = site.get(&other_cookie, &format!("{location}/report")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn inputs_too_big_to_keep_are_carried_by_the_preview() {
+    let site = Site::start().await;
+    let cookie = site.login().await;
+    // Over the 5 MiB the history keeps: the preview form carries the input to step 3 instead.
+    let padding = "x".repeat(5 * 1024 * 1024 + 10);
+    let big = PETS.replace(
+        "  version: \"1\"\n",
+        &format!("  version: \"1\"\n  description: {padding}\n"),
+    );
+    let preview = site
+        .client
+        .post(format!("{}/import", site.base))
+        .header(COOKIE, &cookie)
+        .multipart(
+            reqwest::multipart::Form::new()
+                .text("format", "openapi")
+                .part(
+                    "file",
+                    reqwest::multipart::Part::text(big.clone()).file_name("big.yaml"),
+                ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preview.status(), StatusCode::OK);
+    let page = preview.text().await.unwrap();
+    assert!(page.contains("<textarea name=\"content\" hidden>"));
+    let id = preview_id(&page);
+    let record = site.store.get_import(WS, &id).await.unwrap();
+    assert!(!record.source_stored);
+    let choice = flow_choices(&page).remove(0);
+
+    // From the history it cannot be shown again: the form says why.
+    let (status, again) = site.get(&cookie, &format!("/import/{id}")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.contains("was not kept"), "{again}");
+
+    let done = site
+        .client
+        .post(format!("{}/import/{id}/create", site.base))
+        .header(COOKIE, &cookie)
+        .form(&[("flow", choice.as_str()), ("content", big.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+    assert_eq!(
+        site.store
+            .list_flows(WS, &Default::default())
+            .await
+            .unwrap()
+            .total,
+        1
+    );
+}
