@@ -1,7 +1,7 @@
 //! The TestMesh server: a REST API over the store (flows, executions with live events over SSE,
 //! environments, collections, schedules, API keys, mocks, contracts, reports, analytics, imports and
-//! coverage), Prometheus metrics, its own OpenAPI 3.1
-//! document, and the scheduler that enqueues runs on time.
+//! coverage), Prometheus metrics, its own OpenAPI 3.1 document, and the scheduler that enqueues runs
+//! on time.
 //!
 //! The server does not run flows: it queues executions in the store, and workers (in the same
 //! process or elsewhere) claim and run them and append their events, which the server streams.
