@@ -13,6 +13,7 @@ pub mod duration;
 pub mod emit;
 pub mod expr;
 pub mod interpolate;
+pub mod markup;
 pub mod model;
 pub mod schema;
 pub mod validate;

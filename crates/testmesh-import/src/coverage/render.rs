@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use serde_json::{Value, json};
+use testmesh_flow::markup::escape_into;
 
 use super::{Call, Coverage, CoverageStatus, OperationCoverage, status_label};
 
@@ -480,22 +481,6 @@ fn card(out: &mut String, tone: &str, label: &str, value: &str) {
     out.push_str("</div><div class=\"value\">");
     escape_into(out, value);
     out.push_str("</div></div>");
-}
-
-/// Appends `text` with `&`, `<`, `>`, `"` and `'` replaced by entities, safe as element text and
-/// in quoted attributes. (The report crate has the same helper, but this crate may not depend on
-/// it: reports sit on the store.)
-fn escape_into(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
 }
 
 /// The report pages' look (testmesh-report), trimmed to what this page uses.
