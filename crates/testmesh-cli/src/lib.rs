@@ -25,10 +25,12 @@ mod analytics_cmd;
 mod apikey_cmd;
 mod console;
 mod contract_cmd;
+mod coverage_cmd;
 mod days;
 mod demo_cmd;
 mod files;
 mod history;
+mod import_cmd;
 mod init_cmd;
 mod logging;
 mod mock_cmd;
@@ -79,6 +81,8 @@ testmesh contract can-i-deploy --pacticipant web --version 1.4.0   Deployable, f
 testmesh serve                         Serve the REST API on http://127.0.0.1:5016\n  \
 testmesh report -o report.html         An HTML report of the recorded runs (trends, flaky flows, failures)\n  \
 testmesh mock serve mocks/users.yaml   Serve a mock server (hot reload); see `testmesh mock --help`\n  \
+testmesh import openapi api.yaml -o flows/api   Flows from an OpenAPI document (also postman, pact, har)\n  \
+testmesh coverage --spec api.yaml flows/   Which operations of the API the flows exercise\n  \
 testmesh validate 'flows/**/*.yaml' --strict\n  testmesh schema -o .testmesh/flow.schema.json\n\n\
 Exit codes: 0 success, 1 test failures, 2 invalid input or usage, 3 internal error.",
     propagate_version = true
@@ -102,6 +106,8 @@ enum Command {
     #[command(name = "apikey")]
     ApiKey(apikey_cmd::Args),
     Contract(contract_cmd::Args),
+    Import(import_cmd::Args),
+    Coverage(coverage_cmd::Args),
     Report(report_cmd::Args),
     Analytics(analytics_cmd::Args),
 }
@@ -132,6 +138,8 @@ pub fn main() -> ExitCode {
         Command::Mock(args) => mock_cmd::run(args),
         Command::ApiKey(args) => apikey_cmd::run(args),
         Command::Contract(args) => contract_cmd::run(args),
+        Command::Import(args) => import_cmd::run(args),
+        Command::Coverage(args) => coverage_cmd::run(args),
         Command::Report(args) => report_cmd::run(args),
         Command::Analytics(args) => analytics_cmd::run(args),
     };

@@ -726,6 +726,20 @@ impl FlowRun<'_> {
                 }
                 (request, response, Some(masked(secrets, o.result.clone())))
             }
+            // A passed HTTP step of a lean run still says what it called and what came back, so
+            // the history can tell which operations a run exercised (`testmesh coverage
+            // --from-history`).
+            Some(o) if step.kind == Some(ActionKind::HttpRequest) => {
+                let field = |name: &str| o.result.get(name).cloned().unwrap_or(Value::Null);
+                (
+                    Some(masked(
+                        secrets,
+                        json!({"method": field("method"), "url": field("url")}),
+                    )),
+                    Some(json!({"status": field("status")})),
+                    None,
+                )
+            }
             _ => (None, None, None),
         };
         let mut record = StepRecord {

@@ -30,13 +30,14 @@ pub(crate) fn outcome(
         .get(CONTENT_TYPE)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
         .unwrap_or_default();
-    let mut result = Map::with_capacity(9);
+    let mut result = Map::with_capacity(10);
     result.insert("status".into(), exchange.status.as_u16().into());
     result.insert("body".into(), body);
     result.insert("headers".into(), headers_json(&exchange.headers));
     result.insert("duration_ms".into(), duration_ms.into());
     result.insert("content_type".into(), content_type.into());
     result.insert("url".into(), exchange.url.as_str().into());
+    result.insert("method".into(), method.into());
     result.insert("http_version".into(), version_text(exchange.version).into());
     result.insert("size".into(), exchange.body.len().into());
     if let Some(encoding) = encoding {
