@@ -122,7 +122,7 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
 fn static_calls(paths: &[PathBuf]) -> Vec<Call> {
     let per_file = files::map_parallel(
         paths,
-        |path| calls_of_file(path),
+        calls_of_file,
         || Err("a reading thread panicked".to_string()),
     );
     let mut calls = Vec::new();
