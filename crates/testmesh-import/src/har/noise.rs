@@ -24,7 +24,7 @@ impl Noise {
             Noise::ExcludedHost => "hosts not among the included hosts",
             Noise::Analytics => "analytics, tracking and error-reporting services",
             Noise::Static => {
-                "static assets (scripts, styles, images, fonts, media, source maps); keep them with the keep-static option"
+                "static assets (scripts, styles, images, fonts, media, source maps); keep them with --keep-static"
             }
             Noise::NoResponse => {
                 "no response was recorded (blocked, cancelled or failed in the browser)"
