@@ -120,11 +120,9 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
 /// The HTTP steps of every flow file, read on all cores. Files that are not flows (mocks) are
 /// left out; flows that do not load are reported and left out.
 fn static_calls(paths: &[PathBuf]) -> Vec<Call> {
-    let per_file = files::map_parallel(
-        paths,
-        calls_of_file,
-        || Err("a reading thread panicked".to_string()),
-    );
+    let per_file = files::map_parallel(paths, calls_of_file, || {
+        Err("a reading thread panicked".to_string())
+    });
     let mut calls = Vec::new();
     for (path, result) in paths.iter().zip(per_file) {
         match result {

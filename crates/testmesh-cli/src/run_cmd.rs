@@ -275,7 +275,6 @@ pub(crate) fn execute(plan: Plan, runtime: &tokio::runtime::Runtime) -> Result<u
         Recorder::start(runtime, url, sources, Value::Object(variables))
     });
     let mut sinks: Vec<Arc<dyn EventSink>> = vec![console.clone()];
-    sinks.extend(recorder.as_ref().map(Recorder::sink));
     sinks.extend(plan.observer.clone());
     let hub = mock_hub(plan.mock_ports.clone());
     let runner = Arc::new(Runner::new(
@@ -296,9 +295,35 @@ pub(crate) fn execute(plan: Plan, runtime: &tokio::runtime::Runtime) -> Result<u
                 .any(|r| matches!(r, ReportSpec::Json(_))),
         ..RunOptions::default()
     });
+    // Each finished flow's record is moved to the history writer; the run keeps a copy only for
+    // the reports, and otherwise just the flow's outcome (a long run no longer holds every step's
+    // record until it ends).
+    let inbox = recorder.as_ref().map(Recorder::inbox);
+    let keep_steps = !plan.reports.is_empty();
+    let deliver = move |record: FlowRecord| -> FlowRecord {
+        let kept = if keep_steps {
+            record.clone()
+        } else {
+            outcome_of(&record)
+        };
+        match &inbox {
+            Some(inbox) => inbox.send(record),
+            None => drop(record),
+        }
+        kept
+    };
     let started = Instant::now();
     let mut records = runtime.block_on(async {
-        let records = run_all(runner, options, chosen, plan.jobs, plan.fail_fast, &hub).await;
+        let records = run_all(
+            runner,
+            options,
+            chosen,
+            plan.jobs,
+            plan.fail_fast,
+            &hub,
+            Box::new(deliver),
+        )
+        .await;
         // Mocks flows kept running stop with the run.
         hub.stop_all().await;
         records
@@ -444,6 +469,24 @@ fn selects(args: &Plan, flow: &Flow) -> bool {
     tag_ok && !excluded && suite_ok
 }
 
+/// `record` without its steps and outputs: what the summary needs.
+fn outcome_of(record: &FlowRecord) -> FlowRecord {
+    FlowRecord {
+        execution_id: record.execution_id.clone(),
+        name: record.name.clone(),
+        path: record.path.clone(),
+        suite: record.suite.clone(),
+        tags: record.tags.clone(),
+        status: record.status,
+        started_at: record.started_at,
+        duration: record.duration,
+        steps: Vec::new(),
+        error: record.error.clone(),
+        cancelled: record.cancelled,
+        outputs: IndexMap::new(),
+    }
+}
+
 fn skipped_record(selected: &Selected, reason: &str) -> FlowRecord {
     FlowRecord {
         execution_id: String::new(),
@@ -477,7 +520,12 @@ mod schedule {
 
     use super::{Selected, skipped_record};
 
-    /// Runs every flow, at most `jobs` at once, and returns the records in input order.
+    /// What happens to the record of each flow that ran: it gets the record and returns what the
+    /// run keeps of it.
+    pub(super) type Deliver = Box<dyn Fn(FlowRecord) -> FlowRecord + Send + Sync>;
+
+    /// Runs every flow, at most `jobs` at once, and returns the records (as `deliver` kept them) in
+    /// input order.
     pub(super) async fn run_all(
         runner: Arc<Runner>,
         options: Arc<RunOptions>,
@@ -485,8 +533,10 @@ mod schedule {
         jobs: usize,
         fail_fast: bool,
         hub: &Arc<MockHub>,
+        deliver: Deliver,
     ) -> Vec<FlowRecord> {
         let queue = Arc::new(Queue {
+            deliver,
             flows,
             next: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
@@ -543,6 +593,7 @@ mod schedule {
 
     /// The flows to run and the records of those that ran, shared by the job threads.
     struct Queue {
+        deliver: Deliver,
         flows: Vec<Selected>,
         next: AtomicUsize,
         stop: AtomicBool,
@@ -569,14 +620,17 @@ mod schedule {
                     let (flow, path) = (selected.flow.clone(), selected.path.clone());
                     let task =
                         tokio::spawn(async move { runner.run(&flow, Some(&path), &options).await });
-                    task.await.unwrap_or_else(|e| {
-                        let mut record = skipped_record(
-                            selected,
-                            &format!("the flow stopped unexpectedly: {e}"),
-                        );
-                        record.status = FlowStatus::Failed;
-                        record
-                    })
+                    match task.await {
+                        Ok(record) => (self.deliver)(record),
+                        Err(e) => {
+                            let mut record = skipped_record(
+                                selected,
+                                &format!("the flow stopped unexpectedly: {e}"),
+                            );
+                            record.status = FlowStatus::Failed;
+                            record
+                        }
+                    }
                 };
                 if self.fail_fast && record.status == FlowStatus::Failed {
                     self.stop.store(true, Ordering::SeqCst);
