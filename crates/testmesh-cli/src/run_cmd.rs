@@ -383,11 +383,19 @@ fn load(paths: &[PathBuf]) -> (Vec<Selected>, usize) {
             std::fs::read_to_string(path).map(|text| {
                 // A mock file is told apart from the tree parsed for loading (`None`): parsing
                 // the file a second time, on this thread, was a sixth of loading a large flow.
-                let loaded = if text.len() > testmesh_flow::MAX_FILE_BYTES {
+                let mut loaded = if text.len() > testmesh_flow::MAX_FILE_BYTES {
                     (!files::is_mock_file(&text)).then(|| load_str(&text))
                 } else {
                     load_str_unless(&text, files::is_mock_root)
                 };
+                // Once checked, running needs the steps, not the parsed tree (the history stores
+                // the file's text); it goes here, on the thread that built it.
+                if let Some(loaded) = &mut loaded
+                    && loaded.errors().next().is_none()
+                    && let Some(flow) = &mut loaded.flow
+                {
+                    flow.drop_tree();
+                }
                 (text, loaded)
             })
         },
