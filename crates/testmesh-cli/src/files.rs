@@ -75,6 +75,18 @@ pub(crate) fn map_parallel<T: Send>(
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(paths.len().max(1));
+    if threads <= 1 {
+        // One file (or one core): read it here. Memory its loading frees (the parsed tree, say)
+        // then goes back to this thread's allocator arena, where the run that follows reuses it,
+        // rather than staying with a finished thread's.
+        return paths
+            .iter()
+            .map(|p| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(p)))
+                    .unwrap_or_else(|_| on_panic())
+            })
+            .collect();
+    }
     let chunk = paths.len().div_ceil(threads).max(1);
     let (f, on_panic) = (&f, &on_panic);
     std::thread::scope(|scope| {

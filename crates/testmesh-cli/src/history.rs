@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::Local;
 use serde_json::Value;
-use testmesh_runner::{Event, EventSink, FlowRecord};
+use testmesh_runner::FlowRecord;
 use testmesh_store::{
     DEFAULT_WORKSPACE_ID, Execution, ExecutionFilter, ExecutionStatus, RunContext, Store, Trigger,
 };
@@ -59,23 +59,24 @@ pub(crate) fn store_error(error: &testmesh_store::Error) -> CliError {
     }
 }
 
-/// Records finished flows into the store while the run goes on, from the run's events.
+/// Records finished flows into the store while the run goes on: the run hands each finished flow's
+/// record over ([`Recorder::inbox`]), so it is moved to the writer, not copied.
 pub(crate) struct Recorder {
-    sink: Arc<RecorderSink>,
+    inbox: Arc<Inbox>,
     task: tokio::task::JoinHandle<Result<usize, String>>,
 }
 
-struct RecorderSink {
+/// Where finished flows go to be recorded; closed by [`Recorder::finish`].
+pub(crate) struct Inbox {
     tx: Mutex<Option<UnboundedSender<FlowRecord>>>,
 }
 
-impl EventSink for RecorderSink {
-    fn on_event(&self, event: Event<'_>) {
-        if let Event::FlowFinished { record } = event
-            && let Some(tx) = self.tx.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
-        {
+impl Inbox {
+    /// Queues a finished top-level flow for the history.
+    pub(crate) fn send(&self, record: FlowRecord) {
+        if let Some(tx) = self.tx.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
             // A closed channel means recording stopped on an error, which `finish` reports.
-            let _ = tx.send(record.clone());
+            let _ = tx.send(record);
         }
     }
 }
@@ -93,22 +94,22 @@ impl Recorder {
         let (tx, rx) = unbounded_channel();
         let task = runtime.spawn(record_all(url, sources, variables, rx));
         Recorder {
-            sink: Arc::new(RecorderSink {
+            inbox: Arc::new(Inbox {
                 tx: Mutex::new(Some(tx)),
             }),
             task,
         }
     }
 
-    /// The event sink that feeds this recorder.
-    pub(crate) fn sink(&self) -> Arc<dyn EventSink> {
-        self.sink.clone()
+    /// Where the run sends the records of its finished flows.
+    pub(crate) fn inbox(&self) -> Arc<Inbox> {
+        self.inbox.clone()
     }
 
     /// Waits until every finished flow is written; returns how many were, or why recording stopped.
     pub(crate) fn finish(self, runtime: &tokio::runtime::Runtime) -> Result<usize, String> {
         drop(
-            self.sink
+            self.inbox
                 .tx
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())

@@ -275,7 +275,6 @@ pub(crate) fn execute(plan: Plan, runtime: &tokio::runtime::Runtime) -> Result<u
         Recorder::start(runtime, url, sources, Value::Object(variables))
     });
     let mut sinks: Vec<Arc<dyn EventSink>> = vec![console.clone()];
-    sinks.extend(recorder.as_ref().map(Recorder::sink));
     sinks.extend(plan.observer.clone());
     let hub = mock_hub(plan.mock_ports.clone());
     let runner = Arc::new(Runner::new(
@@ -296,9 +295,35 @@ pub(crate) fn execute(plan: Plan, runtime: &tokio::runtime::Runtime) -> Result<u
                 .any(|r| matches!(r, ReportSpec::Json(_))),
         ..RunOptions::default()
     });
+    // Each finished flow's record is moved to the history writer; the run keeps a copy only for
+    // the reports, and otherwise just the flow's outcome (a long run no longer holds every step's
+    // record until it ends).
+    let inbox = recorder.as_ref().map(Recorder::inbox);
+    let keep_steps = !plan.reports.is_empty();
+    let deliver = move |record: FlowRecord| -> FlowRecord {
+        let kept = if keep_steps {
+            record.clone()
+        } else {
+            outcome_of(&record)
+        };
+        match &inbox {
+            Some(inbox) => inbox.send(record),
+            None => drop(record),
+        }
+        kept
+    };
     let started = Instant::now();
     let mut records = runtime.block_on(async {
-        let records = run_all(runner, options, chosen, plan.jobs, plan.fail_fast, &hub).await;
+        let records = run_all(
+            runner,
+            options,
+            chosen,
+            plan.jobs,
+            plan.fail_fast,
+            &hub,
+            Box::new(deliver),
+        )
+        .await;
         // Mocks flows kept running stop with the run.
         hub.stop_all().await;
         records
@@ -358,11 +383,19 @@ fn load(paths: &[PathBuf]) -> (Vec<Selected>, usize) {
             std::fs::read_to_string(path).map(|text| {
                 // A mock file is told apart from the tree parsed for loading (`None`): parsing
                 // the file a second time, on this thread, was a sixth of loading a large flow.
-                let loaded = if text.len() > testmesh_flow::MAX_FILE_BYTES {
+                let mut loaded = if text.len() > testmesh_flow::MAX_FILE_BYTES {
                     (!files::is_mock_file(&text)).then(|| load_str(&text))
                 } else {
                     load_str_unless(&text, files::is_mock_root)
                 };
+                // Once checked, running needs the steps, not the parsed tree (the history stores
+                // the file's text); it goes here, on the thread that built it.
+                if let Some(loaded) = &mut loaded
+                    && loaded.errors().next().is_none()
+                    && let Some(flow) = &mut loaded.flow
+                {
+                    flow.drop_tree();
+                }
                 (text, loaded)
             })
         },
@@ -444,6 +477,24 @@ fn selects(args: &Plan, flow: &Flow) -> bool {
     tag_ok && !excluded && suite_ok
 }
 
+/// `record` without its steps and outputs: what the summary needs.
+fn outcome_of(record: &FlowRecord) -> FlowRecord {
+    FlowRecord {
+        execution_id: record.execution_id.clone(),
+        name: record.name.clone(),
+        path: record.path.clone(),
+        suite: record.suite.clone(),
+        tags: record.tags.clone(),
+        status: record.status,
+        started_at: record.started_at,
+        duration: record.duration,
+        steps: Vec::new(),
+        error: record.error.clone(),
+        cancelled: record.cancelled,
+        outputs: IndexMap::new(),
+    }
+}
+
 fn skipped_record(selected: &Selected, reason: &str) -> FlowRecord {
     FlowRecord {
         execution_id: String::new(),
@@ -477,7 +528,12 @@ mod schedule {
 
     use super::{Selected, skipped_record};
 
-    /// Runs every flow, at most `jobs` at once, and returns the records in input order.
+    /// What happens to the record of each flow that ran: it gets the record and returns what the
+    /// run keeps of it.
+    pub(super) type Deliver = Box<dyn Fn(FlowRecord) -> FlowRecord + Send + Sync>;
+
+    /// Runs every flow, at most `jobs` at once, and returns the records (as `deliver` kept them) in
+    /// input order.
     pub(super) async fn run_all(
         runner: Arc<Runner>,
         options: Arc<RunOptions>,
@@ -485,8 +541,10 @@ mod schedule {
         jobs: usize,
         fail_fast: bool,
         hub: &Arc<MockHub>,
+        deliver: Deliver,
     ) -> Vec<FlowRecord> {
         let queue = Arc::new(Queue {
+            deliver,
             flows,
             next: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
@@ -543,6 +601,7 @@ mod schedule {
 
     /// The flows to run and the records of those that ran, shared by the job threads.
     struct Queue {
+        deliver: Deliver,
         flows: Vec<Selected>,
         next: AtomicUsize,
         stop: AtomicBool,
@@ -569,14 +628,17 @@ mod schedule {
                     let (flow, path) = (selected.flow.clone(), selected.path.clone());
                     let task =
                         tokio::spawn(async move { runner.run(&flow, Some(&path), &options).await });
-                    task.await.unwrap_or_else(|e| {
-                        let mut record = skipped_record(
-                            selected,
-                            &format!("the flow stopped unexpectedly: {e}"),
-                        );
-                        record.status = FlowStatus::Failed;
-                        record
-                    })
+                    match task.await {
+                        Ok(record) => (self.deliver)(record),
+                        Err(e) => {
+                            let mut record = skipped_record(
+                                selected,
+                                &format!("the flow stopped unexpectedly: {e}"),
+                            );
+                            record.status = FlowStatus::Failed;
+                            record
+                        }
+                    }
                 };
                 if self.fail_fast && record.status == FlowStatus::Failed {
                     self.stop.store(true, Ordering::SeqCst);

@@ -518,7 +518,12 @@ impl FlowRun<'_> {
         stop_on_failure: bool,
     ) -> Option<String> {
         let outcome = self.run_steps(steps, scope, 0, stop_on_failure).await;
-        records.extend(outcome.records);
+        if records.is_empty() {
+            // (Most flows have one phase: take its records rather than copy them.)
+            *records = outcome.records;
+        } else {
+            records.extend(outcome.records);
+        }
         outcome.failure.map(|(id, action, message)| {
             format!("[{}] step '{id}' ({action}): {message}", phase.name())
         })

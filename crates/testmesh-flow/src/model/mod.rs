@@ -244,9 +244,21 @@ impl Flow {
             .map(|p| (p, self.phase(p)))
     }
 
-    /// The definition as JSON (what the API stores and returns as `definition`).
+    /// The definition as JSON (what the API stores and returns as `definition`); `null` after
+    /// [`Flow::drop_tree`].
     pub fn definition(&self) -> Value {
         self.node.to_json()
+    }
+
+    /// Drops the parsed tree ([`Flow::node`]) that validation and [`Flow::definition`] read, keeping
+    /// its span: a flow that is only run needs its steps, not the tree, which is about a quarter of
+    /// a loaded flow's memory (every key, scalar and position of the file).
+    pub fn drop_tree(&mut self) {
+        self.node = Node {
+            kind: NodeKind::Null,
+            span: self.node.span,
+            style: None,
+        };
     }
 }
 
