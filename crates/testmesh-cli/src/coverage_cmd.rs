@@ -11,10 +11,12 @@ use crate::files::{self, write_atomically};
 use crate::history::{StoreArgs, store_error};
 use crate::{CliError, EXIT_OK, EXIT_TEST_FAILURES};
 
-/// Measure how much of an API the flows exercise: every operation (method + path template) of
-/// the OpenAPI document, the flows and steps that call it, the status codes the flows assert
-/// (or, with --from-history, that recorded runs saw) against the ones the document declares,
-/// the operations no flow calls, the calls that match no operation, and what to test next.
+/// Measure which operations and status codes of an OpenAPI-described API the flows exercise.
+///
+/// For every operation (method + path template) of the document: the flows and steps that call
+/// it, the status codes the flows assert (or, with --from-history, that recorded runs saw)
+/// against the ones the document declares; then the operations no flow calls, the calls that
+/// match no operation, and what to test next.
 ///
 /// Flow URLs are matched to path templates after removing `${BASE_URL}`-style prefixes, the
 /// scheme and host, --base-url, the document's server path and the query string; a `${…}` in a
