@@ -7,7 +7,6 @@
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -19,46 +18,16 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 use testmesh_import::har::{self, HarOptions};
 use testmesh_import::{GeneratedFlow, Import, Source};
-use testmesh_runner::{FlowLibrary, FlowRecord, FlowStatus, NoEvents, RunOptions, Runner, Secrets};
+use testmesh_runner::{FlowRecord, FlowStatus};
 
-fn fixture(name: &str) -> Source {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/har")
-        .join(name);
-    Source::load(&path).unwrap()
-}
+mod common;
+
+use common::assert_clean;
 
 fn import(name: &str, options: &HarOptions) -> Import {
-    let import = har::import(&fixture(name), options).unwrap();
+    let import = har::import(&common::source(&format!("har/{name}")), options).unwrap();
     assert_clean(&import);
     import
-}
-
-/// Every flow loads like `testmesh validate` with no errors and no warnings.
-fn assert_clean(import: &Import) {
-    assert!(
-        import
-            .skipped
-            .iter()
-            .all(|s| !s.reason.contains("not valid")),
-        "{:?}",
-        import.skipped
-    );
-    for flow in &import.flows {
-        let loaded = testmesh_flow::load_str(&flow.yaml);
-        let findings: Vec<String> = loaded
-            .diagnostics
-            .iter()
-            .map(|d| format!("{:?} {} (line {})", d.severity, d.message, d.span.line))
-            .collect();
-        assert!(
-            findings.is_empty(),
-            "{}:\n{findings:#?}\n{}",
-            flow.file_name,
-            flow.yaml
-        );
-        assert!(loaded.flow.is_some());
-    }
 }
 
 fn doc(flow: &GeneratedFlow) -> Value {
@@ -673,30 +642,12 @@ async fn serve(shop: S) -> String {
         .route("/api/orders/{id}/notes", post(note))
         .route("/logout", post(logout))
         .with_state(shop);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, router).await.ok();
-    });
-    format!("http://{addr}")
+    common::serve(router).await
 }
 
 async fn replay(flow: &GeneratedFlow, vars: &[(&str, &str)]) -> FlowRecord {
-    let runner = Runner::new(
-        testmesh_runner::actions::builtin(),
-        Arc::new(NoEvents),
-        Secrets::default(),
-        FlowLibrary::default(),
-    );
-    let parsed = testmesh_flow::load_str(&flow.yaml).flow.expect("a flow");
-    let mut options = RunOptions::default();
-    for (name, value) in vars {
-        options
-            .variables
-            .cli_vars
-            .insert((*name).into(), json!(value));
-    }
-    runner.run(&parsed, None, &options).await
+    let vars: Vec<(&str, Value)> = vars.iter().map(|(k, v)| (*k, json!(v))).collect();
+    common::run(&common::load_clean(&flow.yaml), &vars).await
 }
 
 #[tokio::test]

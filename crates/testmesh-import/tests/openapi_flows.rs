@@ -8,7 +8,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -21,20 +20,14 @@ use serde_json::{Value, json};
 use testmesh_import::openapi::flows::{FlowOptions, GroupBy, generate};
 use testmesh_import::openapi::{MockOptions, OpenApi, Rejection, ValidationRequest, Validator};
 use testmesh_import::{GeneratedFlow, Import, Source};
-use testmesh_runner::{
-    FlowLibrary, FlowRecord, FlowStatus, NoEvents, RunOptions, Runner, Secrets, StepStatus,
-};
+use testmesh_runner::{FlowRecord, FlowStatus, StepStatus};
+
+mod common;
 
 const TOKEN: &str = "secret-token";
 
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
 fn load(name: &str) -> OpenApi {
-    OpenApi::load(&fixture(name)).unwrap_or_else(|e| panic!("{e}"))
+    OpenApi::load(&common::fixture_path(name)).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn parse(text: &str) -> OpenApi {
@@ -49,24 +42,11 @@ fn options(group_by: GroupBy, negative: bool, crud: bool) -> FlowOptions {
     }
 }
 
-/// Every flow loads as `testmesh validate` loads it, without errors or warnings.
+/// There are flows, and every one loads as `testmesh validate` loads it, without errors or
+/// warnings.
 fn assert_clean(import: &Import) {
     assert!(!import.flows.is_empty(), "no flows: {:?}", import.skipped);
-    for flow in &import.flows {
-        let loaded = testmesh_flow::load_str(&flow.yaml);
-        let findings: Vec<String> = loaded
-            .diagnostics
-            .iter()
-            .map(|d| format!("line {}: {}", d.span.line, d.message))
-            .collect();
-        assert!(
-            findings.is_empty(),
-            "{} has findings {findings:?}\n{}",
-            flow.file_name,
-            flow.yaml
-        );
-        assert!(loaded.flow.is_some());
-    }
+    common::assert_clean(import);
 }
 
 /// The flow as JSON.
@@ -300,33 +280,12 @@ async fn serve(lax: bool) -> String {
             .fallback(clinic)
             .with_state(Arc::new(Clinic::new()))
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, router).await.ok();
-    });
-    format!("http://{addr}/api")
+    format!("{}/api", common::serve(router).await)
 }
 
 async fn run(flow: &GeneratedFlow, base_url: &str) -> FlowRecord {
-    let loaded = testmesh_flow::load_str(&flow.yaml);
-    let parsed = loaded.flow.expect("a flow");
-    let runner = Runner::new(
-        testmesh_runner::actions::builtin(),
-        Arc::new(NoEvents),
-        Secrets::default(),
-        FlowLibrary::default(),
-    );
-    let mut options = RunOptions::default();
-    options
-        .variables
-        .cli_vars
-        .insert("BASE_URL".into(), json!(base_url));
-    options
-        .variables
-        .cli_vars
-        .insert("API_TOKEN".into(), json!(TOKEN));
-    runner.run(&parsed, None, &options).await
+    let vars = [("BASE_URL", json!(base_url)), ("API_TOKEN", json!(TOKEN))];
+    common::run(&common::load_clean(&flow.yaml), &vars).await
 }
 
 fn failures(record: &FlowRecord) -> Vec<String> {

@@ -5,9 +5,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
-use std::path::Path;
-use std::sync::Arc;
-
 use axum::Router;
 use axum::extract::{Json, Query};
 use axum::http::{StatusCode, header};
@@ -20,26 +17,14 @@ use testmesh_contract::{
 use testmesh_flow::{Flow, Step};
 use testmesh_import::pact_import::import;
 use testmesh_import::{Import, ImportError, Source};
-use testmesh_runner::{
-    FlowRecord, FlowStatus, NoEvents, RunOptions, Runner, Secrets, StepStatus, actions,
-};
+use testmesh_runner::{FlowRecord, FlowStatus, StepStatus};
+
+mod common;
+
+use common::load_clean;
 
 fn fixture(name: &str) -> Import {
-    let path = format!("{}/tests/fixtures/pact/{name}", env!("CARGO_MANIFEST_DIR"));
-    let source = Source::load(Path::new(&path)).unwrap();
-    import(&source).unwrap()
-}
-
-/// The flow, which must load with no errors and no warnings.
-fn load_clean(yaml: &str) -> Flow {
-    let loaded = testmesh_flow::load_str(yaml);
-    let findings: Vec<String> = loaded
-        .diagnostics
-        .iter()
-        .map(|d| format!("{:?} line {}: {}", d.severity, d.span.line, d.message))
-        .collect();
-    assert!(findings.is_empty(), "{findings:#?}\n{yaml}");
-    loaded.flow.unwrap()
+    import(&common::source(&format!("pact/{name}"))).unwrap()
 }
 
 fn only_flow(import: &Import) -> (Flow, &str) {
@@ -518,30 +503,6 @@ fn orders_provider(broken: bool) -> Router {
         )
 }
 
-async fn serve(app: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
-    format!("http://{address}")
-}
-
-async fn run_against(base_url: &str, flow: &Flow) -> FlowRecord {
-    let runner = Runner::new(
-        actions::builtin(),
-        Arc::new(NoEvents),
-        Secrets::new(Vec::<String>::new()),
-        testmesh_runner::FlowLibrary::default(),
-    );
-    let mut options = RunOptions::default();
-    options
-        .variables
-        .cli_vars
-        .insert("BASE_URL".into(), json!(base_url));
-    runner.run(flow, None, &options).await
-}
-
 fn failures(record: &FlowRecord) -> Vec<String> {
     record
         .steps
@@ -562,10 +523,10 @@ fn failures(record: &FlowRecord) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_generated_flow_passes_against_a_provider_that_honours_the_pact() {
-    let base_url = serve(orders_provider(false)).await;
+    let base_url = common::serve(orders_provider(false)).await;
     let imported = fixture("v3.json");
     let (flow, _) = only_flow(&imported);
-    let record = run_against(&base_url, &flow).await;
+    let record = common::run(&flow, &[("BASE_URL", json!(base_url))]).await;
     assert_eq!(
         record.status,
         FlowStatus::Passed,
@@ -577,10 +538,10 @@ async fn the_generated_flow_passes_against_a_provider_that_honours_the_pact() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_generated_flow_fails_when_the_provider_breaks_a_matched_type() {
-    let base_url = serve(orders_provider(true)).await;
+    let base_url = common::serve(orders_provider(true)).await;
     let imported = fixture("v3.json");
     let (flow, _) = only_flow(&imported);
-    let record = run_against(&base_url, &flow).await;
+    let record = common::run(&flow, &[("BASE_URL", json!(base_url))]).await;
     assert_eq!(record.status, FlowStatus::Failed);
     let failed = failures(&record);
     // fail_fast is off: the other interactions still ran and passed.

@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -17,42 +16,13 @@ use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 use testmesh_import::{GeneratedFlow, Import, ImportError, Source, postman};
-use testmesh_runner::{FlowLibrary, FlowRecord, FlowStatus, NoEvents, RunOptions, Runner, Secrets};
+use testmesh_runner::{FlowRecord, FlowStatus};
 
-fn fixture(name: &str) -> Source {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/postman")
-        .join(name);
-    Source::load(&path).unwrap()
-}
+mod common;
+
+use common::assert_clean;
 
 /// Every flow loads like `testmesh validate` with no errors and no warnings.
-fn assert_clean(import: &Import) {
-    assert!(
-        import
-            .skipped
-            .iter()
-            .all(|s| !s.reason.contains("not valid")),
-        "{:?}",
-        import.skipped
-    );
-    for flow in &import.flows {
-        let loaded = testmesh_flow::load_str(&flow.yaml);
-        let findings: Vec<String> = loaded
-            .diagnostics
-            .iter()
-            .map(|d| format!("{:?} {} (line {})", d.severity, d.message, d.span.line))
-            .collect();
-        assert!(
-            findings.is_empty(),
-            "{}:\n{findings:#?}\n{}",
-            flow.file_name,
-            flow.yaml
-        );
-        assert!(loaded.flow.is_some());
-    }
-}
-
 fn flow<'a>(import: &'a Import, name: &str) -> &'a GeneratedFlow {
     import
         .flows
@@ -82,7 +52,7 @@ fn step<'a>(doc: &'a Value, id: &str) -> &'a Value {
 }
 
 fn shop() -> Import {
-    postman::import(&fixture("shop-v2.1.json")).unwrap()
+    postman::import(&common::source("postman/shop-v2.1.json")).unwrap()
 }
 
 #[test]
@@ -374,7 +344,7 @@ fn test_scripts_become_assertions_and_outputs_and_the_rest_is_listed() {
 
 #[test]
 fn reads_v2_0_shapes() {
-    let import = postman::import(&fixture("legacy-v2.0.json")).unwrap();
+    let import = postman::import(&common::source("postman/legacy-v2.0.json")).unwrap();
     assert_clean(&import);
     assert_eq!(import.flows.len(), 1);
     let legacy = doc(&import.flows[0]);
@@ -674,29 +644,15 @@ async fn serve(api: Api) -> String {
         .route("/api/users/{id}", get(user).put(user).delete(user))
         .route("/api/users/{id}/avatar", post(avatar))
         .with_state(Arc::new(api));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, router).await.ok();
-    });
-    format!("http://{addr}/api")
+    format!("{}/api", common::serve(router).await)
 }
 
 async fn run(flow: &GeneratedFlow, base_url: &str) -> FlowRecord {
-    let runner = Runner::new(
-        testmesh_runner::actions::builtin(),
-        Arc::new(NoEvents),
-        Secrets::default(),
-        FlowLibrary::default(),
-    );
-    let loaded = testmesh_flow::load_str(&flow.yaml);
-    let parsed = loaded.flow.expect("a flow");
-    let mut options = RunOptions::default();
-    options
-        .variables
-        .cli_vars
-        .insert("baseUrl".into(), json!(base_url));
-    runner.run(&parsed, None, &options).await
+    common::run(
+        &common::load_clean(&flow.yaml),
+        &[("baseUrl", json!(base_url))],
+    )
+    .await
 }
 
 fn failures(record: &FlowRecord) -> Vec<String> {
