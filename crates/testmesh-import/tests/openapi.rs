@@ -1,8 +1,6 @@
 //! The OpenAPI importer over two petstore documents (3.0 in YAML, 3.1 in JSON): loading, generated
 //! bodies, mock definitions, request validation and malformed documents.
 
-use std::path::PathBuf;
-
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use serde_json::{Map, Value, json};
@@ -12,54 +10,14 @@ use testmesh_import::openapi::{
     ValidationRequest, Validator, body, compile, mock_definition,
 };
 
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
+mod common;
+
+use common::{collect_pointers, parse_err, request, validator};
 
 fn load(name: &str) -> OpenApi {
-    match OpenApi::load(&fixture(name)) {
+    match OpenApi::load(&common::fixture_path(name)) {
         Ok(api) => api,
         Err(e) => panic!("{e}"),
-    }
-}
-
-fn validator(api: &OpenApi) -> Validator {
-    match Validator::new(api, &MockOptions::default()) {
-        Ok(v) => v,
-        Err(e) => panic!("{e}"),
-    }
-}
-
-fn parse_err(text: &str, file: &str) -> String {
-    match OpenApi::parse(text, file) {
-        Ok(_) => panic!("{file} should not load"),
-        Err(e) => e.to_string(),
-    }
-}
-
-/// A request from `METHOD /path?query`, headers and a body.
-fn request(line: &str, headers: &[(&str, &str)], body: &str) -> ValidationRequest {
-    let (method, target) = line.split_once(' ').unwrap_or(("GET", line));
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let mut map = HeaderMap::new();
-    for (name, value) in headers {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            map.append(n, v);
-        }
-    }
-    ValidationRequest {
-        method: Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET),
-        path: path.to_string(),
-        query: url::form_urlencoded::parse(query.as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect(),
-        headers: map,
-        body: Bytes::from(body.to_string()),
     }
 }
 
@@ -669,7 +627,7 @@ fn malformed_documents_give_located_errors() {
     let e = parse_err("openapi: 3.0.0\npaths:\n  a: {}\n", "p.yaml");
     assert!(e.contains("must start with `/`"), "{e}");
 
-    match OpenApi::load(&fixture("does-not-exist.yaml")) {
+    match OpenApi::load(&common::fixture_path("does-not-exist.yaml")) {
         Err(ImportError::Read { .. }) => {}
         other => panic!("expected a read error, got {other:?}"),
     }
@@ -743,24 +701,4 @@ fn mutate(original: &Value) {
         "{loaded} of {}",
         pointers.len()
     );
-}
-
-fn collect_pointers(value: &Value, at: String, out: &mut Vec<String>) {
-    match value {
-        Value::Object(map) => {
-            for (k, v) in map {
-                let p = format!("{at}/{}", testmesh_import::escape(k));
-                out.push(p.clone());
-                collect_pointers(v, p, out);
-            }
-        }
-        Value::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                let p = format!("{at}/{i}");
-                out.push(p.clone());
-                collect_pointers(v, p, out);
-            }
-        }
-        _ => {}
-    }
 }

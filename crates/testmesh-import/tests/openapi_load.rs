@@ -4,14 +4,16 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use serde_json::{Value, json};
 use testmesh_import::ImportError;
 use testmesh_import::openapi::{
-    Direction, MockOptions, OpenApi, ParameterLocation, Sampler, SpecVersion, ValidationRequest,
-    Validator, compile, mock_definition, to_json_schema,
+    Direction, MockOptions, OpenApi, ParameterLocation, Sampler, SpecVersion, Validator, compile,
+    mock_definition, to_json_schema,
 };
+
+mod common;
+
+use common::{collect_pointers, parse_err, request, validator};
 
 fn path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -41,44 +43,6 @@ fn load_err(name: &str) -> ImportError {
 fn parse(text: &str, file: &str) -> OpenApi {
     match OpenApi::parse(text, file) {
         Ok(api) => api,
-        Err(e) => panic!("{e}"),
-    }
-}
-
-fn parse_err(text: &str, file: &str) -> String {
-    match OpenApi::parse(text, file) {
-        Ok(_) => panic!("{file} should not load"),
-        Err(e) => e.to_string(),
-    }
-}
-
-/// A request from `METHOD /path?query`, headers and a body.
-fn request(line: &str, headers: &[(&str, &str)], body: &str) -> ValidationRequest {
-    let (method, target) = line.split_once(' ').unwrap_or(("GET", line));
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let mut map = HeaderMap::new();
-    for (name, value) in headers {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            map.append(n, v);
-        }
-    }
-    ValidationRequest {
-        method: Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET),
-        path: path.to_string(),
-        query: url::form_urlencoded::parse(query.as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect(),
-        headers: map,
-        body: Bytes::from(body.to_string()),
-    }
-}
-
-fn validator(api: &OpenApi) -> Validator {
-    match Validator::new(api, &MockOptions::default()) {
-        Ok(v) => v,
         Err(e) => panic!("{e}"),
     }
 }
@@ -976,24 +940,4 @@ fn mutated_swagger_documents_never_panic() {
         "{loaded} of {}",
         pointers.len()
     );
-}
-
-fn collect_pointers(value: &Value, at: String, out: &mut Vec<String>) {
-    match value {
-        Value::Object(map) => {
-            for (k, v) in map {
-                let p = format!("{at}/{}", testmesh_import::escape(k));
-                out.push(p.clone());
-                collect_pointers(v, p, out);
-            }
-        }
-        Value::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                let p = format!("{at}/{i}");
-                out.push(p.clone());
-                collect_pointers(v, p, out);
-            }
-        }
-        _ => {}
-    }
 }
