@@ -15,37 +15,19 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chromiumoxide::browser::{Browser, BrowserConfig};
 use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
 use chromiumoxide::cdp::browser_protocol::log::{EventEntryAdded, LogEntryLevel};
 use chromiumoxide::cdp::browser_protocol::network::EventRequestWillBeSent;
 use chromiumoxide::cdp::js_protocol::runtime::{
     ConsoleApiCalledType, EventConsoleApiCalled, EventExceptionThrown,
 };
-use chromiumoxide::page::{Page, ScreenshotParams};
+use chromiumoxide::page::Page;
 use futures::StreamExt;
 use testmesh_report::html;
-
-fn chromium() -> Option<PathBuf> {
-    let path = std::env::var_os("TESTMESH_CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    if path.is_file() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "Chromium is required under CI: {} is missing (scripts/test.sh installs it)",
-        path.display()
-    );
-    eprintln!("skipping: no Chromium at {}", path.display());
-    None
-}
+use testmesh_test::chromium::{self, Chromium};
 
 fn screenshots() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots")
 }
 
 /// What the page did while loading: console errors, exceptions, and the URLs it requested.
@@ -116,37 +98,13 @@ async fn observe(page: &Page, observed: &Arc<Mutex<Observed>>) {
     });
 }
 
-async fn launch(chromium: PathBuf, profile: &Path) -> (Browser, tokio::task::JoinHandle<()>) {
-    let config = BrowserConfig::builder()
-        .chrome_executable(chromium)
-        .no_sandbox()
-        .user_data_dir(profile)
-        .window_size(1366, 900)
-        // The window's size, not chromiumoxide's 800 × 600 default: screenshots at desktop width.
-        .viewport(None)
-        .args([
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ])
-        .build()
-        .unwrap();
-    let (browser, mut handler) = Browser::launch(config).await.unwrap();
-    let events = tokio::spawn(async move { while handler.next().await.is_some() {} });
-    (browser, events)
-}
-
 /// Opens `file` in a fresh page, waits for it to settle, and returns the page with what it did.
-async fn open(browser: &Browser, file: &Path) -> (Page, String, Arc<Mutex<Observed>>) {
-    let page = browser.new_page("about:blank").await.unwrap();
+async fn open(chromium: &Chromium, file: &Path) -> (Page, String, Arc<Mutex<Observed>>) {
+    let page = chromium.open("about:blank").await;
     let observed = Arc::new(Mutex::new(Observed::default()));
     observe(&page, &observed).await;
     let url = format!("file://{}", file.display());
-    page.goto(url.as_str()).await.unwrap();
-    page.wait_for_navigation().await.unwrap();
+    chromium::goto(&page, &url).await;
     // Let late events (a failed load, a script error on a timer) arrive.
     tokio::time::sleep(Duration::from_millis(500)).await;
     (page, url, observed)
@@ -187,7 +145,7 @@ fn assert_clean(observed: &Arc<Mutex<Observed>>, url: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_html_report_opens_cleanly_in_chromium() {
-    let Some(chromium) = chromium() else {
+    let Some(executable) = chromium::executable() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -196,7 +154,7 @@ async fn the_html_report_opens_cleanly_in_chromium() {
     let empty = dir.path().join("empty.html");
     std::fs::write(&empty, html::render(&sample::empty())).unwrap();
     let profile = tempfile::tempdir().unwrap();
-    let (mut browser, events) = launch(chromium, profile.path()).await;
+    let chromium = Chromium::launch(executable, profile.path()).await;
 
     // The listeners see what they must: a console error, an exception and a request elsewhere.
     let probe = dir.path().join("probe.html");
@@ -206,7 +164,7 @@ async fn the_html_report_opens_cleanly_in_chromium() {
          <script>console.error('probe error'); null.x;</script>",
     )
     .unwrap();
-    let (_, _, seen) = open(&browser, &probe).await;
+    let (_, _, seen) = open(&chromium, &probe).await;
     {
         let seen = seen.lock().unwrap();
         assert!(
@@ -224,7 +182,7 @@ async fn the_html_report_opens_cleanly_in_chromium() {
         );
     }
 
-    let (page, url, observed) = open(&browser, &report).await;
+    let (page, url, observed) = open(&chromium, &report).await;
     let missing = invisible(
         &page,
         &[
@@ -316,7 +274,7 @@ async fn the_html_report_opens_cleanly_in_chromium() {
     assert_clean(&observed, &url);
 
     // A period without executions.
-    let (page, url, observed) = open(&browser, &empty).await;
+    let (page, url, observed) = open(&chromium, &empty).await;
     assert!(
         invisible(&page, &["No executions in this period"])
             .await
@@ -325,15 +283,10 @@ async fn the_html_report_opens_cleanly_in_chromium() {
     shot(&page, "report-empty.png").await;
     assert_clean(&observed, &url);
 
-    browser.close().await.unwrap();
-    let _ = browser.wait().await;
-    events.abort();
+    chromium.close().await;
 }
 
 async fn shot(page: &Page, name: &str) {
-    let path = screenshots().join(name);
-    page.save_screenshot(ScreenshotParams::builder().full_page(true).build(), &path)
-        .await
-        .unwrap();
-    eprintln!("screenshot: {}", path.display());
+    chromium::screenshot(page, &screenshots(), name).await;
+    eprintln!("screenshot: {}", screenshots().join(name).display());
 }

@@ -8,6 +8,8 @@
 // Test support: a failed setup is a failed test, so panicking with a clear message is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[cfg(feature = "chromium")]
+pub mod chromium;
 mod process;
 mod target;
 

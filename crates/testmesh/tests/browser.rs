@@ -15,33 +15,14 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use chromiumoxide::browser::{Browser, BrowserConfig};
-use chromiumoxide::page::{Page, ScreenshotParams};
-use futures::StreamExt;
+use chromiumoxide::page::Page;
 use testmesh_store::{DEFAULT_WORKSPACE_ID as WS, Store};
+use testmesh_test::chromium::{self, Chromium};
 
 const FLOW: &str = "name: Checkout totals\nsuite: shop\nsteps:\n  - id: wait\n    action: delay\n    config: {duration: 1500ms}\n  - id: total\n    action: transform\n    config: {input: {a: 2}, transforms: {sum: $.a}}\n    assert: [sum == 5]\n";
 
-fn chromium() -> Option<PathBuf> {
-    let path = std::env::var_os("TESTMESH_CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    if path.is_file() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "Chromium is required under CI: {} is missing (scripts/test.sh installs it)",
-        path.display()
-    );
-    eprintln!("skipping: no Chromium at {}", path.display());
-    None
-}
-
 fn screenshots() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots")
 }
 
 /// `testmesh serve` on a free port, stopped when dropped.
@@ -100,13 +81,13 @@ async fn text_of(page: &Page, selector: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Waits (up to 15 s) until the page's URL satisfies `done`, and returns it.
-async fn url_when(page: &Page, what: &str, done: impl Fn(&str) -> bool) -> String {
+/// Waits (up to 15 s) until the page's URL satisfies `done` and that page has loaded.
+async fn url_when(page: &Page, what: &str, done: impl Fn(&str) -> bool) {
     let started = Instant::now();
     loop {
         let url = page.url().await.unwrap().unwrap_or_default();
         if done(&url) {
-            return url;
+            return chromium::settled(page, what).await;
         }
         assert!(
             started.elapsed() < Duration::from_secs(15),
@@ -117,12 +98,7 @@ async fn url_when(page: &Page, what: &str, done: impl Fn(&str) -> bool) -> Strin
 }
 
 async fn shot(page: &Page, name: &str) {
-    page.save_screenshot(
-        ScreenshotParams::builder().full_page(true).build(),
-        screenshots().join(name),
-    )
-    .await
-    .unwrap();
+    chromium::screenshot(page, &screenshots(), name).await;
 }
 
 /// Waits (up to 15 s) until `selector` matches, and returns the text of the first match.
@@ -151,8 +127,7 @@ async fn text_until(page: &Page, selector: &str, done: impl Fn(&str) -> bool) ->
 /// Create a mock from the dashboard, call it (unmatched), create the endpoint from that request in
 /// one click, call it again (matched), and see both in the live log — without reloading the page.
 async fn mock_scenario(page: &Page, base: &str) {
-    page.goto(format!("{base}/mock-servers")).await.unwrap();
-    page.wait_for_navigation().await.unwrap();
+    chromium::goto(page, &format!("{base}/mock-servers")).await;
     shot(page, "05-mocks.png").await;
     let definition = "name: greeter\nendpoints:\n  - path: /health\n    response: {status: 204}\n";
     page.evaluate(format!(
@@ -171,7 +146,6 @@ async fn mock_scenario(page: &Page, base: &str) {
         u.contains("/mock-servers/") && !u.ends_with("/mock-servers")
     })
     .await;
-    page.wait_for_navigation().await.unwrap();
     assert_eq!(text_of(page, "#mock-status").await.trim(), "running");
     let mock_url = text_of(page, "#mock-url").await.trim().to_string();
     assert!(
@@ -224,8 +198,7 @@ async fn mock_scenario(page: &Page, base: &str) {
 /// Import a pact through the dashboard's form (a malformed one is refused with its path), open it,
 /// see its interactions unfold to their request and response, and the download link.
 async fn contract_scenario(page: &Page, base: &str) {
-    page.goto(format!("{base}/contracts")).await.unwrap();
-    page.wait_for_navigation().await.unwrap();
+    chromium::goto(page, &format!("{base}/contracts")).await;
     let mut pact = serde_json::json!({
         "consumer": {"name": "web"}, "provider": {"name": "users"},
         "interactions": [{
@@ -264,7 +237,6 @@ async fn contract_scenario(page: &Page, base: &str) {
         u.contains("/contracts/") && !u.ends_with("/contracts")
     })
     .await;
-    page.wait_for_navigation().await.unwrap();
     let summary = text_when(page, "#interactions details summary").await;
     assert!(
         summary.contains("GET") && summary.contains("/users/1"),
@@ -307,8 +279,7 @@ async fn contract_scenario(page: &Page, base: &str) {
 /// The analytics page shows the failed run with its cause; a report generated from the Reports
 /// page completes (the page refreshes itself) and downloads.
 async fn analytics_scenario(page: &Page, base: &str) {
-    page.goto(format!("{base}/analytics?days=7")).await.unwrap();
-    page.wait_for_navigation().await.unwrap();
+    chromium::goto(page, &format!("{base}/analytics?days=7")).await;
     assert_eq!(text_when(page, "#metric-runs").await.trim(), "1");
     assert_eq!(text_of(page, "#metric-pass-rate").await.trim(), "0.0%");
     let causes = text_of(page, "#causes-summary").await;
@@ -319,8 +290,7 @@ async fn analytics_scenario(page: &Page, base: &str) {
     assert!(page.find_element("#pass-rate-chart svg").await.is_ok());
     shot(page, "10-analytics.png").await;
 
-    page.goto(format!("{base}/reports")).await.unwrap();
-    page.wait_for_navigation().await.unwrap();
+    chromium::goto(page, &format!("{base}/reports")).await;
     page.evaluate("document.getElementById('report-name').value = 'Nightly'")
         .await
         .unwrap();
@@ -361,7 +331,7 @@ async fn analytics_scenario(page: &Page, base: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_a_flow_from_the_dashboard_and_watch_it_fail_live() {
-    let Some(chromium) = chromium() else {
+    let Some(executable) = chromium::executable() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -377,30 +347,12 @@ async fn run_a_flow_from_the_dashboard_and_watch_it_fail_live() {
     let server = serve(&url, &dir.path().join("reports")).await;
 
     let profile = tempfile::tempdir().unwrap();
-    let config = BrowserConfig::builder()
-        .chrome_executable(chromium)
-        .no_sandbox()
-        .user_data_dir(profile.path())
-        .window_size(1366, 900)
-        .args([
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ])
-        .build()
-        .unwrap();
-    let (mut browser, mut handler) = Browser::launch(config).await.unwrap();
-    let events = tokio::spawn(async move { while handler.next().await.is_some() {} });
+    let chromium = Chromium::launch(executable, profile.path()).await;
 
     // Log in: the flow's page asks for a key first, then comes back.
-    let page = browser
-        .new_page(format!("{}/flows/{}", server.base, flow.flow.id))
-        .await
-        .unwrap();
-    page.wait_for_navigation().await.unwrap();
+    let page = chromium
+        .open(&format!("{}/flows/{}", server.base, flow.flow.id))
+        .await;
     assert!(
         page.url()
             .await
@@ -425,7 +377,6 @@ async fn run_a_flow_from_the_dashboard_and_watch_it_fail_live() {
         .await
         .unwrap();
     url_when(&page, "the flow's page", |u| !u.contains("/login")).await;
-    page.wait_for_navigation().await.unwrap();
     assert_eq!(text_of(&page, "h1").await.trim(), "Checkout totals");
     shot(&page, "02-flow.png").await;
 
@@ -437,7 +388,6 @@ async fn run_a_flow_from_the_dashboard_and_watch_it_fail_live() {
         .await
         .unwrap();
     url_when(&page, "the run's page", |u| u.contains("/executions/")).await;
-    page.wait_for_navigation().await.unwrap();
     let first = text_of(&page, "#run-status").await;
     assert!(
         first == "queued" || first == "running",
@@ -487,7 +437,5 @@ async fn run_a_flow_from_the_dashboard_and_watch_it_fail_live() {
     contract_scenario(&page, &server.base).await;
     analytics_scenario(&page, &server.base).await;
 
-    browser.close().await.unwrap();
-    let _ = browser.wait().await;
-    events.abort();
+    chromium.close().await;
 }
