@@ -10,7 +10,8 @@ use chrono::Local;
 use serde_json::Value;
 use testmesh_runner::FlowRecord;
 use testmesh_store::{
-    DEFAULT_WORKSPACE_ID, Execution, ExecutionFilter, ExecutionStatus, RunContext, Store, Trigger,
+    DEFAULT_WORKSPACE_ID, Execution, ExecutionFilter, ExecutionStatus, RunContext, Store,
+    StoreOptions,
 };
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
@@ -127,33 +128,33 @@ async fn record_all(
     variables: Value,
     mut rx: UnboundedReceiver<FlowRecord>,
 ) -> Result<usize, String> {
-    let store = Store::open(&url)
+    // One connection: the writer records one flow at a time, and a single SQLite connection keeps
+    // its page cache (each connection drops its cache whenever another one has written).
+    let options = StoreOptions {
+        max_connections: Some(1),
+        ..StoreOptions::default()
+    };
+    let store = Store::open_with(&url, options)
         .await
         .map_err(|e| format!("cannot open {}: {e}", shown_url(&url)))?;
     let mut recorded = 0;
     while let Some(record) = rx.recv().await {
-        // The run is recorded even when its flow cannot be stored (a flow without a name, say).
-        let stored = match record.path.as_ref().and_then(|p| sources.get(p)) {
-            Some(yaml) => store
-                .upsert_flow_by_name(DEFAULT_WORKSPACE_ID, yaml, record.path.as_deref())
-                .await
-                .ok(),
-            None => None,
-        };
-        let context = match &stored {
-            Some((flow_id, version)) => {
-                RunContext::for_flow(DEFAULT_WORKSPACE_ID, flow_id, Some(*version), Trigger::Cli)
-            }
-            None => RunContext::default(),
-        };
+        // A CLI run in the default workspace.
         let context = RunContext {
             variables: variables.clone(),
-            ..context
+            ..RunContext::default()
         };
-        store
-            .record_run(&record, &context)
-            .await
-            .map_err(|e| format!("cannot write to {}: {e}", shown_url(&url)))?;
+        // The flow is stored with its run (a new version when its file changed); a run whose
+        // file is unknown, or cannot be stored as a flow, is recorded without one.
+        match record.path.as_ref().and_then(|p| sources.get(p)) {
+            Some(yaml) => {
+                store
+                    .record_file_run(&record, yaml, record.path.as_deref(), &context)
+                    .await
+            }
+            None => store.record_run(&record, &context).await,
+        }
+        .map_err(|e| format!("cannot write to {}: {e}", shown_url(&url)))?;
         recorded += 1;
     }
     store.close().await;

@@ -215,7 +215,12 @@ impl Runner {
             let mut failed = setup.is_some();
             first_error = first_error.or(setup);
             if failed {
-                run.skip_all(flow.phase(Phase::Main), "setup failed", &mut records);
+                run.skip_all(
+                    Phase::Main,
+                    flow.phase(Phase::Main),
+                    "setup failed",
+                    &mut records,
+                );
             } else {
                 let main = run
                     .phase(
@@ -241,6 +246,7 @@ impl Runner {
                 .await;
             } else {
                 run.skip_all(
+                    Phase::OnError,
                     flow.phase(Phase::OnError),
                     "the flow did not fail",
                     &mut records,
@@ -504,8 +510,11 @@ impl FlowRun<'_> {
     }
 
     /// Records every step of a phase that does not run as skipped.
-    fn skip_all(&self, steps: &[Step], reason: &str, records: &mut Vec<StepRecord>) {
-        records.extend(steps.iter().map(|step| self.skip(step, reason, 0)));
+    fn skip_all(&self, phase: Phase, steps: &[Step], reason: &str, records: &mut Vec<StepRecord>) {
+        records.extend(steps.iter().map(|step| StepRecord {
+            phase: Some(phase),
+            ..self.skip(step, reason, 0)
+        }));
     }
 
     /// Runs a phase; returns the flow error when a step failed.
@@ -517,7 +526,10 @@ impl FlowRun<'_> {
         records: &mut Vec<StepRecord>,
         stop_on_failure: bool,
     ) -> Option<String> {
-        let outcome = self.run_steps(steps, scope, 0, stop_on_failure).await;
+        let mut outcome = self.run_steps(steps, scope, 0, stop_on_failure).await;
+        for record in &mut outcome.records {
+            record.phase = Some(phase);
+        }
         if records.is_empty() {
             // (Most flows have one phase: take its records rather than copy them.)
             *records = outcome.records;
@@ -749,6 +761,7 @@ impl FlowRun<'_> {
         };
         let mut record = StepRecord {
             id: step.id.clone(),
+            phase: None,
             name: step.name.clone(),
             action: step.action_name.clone(),
             status: if error.is_some() {

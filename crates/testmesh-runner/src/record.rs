@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::Value;
+use testmesh_flow::model::Phase;
 
 /// The outcome of a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -102,6 +103,10 @@ pub struct AssertionRecord {
 pub struct StepRecord {
     /// Step id.
     pub id: String,
+    /// The phase of a top-level step (`setup`, `main`, `on_error`, `teardown`); nested steps have
+    /// none (theirs is their parent's).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "phase_name")]
+    pub phase: Option<Phase>,
     /// Display name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -152,6 +157,7 @@ impl StepRecord {
     pub fn skipped(id: &str, name: Option<&str>, action: &str, reason: impl Into<String>) -> Self {
         StepRecord {
             id: id.to_string(),
+            phase: None,
             name: name.map(str::to_string),
             action: action.to_string(),
             status: StepStatus::Skipped,
@@ -249,6 +255,13 @@ pub struct StepCounts {
     pub failed: u64,
     /// Skipped.
     pub skipped: u64,
+}
+
+fn phase_name<S: serde::Serializer>(phase: &Option<Phase>, s: S) -> Result<S::Ok, S::Error> {
+    match phase {
+        Some(phase) => s.serialize_str(phase.name()),
+        None => s.serialize_none(),
+    }
 }
 
 fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use testmesh_flow::interpolate::VariableSources;
+use testmesh_flow::model::Phase;
 use testmesh_runner::{
     Event, EventSink, FlowLibrary, FlowRecord, FlowStatus, NoEvents, RunOptions, Runner, Secrets,
     StepRecord, StepStatus, actions,
@@ -85,6 +86,23 @@ teardown:
         step(&record, "c").skip_reason.as_deref(),
         Some("an earlier step failed")
     );
+    // Each top-level record says its phase (the store and the JSON report show it).
+    let phases: Vec<_> = record
+        .steps
+        .iter()
+        .map(|s| s.phase.map(Phase::name))
+        .collect();
+    assert_eq!(
+        phases,
+        [
+            Some("setup"),
+            Some("main"),
+            Some("main"),
+            Some("main"),
+            Some("on_error"),
+            Some("teardown")
+        ]
+    );
 }
 
 #[tokio::test]
@@ -106,6 +124,11 @@ teardown:
         Some("setup failed")
     );
     assert_eq!(step(&record, "t").status, StepStatus::Passed);
+    assert_eq!(
+        step(&record, "a").phase,
+        Some(Phase::Main),
+        "skipped, still main"
+    );
     assert!(record.error.unwrap().starts_with("[setup] step 's'"));
 }
 

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use indexmap::IndexMap;
 use serde_json::json;
+use testmesh_flow::model::Phase;
 use testmesh_runner::{AssertionRecord, FlowRecord, FlowStatus, StepRecord, StepStatus};
 use testmesh_store::{DEFAULT_WORKSPACE_ID, RunContext, Store, Trigger};
 
@@ -22,6 +23,7 @@ fn step(i: usize) -> StepRecord {
     outputs.insert("id".to_string(), json!(i));
     StepRecord {
         id: format!("step_{i}"),
+        phase: Some(Phase::Main),
         name: None,
         action: "http_request".into(),
         status: StepStatus::Passed,

@@ -7,6 +7,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use testmesh_runner::{FlowRecord, FlowStatus, StepRecord, StepStatus};
 
+use crate::crypto::sha256_hex;
 use crate::db::{RowExt, Sql, ms, new_id, now_ms, page_bounds, push_any_tag, to_json_text};
 use crate::error::{Error, Result};
 use crate::{DEFAULT_WORKSPACE_ID, MAX_COUNTED, Page, Store};
@@ -385,28 +386,18 @@ fn duration_ms(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// The phase of each top-level record, from the stored definition's phase lengths. The runner
-/// records exactly one top-level record per step of each phase, in phase order; when the lengths
-/// do not add up (a record from another flow version), phases stay unknown.
-pub(crate) fn phases_of(definition: &Value, top_level_records: usize) -> Vec<Option<&'static str>> {
-    let mut out = Vec::with_capacity(top_level_records);
-    for (key, name) in [
-        ("setup", "setup"),
-        ("steps", "main"),
-        ("on_error", "on_error"),
-        ("teardown", "teardown"),
-    ] {
-        let n = definition
-            .get(key)
-            .and_then(Value::as_array)
-            .map_or(0, Vec::len);
-        out.extend(std::iter::repeat_n(Some(name), n));
-    }
-    if out.len() == top_level_records {
-        out
-    } else {
-        vec![None; top_level_records]
-    }
+/// The flow a finished run is recorded against.
+#[derive(Clone, Copy)]
+enum RecordedFlow<'a> {
+    /// None: an ad-hoc run.
+    None,
+    /// A version of a stored flow (its current one when `None`).
+    Version {
+        flow_id: &'a str,
+        version: Option<i64>,
+    },
+    /// The live flow whose current version has exactly this text.
+    Text(&'a str),
 }
 
 /// A step record flattened for insertion.
@@ -418,7 +409,7 @@ struct FlatStep<'a> {
     record: &'a StepRecord,
 }
 
-fn flatten<'a>(record: &'a FlowRecord, phases: &[Option<&'static str>]) -> Vec<FlatStep<'a>> {
+fn flatten(record: &FlowRecord) -> Vec<FlatStep<'_>> {
     fn walk<'a>(
         step: &'a StepRecord,
         parent_seq: Option<i64>,
@@ -439,8 +430,8 @@ fn flatten<'a>(record: &'a FlowRecord, phases: &[Option<&'static str>]) -> Vec<F
         }
     }
     let mut out = Vec::new();
-    for (i, step) in record.steps.iter().enumerate() {
-        walk(step, None, 0, phases.get(i).copied().flatten(), &mut out);
+    for step in &record.steps {
+        walk(step, None, 0, step.phase.map(|p| p.name()), &mut out);
     }
     out
 }
@@ -465,12 +456,8 @@ pub(crate) async fn insert_steps(
     conn: &mut sqlx::AnyConnection,
     execution_id: &str,
     record: &FlowRecord,
-    definition: Option<&Value>,
 ) -> Result<()> {
-    let phases = definition
-        .map(|d| phases_of(d, record.steps.len()))
-        .unwrap_or_else(|| vec![None; record.steps.len()]);
-    let steps = flatten(record, &phases);
+    let steps = flatten(record);
     for chunk in steps.chunks(MAX_BOUND_VALUES / STEP_COLUMN_COUNT) {
         let mut sql = Sql::many("INSERT INTO execution_steps (", conn);
         sql.push(STEP_COLUMNS).push(") VALUES ");
@@ -529,28 +516,6 @@ pub(crate) async fn insert_steps(
     Ok(())
 }
 
-/// The definition of a flow version of the workspace, or `NotFound`.
-pub(crate) async fn version_definition(
-    conn: &mut sqlx::AnyConnection,
-    workspace_id: &str,
-    flow_id: &str,
-    version: Option<i64>,
-) -> Result<(i64, Value)> {
-    let mut sql = Sql::new(
-        "SELECT v.version, v.definition FROM flows f JOIN flow_versions v ON v.flow_id = f.id WHERE f.workspace_id = ",
-    );
-    sql.bind(workspace_id).push(" AND f.id = ").bind(flow_id);
-    match version {
-        Some(v) => sql.push(" AND v.version = ").bind(v),
-        None => sql.push(" AND v.version = f.version"),
-    };
-    let row = sql
-        .fetch_optional(conn)
-        .await?
-        .ok_or_else(|| Error::not_found("flow version", flow_id))?;
-    Ok((row.int("version")?, row.json("definition")?))
-}
-
 /// Inserts a pending execution of `context`'s flow version; `None` when the flow (live, in the
 /// workspace) or the version does not exist.
 async fn enqueue_in(
@@ -594,7 +559,78 @@ async fn enqueue_in(
 impl Store {
     /// Records a finished run: the execution and every step (nested ones included) in one
     /// transaction. The record's execution id becomes the row id when it is a UUID. Returns the id.
+    /// A run of a stored flow (`context.flow_id`) needs the flow and the version (the current one
+    /// unless `context.flow_version` says otherwise): `NotFound` otherwise.
     pub async fn record_run(&self, record: &FlowRecord, context: &RunContext) -> Result<String> {
+        let flow = match &context.flow_id {
+            Some(flow_id) => RecordedFlow::Version {
+                flow_id,
+                version: context.flow_version,
+            },
+            None => {
+                // (Checked before the transaction: a second pooled connection inside it could
+                // wait for a pool that transactions like this one have exhausted.)
+                self.ensure_workspace(&context.workspace_id).await?;
+                RecordedFlow::None
+            }
+        };
+        match self.record_finished(record, context, flow).await? {
+            Some(id) => Ok(id),
+            None => Err(Error::not_found(
+                "flow version",
+                context.flow_id.as_deref().unwrap_or_default(),
+            )),
+        }
+    }
+
+    /// Records a finished run of the flow file whose text is `yaml` (see [`Store::record_run`]),
+    /// with the flow stored first when the text is new: as a new flow, or as a new version of
+    /// the flow of the same name ([`Store::upsert_flow_by_name`]). A file that cannot be stored
+    /// as a flow (one without a name, say) still has its run recorded, without a flow. The
+    /// common case — the file is unchanged since it was last stored — is one statement for the
+    /// execution and the steps' inserts, in one transaction.
+    pub async fn record_file_run(
+        &self,
+        record: &FlowRecord,
+        yaml: &str,
+        source_path: Option<&str>,
+        context: &RunContext,
+    ) -> Result<String> {
+        // (PostgreSQL text cannot hold NUL; such a file is refused as a flow below.)
+        if !yaml.contains('\0')
+            && let Some(id) = self
+                .record_finished(record, context, RecordedFlow::Text(yaml))
+                .await?
+        {
+            return Ok(id);
+        }
+        let context = match self
+            .upsert_flow_by_name(&context.workspace_id, yaml, source_path)
+            .await
+        {
+            Ok((flow_id, version)) => RunContext {
+                flow_id: Some(flow_id),
+                flow_version: Some(version),
+                ..context.clone()
+            },
+            Err(Error::Invalid { .. }) => RunContext {
+                flow_id: None,
+                flow_version: None,
+                ..context.clone()
+            },
+            Err(e) => return Err(e),
+        };
+        self.record_run(record, &context).await
+    }
+
+    /// Inserts the execution of `record` and its steps in one transaction; `None` (and nothing
+    /// written) when `flow` names a flow or version that is not there.
+    async fn record_finished(
+        &self,
+        record: &FlowRecord,
+        context: &RunContext,
+        flow: RecordedFlow<'_>,
+    ) -> Result<Option<String>> {
         let id = match uuid::Uuid::parse_str(&record.execution_id) {
             Ok(uuid) => uuid.to_string(),
             Err(_) => new_id(),
@@ -602,35 +638,16 @@ impl Store {
         let [total, passed, failed, skipped] = step_counts(record);
         let duration = duration_ms(record.duration);
         let started = ms(record.started_at);
-        if context.flow_id.is_none() {
-            // (Checked before the transaction: a second pooled connection inside it could wait
-            // for a pool that transactions like this one have exhausted.)
-            self.ensure_workspace(&context.workspace_id).await?;
-        }
         let mut tx = self.begin_write().await?;
-        let (version, definition) = match &context.flow_id {
-            Some(flow_id) => {
-                let (v, d) = version_definition(
-                    &mut tx,
-                    &context.workspace_id,
-                    flow_id,
-                    context.flow_version,
-                )
-                .await?;
-                (Some(v), Some(d))
-            }
-            None => (None, None),
-        };
         let mut sql = Sql::new("INSERT INTO executions (");
-        sql.push("id, workspace_id, flow_id, flow_version, flow_name, suite, tags, status, triggered_by, schedule_id, environment, variables, created_at, started_at, finished_at, duration_ms, total_steps, passed_steps, failed_steps, skipped_steps, error, attempts) VALUES (")
+        sql.push("id, workspace_id, flow_id, flow_version, flow_name, suite, tags, status, triggered_by, schedule_id, environment, variables, created_at, started_at, finished_at, duration_ms, total_steps, passed_steps, failed_steps, skipped_steps, error, attempts) SELECT ")
             .bind(id.as_str())
             .push(", ")
             .bind(context.workspace_id.as_str())
-            .push(", ")
-            .bind(context.flow_id.as_deref())
-            .push(", ")
-            .bind(version)
-            .push(", ")
+            .push(match flow {
+                RecordedFlow::None => ", NULL, NULL, ",
+                _ => ", f.id, v.version, ",
+            })
             .bind(record.name.as_str())
             .push(", ")
             .bind(record.suite.as_deref())
@@ -664,14 +681,41 @@ impl Store {
             .bind(skipped)
             .push(", ")
             .bind(record.error.as_deref())
-            .push(", 1)");
-        sql.execute(&mut *tx).await.map_err(|e| match e {
+            .push(", 1");
+        match flow {
+            RecordedFlow::None => {}
+            RecordedFlow::Version { flow_id, version } => {
+                sql.push(" FROM flows f JOIN flow_versions v ON v.flow_id = f.id WHERE f.workspace_id = ")
+                    .bind(context.workspace_id.as_str())
+                    .push(" AND f.id = ")
+                    .bind(flow_id)
+                    .push(" AND v.version = ");
+                match version {
+                    Some(version) => sql.bind(version),
+                    None => sql.push("f.version"),
+                };
+            }
+            RecordedFlow::Text(yaml) => {
+                sql.push(" FROM flows f JOIN flow_versions v ON v.flow_id = f.id AND v.version = f.version WHERE f.deleted_at IS NULL AND f.workspace_id = ")
+                    .bind(context.workspace_id.as_str())
+                    .push(" AND v.yaml_sha256 = ")
+                    .bind(sha256_hex(yaml))
+                    .push(" AND v.yaml = ")
+                    .bind(yaml)
+                    .push(" LIMIT 1");
+            }
+        }
+        let inserted = sql.execute(&mut *tx).await.map_err(|e| match e {
             Error::Conflict(_) => Error::Conflict(format!("execution {id} is already recorded")),
             e => e,
         })?;
-        insert_steps(&mut tx, &id, record, definition.as_ref()).await?;
+        if inserted == 0 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        insert_steps(&mut tx, &id, record).await?;
         tx.commit().await?;
-        Ok(id)
+        Ok(Some(id))
     }
 
     /// Queues a run of a stored flow (`context.flow_id` is required; the current version unless
@@ -894,16 +938,6 @@ pub(crate) fn lease_end(now: i64, lease: std::time::Duration) -> i64 {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn phases_follow_definition() {
-        let def = json!({"setup": [{}], "steps": [{}, {}], "teardown": [{}]});
-        assert_eq!(
-            phases_of(&def, 4),
-            vec![Some("setup"), Some("main"), Some("main"), Some("teardown")]
-        );
-        assert_eq!(phases_of(&def, 3), vec![None, None, None]);
-    }
 
     #[test]
     fn statuses_round_trip() {

@@ -15,7 +15,6 @@ use crate::db::{Backend, RowExt, Sql, ms, now_ms};
 use crate::error::{Error, Result};
 use crate::executions::{
     EXECUTION_COLUMNS, Execution, ExecutionStatus, insert_steps, lease_end, step_counts,
-    version_definition,
 };
 
 /// After this many claims whose leases expired, an execution is failed instead of queued again:
@@ -172,23 +171,7 @@ impl Store {
             return Err(lease_lost(execution_id, worker_id));
         };
         let execution = Execution::from_row(&row)?;
-        let definition = match &execution.flow_id {
-            Some(flow_id) => match version_definition(
-                &mut tx,
-                &execution.workspace_id,
-                flow_id,
-                execution.flow_version,
-            )
-            .await
-            {
-                Ok((_, definition)) => Some(definition),
-                // Without the version the steps are still stored, only without phases.
-                Err(Error::NotFound { .. }) => None,
-                Err(e) => return Err(e),
-            },
-            None => None,
-        };
-        insert_steps(&mut tx, execution_id, record, definition.as_ref()).await?;
+        insert_steps(&mut tx, execution_id, record).await?;
         tx.commit().await?;
         Ok(execution)
     }

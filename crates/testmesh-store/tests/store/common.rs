@@ -5,6 +5,7 @@ use std::time::Duration;
 use chrono::Utc;
 use indexmap::IndexMap;
 use serde_json::{Value, json};
+use testmesh_flow::model::Phase;
 use testmesh_runner::{
     AssertionRecord, ErrorKind, FlowRecord, FlowStatus, StepError, StepRecord, StepStatus,
 };
@@ -52,8 +53,11 @@ pub fn step(id: &str, action: &str, status: StepStatus) -> StepRecord {
     step
 }
 
-/// A run record of `name` with the given top-level steps.
-pub fn record(name: &str, status: FlowStatus, steps: Vec<StepRecord>) -> FlowRecord {
+/// A run record of `name` with the given top-level steps (in the main phase unless they say).
+pub fn record(name: &str, status: FlowStatus, mut steps: Vec<StepRecord>) -> FlowRecord {
+    for step in &mut steps {
+        step.phase.get_or_insert(Phase::Main);
+    }
     FlowRecord {
         execution_id: uuid::Uuid::new_v4().to_string(),
         name: name.to_string(),
@@ -75,6 +79,7 @@ pub fn record(name: &str, status: FlowStatus, steps: Vec<StepRecord>) -> FlowRec
 /// with its own child), a failed assertion and a skipped step.
 pub fn rich_record(name: &str) -> FlowRecord {
     let mut http = step("login", "http_request", StepStatus::Passed);
+    http.phase = Some(Phase::Setup);
     http.request = Some(json!({
         "method": "POST",
         "url": "http://127.0.0.1:1/login",
@@ -111,7 +116,8 @@ pub fn rich_record(name: &str) -> FlowRecord {
         expected: Some(json!(3)),
     }];
     let skipped = step("later", "log", StepStatus::Skipped);
-    let cleanup = step("cleanup", "log", StepStatus::Passed);
+    let mut cleanup = step("cleanup", "log", StepStatus::Passed);
+    cleanup.phase = Some(Phase::Teardown);
     record(
         name,
         FlowStatus::Failed,

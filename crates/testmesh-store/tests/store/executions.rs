@@ -13,6 +13,8 @@ type StepShape<'a> = (i64, Option<i64>, i64, &'a str, Option<&'a str>);
 on_both_backends!(
     record_run_round_trips_nested_steps,
     record_run_without_a_stored_flow,
+    file_runs_store_their_flow_once_per_text,
+    record_run_of_a_missing_flow_version_writes_nothing,
     large_runs_are_written_in_batches,
     execution_lists_filter_order_and_paginate,
     sql_looking_execution_filters_match_nothing,
@@ -195,8 +197,9 @@ async fn record_run_without_a_stored_flow(db: &TestDb) {
     assert_eq!(detail.execution.flow_id, None);
     assert_eq!(detail.steps.len(), 1);
     assert_eq!(
-        detail.steps[0].phase, None,
-        "no stored definition, no phase"
+        detail.steps[0].phase.as_deref(),
+        Some("main"),
+        "the phase comes from the record"
     );
     let nowhere = RunContext {
         workspace_id: "no-such-workspace".into(),
@@ -659,4 +662,109 @@ async fn big_histories_are_counted_up_to_a_cap(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!((one.total, one.total_capped), (0, false));
+}
+
+async fn file_runs_store_their_flow_once_per_text(db: &TestDb) {
+    let store = db.open().await;
+    let yaml = rich_yaml("filed");
+    let context = RunContext::default();
+    let first = store
+        .record_file_run(
+            &rich_record("filed"),
+            &yaml,
+            Some("flows/filed.yaml"),
+            &context,
+        )
+        .await
+        .unwrap();
+    let first = store.get_execution(WS, &first).await.unwrap();
+    let flow = store.get_flow_by_name(WS, "filed").await.unwrap();
+    assert_eq!(first.flow_id.as_deref(), Some(flow.flow.id.as_str()));
+    assert_eq!(first.flow_version, Some(1));
+    assert_eq!(flow.flow.source_path.as_deref(), Some("flows/filed.yaml"));
+
+    // The same text again: the same flow and version, no new version.
+    let again = store
+        .record_file_run(&rich_record("filed"), &yaml, None, &context)
+        .await
+        .unwrap();
+    let again = store.get_execution(WS, &again).await.unwrap();
+    assert_eq!(
+        (again.flow_id.as_deref(), again.flow_version),
+        (Some(flow.flow.id.as_str()), Some(1))
+    );
+    let steps = store
+        .get_execution_detail(WS, &again.id)
+        .await
+        .unwrap()
+        .steps;
+    assert_eq!(steps.len(), 8, "every step, nested ones too");
+
+    // An edited file is a new version of the flow of that name.
+    let edited = yaml.replace("message: bye", "message: goodbye");
+    let third = store
+        .record_file_run(&rich_record("filed"), &edited, None, &context)
+        .await
+        .unwrap();
+    let third = store.get_execution(WS, &third).await.unwrap();
+    assert_eq!(
+        (third.flow_id.as_deref(), third.flow_version),
+        (Some(flow.flow.id.as_str()), Some(2))
+    );
+    assert_eq!(
+        store
+            .get_flow_by_name(WS, "filed")
+            .await
+            .unwrap()
+            .flow
+            .version,
+        2
+    );
+
+    // Text that is not a flow, or that the database cannot hold, is recorded without a flow.
+    for text in ["steps: [oops", "name: with\0nul\nsteps: []\n"] {
+        let id = store
+            .record_file_run(&rich_record("loose"), text, None, &context)
+            .await
+            .unwrap();
+        let run = store.get_execution(WS, &id).await.unwrap();
+        assert_eq!(run.flow_id, None, "{text:?}");
+        assert_eq!(run.flow_name, "loose");
+    }
+}
+
+async fn record_run_of_a_missing_flow_version_writes_nothing(db: &TestDb) {
+    let store = db.open().await;
+    let (flow_id, _) = store
+        .upsert_flow_by_name(WS, &rich_yaml("versioned"), None)
+        .await
+        .unwrap();
+    let record = rich_record("versioned");
+    let missing = RunContext::for_flow(WS, &flow_id, Some(7), Trigger::Api);
+    assert!(matches!(
+        store.record_run(&record, &missing).await,
+        Err(Error::NotFound {
+            what: "flow version",
+            ..
+        })
+    ));
+    let elsewhere = RunContext::for_flow(WS, "no-such-flow", None, Trigger::Api);
+    assert!(matches!(
+        store.record_run(&record, &elsewhere).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(
+        matches!(
+            store.get_execution(WS, &record.execution_id).await,
+            Err(Error::NotFound { .. })
+        ),
+        "nothing was written"
+    );
+    // The version that exists takes the same record.
+    let current = RunContext::for_flow(WS, &flow_id, None, Trigger::Api);
+    let id = store.record_run(&record, &current).await.unwrap();
+    assert_eq!(
+        store.get_execution(WS, &id).await.unwrap().flow_version,
+        Some(1)
+    );
 }
