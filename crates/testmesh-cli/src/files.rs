@@ -117,6 +117,17 @@ pub(crate) fn is_mock_file(text: &str) -> bool {
     testmesh_flow::yaml::parse(text).is_ok_and(|root| is_mock_root(&root))
 }
 
+/// Loads `text` as a flow, or `None` for a mock file — told apart from the tree parsed for
+/// loading, since parsing a large file a second time to tell was a sixth of loading it. (A file
+/// over the flow size limit is not parsed for loading, so only such a file is parsed to tell.)
+pub(crate) fn load_unless_mock(text: &str) -> Option<testmesh_flow::Loaded> {
+    if text.len() > testmesh_flow::MAX_FILE_BYTES {
+        (!is_mock_file(text)).then(|| testmesh_flow::load_str(text))
+    } else {
+        testmesh_flow::load_str_unless(text, is_mock_root)
+    }
+}
+
 /// [`is_mock_file`] for a parsed file.
 pub(crate) fn is_mock_root(root: &testmesh_flow::yaml::Node) -> bool {
     let has = |key: &str| root.entry(key).is_some();

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use indexmap::IndexMap;
 use schedule::run_all;
 use serde_json::Value;
+use testmesh_flow::Flow;
 use testmesh_flow::interpolate::VariableSources;
-use testmesh_flow::{Flow, load_str, load_str_unless};
 use testmesh_mock::{HubConfig, MockHub};
 use testmesh_runner::{
     EventSink, EventSinks, FlowLibrary, FlowRecord, FlowStatus, Registry, RunOptions, Runner,
@@ -381,13 +381,7 @@ fn load(paths: &[PathBuf]) -> (Vec<Selected>, usize) {
         paths,
         |path| {
             std::fs::read_to_string(path).map(|text| {
-                // A mock file is told apart from the tree parsed for loading (`None`): parsing
-                // the file a second time, on this thread, was a sixth of loading a large flow.
-                let mut loaded = if text.len() > testmesh_flow::MAX_FILE_BYTES {
-                    (!files::is_mock_file(&text)).then(|| load_str(&text))
-                } else {
-                    load_str_unless(&text, files::is_mock_root)
-                };
+                let mut loaded = files::load_unless_mock(&text);
                 // Once checked, running needs the steps, not the parsed tree (the history stores
                 // the file's text); it goes here, on the thread that built it.
                 if let Some(loaded) = &mut loaded

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 use testmesh_flow::validate::{FlowLinks, check_run_flow_cycles};
-use testmesh_flow::{Diagnostic, Severity, load_str};
+use testmesh_flow::{Diagnostic, Severity};
 
 use crate::{CliError, EXIT_INVALID_INPUT, EXIT_OK, files, render};
 
@@ -126,17 +126,16 @@ fn load_one(path: PathBuf) -> Result<Checked, CliError> {
     let bytes = std::fs::read(&path)
         .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
     let (text, flow, diagnostics) = match String::from_utf8(bytes) {
-        Ok(text) if files::is_mock_file(&text) => {
-            let diagnostics = match testmesh_mock::load::load_str(&text, Some(&path)) {
-                Ok(_) => Vec::new(),
-                Err(e) => e.errors.iter().map(|d| d.to_diagnostic()).collect(),
-            };
-            (text, None, diagnostics)
-        }
-        Ok(text) => {
-            let loaded = load_str(&text);
-            (text, loaded.flow, loaded.diagnostics)
-        }
+        Ok(text) => match files::load_unless_mock(&text) {
+            Some(loaded) => (text, loaded.flow, loaded.diagnostics),
+            None => {
+                let diagnostics = match testmesh_mock::load::load_str(&text, Some(&path)) {
+                    Ok(_) => Vec::new(),
+                    Err(e) => e.errors.iter().map(|d| d.to_diagnostic()).collect(),
+                };
+                (text, None, diagnostics)
+            }
+        },
         Err(err) => {
             let offset = err.utf8_error().valid_up_to();
             let bytes = err.into_bytes();

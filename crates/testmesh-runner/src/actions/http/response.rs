@@ -118,18 +118,19 @@ fn base64_text(bytes: &[u8]) -> String {
 
 /// Headers as an object: lower-case names; repeated headers joined with `", "`.
 pub(crate) fn headers_json(headers: &HeaderMap) -> Value {
+    let text = |value: &reqwest::header::HeaderValue| match value.to_str() {
+        Ok(text) => text.to_string(),
+        Err(_) => String::from_utf8_lossy(value.as_bytes()).into_owned(),
+    };
     let mut out = Map::with_capacity(headers.keys_len());
     for name in headers.keys() {
         let mut values = headers.get_all(name).iter();
-        let mut text = values
-            .next()
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            .unwrap_or_default();
+        let mut joined = values.next().map(text).unwrap_or_default();
         for value in values {
-            text.push_str(", ");
-            text.push_str(&String::from_utf8_lossy(value.as_bytes()));
+            joined.push_str(", ");
+            joined.push_str(&text(value));
         }
-        out.insert(name.as_str().to_string(), Value::String(text));
+        out.insert(name.as_str().to_string(), Value::String(joined));
     }
     Value::Object(out)
 }
