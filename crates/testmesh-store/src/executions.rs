@@ -937,7 +937,6 @@ pub(crate) fn lease_end(now: i64, lease: std::time::Duration) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn statuses_round_trip() {
