@@ -586,9 +586,9 @@ impl Store {
     /// Records a finished run of the flow file whose text is `yaml` (see [`Store::record_run`]),
     /// with the flow stored first when the text is new: as a new flow, or as a new version of
     /// the flow of the same name ([`Store::upsert_flow_by_name`]). A file that cannot be stored
-    /// as a flow (one without a name, say) still has its run recorded, without a flow. The
-    /// common case — the file is unchanged since it was last stored — is one statement for the
-    /// execution and the steps' inserts, in one transaction.
+    /// as a flow (one without a name, say) still has its run recorded, without a flow. In the
+    /// common case — the file is unchanged since it was last stored — the execution's insert finds
+    /// the flow itself, so the run costs that insert and the steps' in one transaction.
     pub async fn record_file_run(
         &self,
         record: &FlowRecord,
