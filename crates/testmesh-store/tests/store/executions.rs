@@ -3,7 +3,9 @@
 use chrono::{Duration as TimeDelta, Utc};
 use serde_json::json;
 use testmesh_runner::{FlowStatus, StepStatus};
-use testmesh_store::{Error, ExecutionFilter, ExecutionStatus, RunContext, Trigger};
+use testmesh_store::{
+    Error, Execution, ExecutionFilter, ExecutionStatus, RunContext, Store, Trigger,
+};
 
 use crate::common::{SQL_LOOKING, TestDb, WS, flow_yaml, record, rich_record, rich_yaml, step};
 
@@ -664,31 +666,26 @@ async fn big_histories_are_counted_up_to_a_cap(db: &TestDb) {
     assert_eq!((one.total, one.total_capped), (0, false));
 }
 
+/// Records a run of `name` from the file `text` and returns its execution.
+async fn file_run(store: &Store, name: &str, text: &str, path: Option<&str>) -> Execution {
+    let id = store
+        .record_file_run(&rich_record(name), text, path, &RunContext::default())
+        .await
+        .unwrap();
+    store.get_execution(WS, &id).await.unwrap()
+}
+
 async fn file_runs_store_their_flow_once_per_text(db: &TestDb) {
     let store = db.open().await;
     let yaml = rich_yaml("filed");
-    let context = RunContext::default();
-    let first = store
-        .record_file_run(
-            &rich_record("filed"),
-            &yaml,
-            Some("flows/filed.yaml"),
-            &context,
-        )
-        .await
-        .unwrap();
-    let first = store.get_execution(WS, &first).await.unwrap();
+    let first = file_run(&store, "filed", &yaml, Some("flows/filed.yaml")).await;
     let flow = store.get_flow_by_name(WS, "filed").await.unwrap();
     assert_eq!(first.flow_id.as_deref(), Some(flow.flow.id.as_str()));
     assert_eq!(first.flow_version, Some(1));
     assert_eq!(flow.flow.source_path.as_deref(), Some("flows/filed.yaml"));
 
     // The same text again: the same flow and version, no new version.
-    let again = store
-        .record_file_run(&rich_record("filed"), &yaml, None, &context)
-        .await
-        .unwrap();
-    let again = store.get_execution(WS, &again).await.unwrap();
+    let again = file_run(&store, "filed", &yaml, None).await;
     assert_eq!(
         (again.flow_id.as_deref(), again.flow_version),
         (Some(flow.flow.id.as_str()), Some(1))
@@ -702,32 +699,17 @@ async fn file_runs_store_their_flow_once_per_text(db: &TestDb) {
 
     // An edited file is a new version of the flow of that name.
     let edited = yaml.replace("message: bye", "message: goodbye");
-    let third = store
-        .record_file_run(&rich_record("filed"), &edited, None, &context)
-        .await
-        .unwrap();
-    let third = store.get_execution(WS, &third).await.unwrap();
+    let third = file_run(&store, "filed", &edited, None).await;
     assert_eq!(
         (third.flow_id.as_deref(), third.flow_version),
         (Some(flow.flow.id.as_str()), Some(2))
     );
-    assert_eq!(
-        store
-            .get_flow_by_name(WS, "filed")
-            .await
-            .unwrap()
-            .flow
-            .version,
-        2
-    );
+    let current = store.get_flow_by_name(WS, "filed").await.unwrap();
+    assert_eq!(current.flow.version, 2);
 
     // Text that is not a flow, or that the database cannot hold, is recorded without a flow.
     for text in ["steps: [oops", "name: with\0nul\nsteps: []\n"] {
-        let id = store
-            .record_file_run(&rich_record("loose"), text, None, &context)
-            .await
-            .unwrap();
-        let run = store.get_execution(WS, &id).await.unwrap();
+        let run = file_run(&store, "loose", text, None).await;
         assert_eq!(run.flow_id, None, "{text:?}");
         assert_eq!(run.flow_name, "loose");
     }
