@@ -10,7 +10,7 @@ use chrono::Local;
 use serde_json::Value;
 use testmesh_runner::FlowRecord;
 use testmesh_store::{
-    DEFAULT_WORKSPACE_ID, Execution, ExecutionFilter, ExecutionStatus, RunContext, Store,
+    DEFAULT_WORKSPACE_ID, Execution, ExecutionFilter, ExecutionStatus, FileRun, RunContext, Store,
     StoreOptions,
 };
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
@@ -122,6 +122,11 @@ impl Recorder {
     }
 }
 
+/// How long the history writer waits for more finished flows to share a transaction with.
+const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(50);
+/// Most finished flows written in one transaction.
+const MAX_BATCH: usize = 64;
+
 async fn record_all(
     url: String,
     sources: HashMap<String, Arc<str>>,
@@ -137,25 +142,52 @@ async fn record_all(
     let store = Store::open_with(&url, options)
         .await
         .map_err(|e| format!("cannot open {}: {e}", shown_url(&url)))?;
+    // A CLI run in the default workspace.
+    let context = RunContext {
+        variables,
+        ..RunContext::default()
+    };
     let mut recorded = 0;
-    while let Some(record) = rx.recv().await {
-        // A CLI run in the default workspace.
-        let context = RunContext {
-            variables: variables.clone(),
-            ..RunContext::default()
-        };
+    while let Some(first) = rx.recv().await {
+        // Flows that finish close together are written in one transaction: a commit writes every
+        // page it touched, and consecutive runs touch the same index pages. Waiting a moment for
+        // company delays nothing the user waits for (the run's end flushes at once).
+        let mut batch = vec![first];
+        let deadline = tokio::time::Instant::now() + BATCH_WINDOW;
+        while batch.len() < MAX_BATCH {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(record)) => batch.push(record),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        let write_error =
+            |e: testmesh_store::Error| format!("cannot write to {}: {e}", shown_url(&url));
         // The flow is stored with its run (a new version when its file changed); a run whose
         // file is unknown, or cannot be stored as a flow, is recorded without one.
-        match record.path.as_ref().and_then(|p| sources.get(p)) {
-            Some(yaml) => {
-                store
-                    .record_file_run(&record, yaml, record.path.as_deref(), &context)
-                    .await
+        let mut files = Vec::with_capacity(batch.len());
+        for record in &batch {
+            match record.path.as_ref().and_then(|p| sources.get(p)) {
+                Some(yaml) => files.push(FileRun {
+                    record,
+                    yaml,
+                    source_path: record.path.as_deref(),
+                }),
+                None => {
+                    store
+                        .record_run(record, &context)
+                        .await
+                        .map_err(write_error)?;
+                    recorded += 1;
+                }
             }
-            None => store.record_run(&record, &context).await,
         }
-        .map_err(|e| format!("cannot write to {}: {e}", shown_url(&url)))?;
-        recorded += 1;
+        if !files.is_empty() {
+            store
+                .record_file_runs(&files, &context)
+                .await
+                .map_err(write_error)?;
+            recorded += files.len();
+        }
     }
     store.close().await;
     Ok(recorded)

@@ -137,7 +137,7 @@ impl Runner {
         let execution_id = options
             .execution_id
             .clone()
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            .unwrap_or_else(new_execution_id);
         let scope = flow_scope(flow, &execution_id, options.variables.clone());
         let stack = path.map(normalize_path).into_iter().collect();
         self.run_with(flow, path, options, scope, execution_id, stack, true)
@@ -312,6 +312,11 @@ impl Runner {
 }
 
 /// The scope of a flow run: system variables and the variable sources in their precedence order.
+/// A run's id: a UUIDv7, time-ordered, so the history's indexes on execution ids grow at their end.
+fn new_execution_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
 fn flow_scope(flow: &Flow, execution_id: &str, mut variables: VariableSources) -> Scope {
     variables.flow_env = flow.env.clone();
     Scope::for_run(
@@ -1420,7 +1425,7 @@ impl FlowRun<'_> {
         for (k, v) in &config.input {
             variables.cli_vars.insert(k.clone(), v.clone());
         }
-        let execution_id = uuid::Uuid::new_v4().to_string();
+        let execution_id = new_execution_id();
         let sub_scope = flow_scope(&flow, &execution_id, variables);
         let mut stack = self.stack.clone();
         stack.push(path.clone());

@@ -307,9 +307,10 @@ pub(crate) fn now_ms() -> i64 {
     ms(Utc::now())
 }
 
-/// A new random id.
+/// A new id: a UUIDv7, so ids made later sort later and new rows land at the end of every index
+/// keyed by id instead of at a random page of it (fewer pages written per insert).
 pub(crate) fn new_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    uuid::Uuid::now_v7().to_string()
 }
 
 /// JSON text of a value that is known to serialise (plain data).

@@ -386,6 +386,17 @@ fn duration_ms(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// A finished run of a flow file, for [`Store::record_file_runs`].
+#[derive(Clone, Copy)]
+pub struct FileRun<'a> {
+    /// The run.
+    pub record: &'a FlowRecord,
+    /// The text of the flow file it ran.
+    pub yaml: &'a str,
+    /// The file's path, stored with the flow when the flow is new.
+    pub source_path: Option<&'a str>,
+}
+
 /// The flow a finished run is recorded against.
 #[derive(Clone, Copy)]
 enum RecordedFlow<'a> {
@@ -449,6 +460,100 @@ fn error_kind(kind: testmesh_runner::ErrorKind) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
+}
+
+/// Inserts the execution of `record` and its steps on `conn` (inside the caller's transaction);
+/// `None`, with nothing inserted, when `flow` names a flow or version that is not there.
+async fn insert_finished(
+    conn: &mut sqlx::AnyConnection,
+    record: &FlowRecord,
+    context: &RunContext,
+    flow: RecordedFlow<'_>,
+) -> Result<Option<String>> {
+    let id = match uuid::Uuid::parse_str(&record.execution_id) {
+        Ok(uuid) => uuid.to_string(),
+        Err(_) => new_id(),
+    };
+    let [total, passed, failed, skipped] = step_counts(record);
+    let duration = duration_ms(record.duration);
+    let started = ms(record.started_at);
+    let mut sql = Sql::new("INSERT INTO executions (");
+    sql.push("id, workspace_id, flow_id, flow_version, flow_name, suite, tags, status, triggered_by, schedule_id, environment, variables, created_at, started_at, finished_at, duration_ms, total_steps, passed_steps, failed_steps, skipped_steps, error, attempts) SELECT ")
+        .bind(id.as_str())
+        .push(", ")
+        .bind(context.workspace_id.as_str())
+        .push(match flow {
+            RecordedFlow::None => ", NULL, NULL, ",
+            _ => ", f.id, v.version, ",
+        })
+        .bind(record.name.as_str())
+        .push(", ")
+        .bind(record.suite.as_deref())
+        .push(", ")
+        .bind(to_json_text(&record.tags))
+        .push(", ")
+        .bind(ExecutionStatus::of_record(record).as_str())
+        .push(", ")
+        .bind(context.trigger.as_str())
+        .push(", ")
+        .bind(context.schedule_id.as_deref())
+        .push(", ")
+        .bind(context.environment.as_deref())
+        .push(", ")
+        .bind(to_json_text(&context.variables))
+        .push(", ")
+        .bind(now_ms())
+        .push(", ")
+        .bind(started)
+        .push(", ")
+        .bind(started.saturating_add(duration))
+        .push(", ")
+        .bind(duration)
+        .push(", ")
+        .bind(total)
+        .push(", ")
+        .bind(passed)
+        .push(", ")
+        .bind(failed)
+        .push(", ")
+        .bind(skipped)
+        .push(", ")
+        .bind(record.error.as_deref())
+        .push(", 1");
+    match flow {
+        RecordedFlow::None => {}
+        RecordedFlow::Version { flow_id, version } => {
+            sql.push(
+                " FROM flows f JOIN flow_versions v ON v.flow_id = f.id WHERE f.workspace_id = ",
+            )
+            .bind(context.workspace_id.as_str())
+            .push(" AND f.id = ")
+            .bind(flow_id)
+            .push(" AND v.version = ");
+            match version {
+                Some(version) => sql.bind(version),
+                None => sql.push("f.version"),
+            };
+        }
+        RecordedFlow::Text(yaml) => {
+            sql.push(" FROM flows f JOIN flow_versions v ON v.flow_id = f.id AND v.version = f.version WHERE f.deleted_at IS NULL AND f.workspace_id = ")
+                .bind(context.workspace_id.as_str())
+                .push(" AND v.yaml_sha256 = ")
+                .bind(sha256_hex(yaml))
+                .push(" AND v.yaml = ")
+                .bind(yaml)
+                .push(" LIMIT 1");
+        }
+    }
+    let inserted = sql.execute(&mut *conn).await.map_err(|e| match e {
+        Error::Conflict(_) => Error::Conflict(format!("execution {id} is already recorded")),
+        e => e,
+    })?;
+    if inserted == 0 {
+        return Ok(None);
+    }
+    insert_steps(conn, &id, record).await?;
+    Ok(Some(id))
 }
 
 /// Inserts the steps of `record` for `execution_id`, in multi-row batches.
@@ -583,29 +688,65 @@ impl Store {
         }
     }
 
-    /// Records a finished run of the flow file whose text is `yaml` (see [`Store::record_run`]),
-    /// with the flow stored first when the text is new: as a new flow, or as a new version of
-    /// the flow of the same name ([`Store::upsert_flow_by_name`]). A file that cannot be stored
-    /// as a flow (one without a name, say) still has its run recorded, without a flow. In the
-    /// common case — the file is unchanged since it was last stored — the execution's insert finds
-    /// the flow itself, so the run costs that insert and the steps' in one transaction.
-    pub async fn record_file_run(
+    /// Records finished runs of flow files (see [`Store::record_run`]), each with the text of its
+    /// file, so the flow is stored with its run: an unchanged file's run is recorded against the
+    /// flow whose current version has exactly that text; a new text is stored first, as a new flow
+    /// or a new version of the flow of the same name ([`Store::upsert_flow_by_name`]); a file that
+    /// cannot be stored as a flow (one without a name, say) still has its run recorded, without a
+    /// flow. Returns the executions' ids, in the order of `runs`.
+    ///
+    /// The runs of unchanged files share one transaction (two statements each, no parsing) — a
+    /// commit writes every page it touched, and consecutive runs touch the same index pages. If
+    /// that transaction fails, nothing of it is kept and the runs are recorded one at a time, so
+    /// one bad run cannot cost the others their record.
+    pub async fn record_file_runs(
         &self,
-        record: &FlowRecord,
-        yaml: &str,
-        source_path: Option<&str>,
+        runs: &[FileRun<'_>],
         context: &RunContext,
-    ) -> Result<String> {
-        // (PostgreSQL text cannot hold NUL; such a file is refused as a flow below.)
-        if !yaml.contains('\0')
-            && let Some(id) = self
-                .record_finished(record, context, RecordedFlow::Text(yaml))
-                .await?
-        {
-            return Ok(id);
+    ) -> Result<Vec<String>> {
+        let mut ids: Vec<Option<String>> = vec![None; runs.len()];
+        let mut tx = self.begin_write().await?;
+        let mut batch = Ok(());
+        for (id, run) in ids.iter_mut().zip(runs) {
+            // (PostgreSQL text cannot hold NUL; such a file is refused as a flow below.)
+            if run.yaml.contains('\0') {
+                continue;
+            }
+            match insert_finished(&mut tx, run.record, context, RecordedFlow::Text(run.yaml)).await
+            {
+                Ok(inserted) => *id = inserted,
+                Err(e) => {
+                    batch = Err(e);
+                    break;
+                }
+            }
         }
+        match batch {
+            Ok(()) => tx.commit().await?,
+            Err(e) if runs.len() == 1 => return Err(e),
+            Err(_) => {
+                tx.rollback().await?;
+                ids.fill(None);
+                for (id, run) in ids.iter_mut().zip(runs) {
+                    let one = Box::pin(self.record_file_runs(std::slice::from_ref(run), context));
+                    *id = one.await?.pop();
+                }
+            }
+        }
+        let mut recorded = Vec::with_capacity(runs.len());
+        for (id, run) in ids.into_iter().zip(runs) {
+            recorded.push(match id {
+                Some(id) => id,
+                None => self.record_new_file_run(run, context).await?,
+            });
+        }
+        Ok(recorded)
+    }
+
+    /// Records the run of a file whose text no stored version has: the flow is stored first.
+    async fn record_new_file_run(&self, run: &FileRun<'_>, context: &RunContext) -> Result<String> {
         let context = match self
-            .upsert_flow_by_name(&context.workspace_id, yaml, source_path)
+            .upsert_flow_by_name(&context.workspace_id, run.yaml, run.source_path)
             .await
         {
             Ok((flow_id, version)) => RunContext {
@@ -620,7 +761,7 @@ impl Store {
             },
             Err(e) => return Err(e),
         };
-        self.record_run(record, &context).await
+        self.record_run(run.record, &context).await
     }
 
     /// Inserts the execution of `record` and its steps in one transaction; `None` (and nothing
@@ -631,91 +772,14 @@ impl Store {
         context: &RunContext,
         flow: RecordedFlow<'_>,
     ) -> Result<Option<String>> {
-        let id = match uuid::Uuid::parse_str(&record.execution_id) {
-            Ok(uuid) => uuid.to_string(),
-            Err(_) => new_id(),
-        };
-        let [total, passed, failed, skipped] = step_counts(record);
-        let duration = duration_ms(record.duration);
-        let started = ms(record.started_at);
         let mut tx = self.begin_write().await?;
-        let mut sql = Sql::new("INSERT INTO executions (");
-        sql.push("id, workspace_id, flow_id, flow_version, flow_name, suite, tags, status, triggered_by, schedule_id, environment, variables, created_at, started_at, finished_at, duration_ms, total_steps, passed_steps, failed_steps, skipped_steps, error, attempts) SELECT ")
-            .bind(id.as_str())
-            .push(", ")
-            .bind(context.workspace_id.as_str())
-            .push(match flow {
-                RecordedFlow::None => ", NULL, NULL, ",
-                _ => ", f.id, v.version, ",
-            })
-            .bind(record.name.as_str())
-            .push(", ")
-            .bind(record.suite.as_deref())
-            .push(", ")
-            .bind(to_json_text(&record.tags))
-            .push(", ")
-            .bind(ExecutionStatus::of_record(record).as_str())
-            .push(", ")
-            .bind(context.trigger.as_str())
-            .push(", ")
-            .bind(context.schedule_id.as_deref())
-            .push(", ")
-            .bind(context.environment.as_deref())
-            .push(", ")
-            .bind(to_json_text(&context.variables))
-            .push(", ")
-            .bind(now_ms())
-            .push(", ")
-            .bind(started)
-            .push(", ")
-            .bind(started.saturating_add(duration))
-            .push(", ")
-            .bind(duration)
-            .push(", ")
-            .bind(total)
-            .push(", ")
-            .bind(passed)
-            .push(", ")
-            .bind(failed)
-            .push(", ")
-            .bind(skipped)
-            .push(", ")
-            .bind(record.error.as_deref())
-            .push(", 1");
-        match flow {
-            RecordedFlow::None => {}
-            RecordedFlow::Version { flow_id, version } => {
-                sql.push(" FROM flows f JOIN flow_versions v ON v.flow_id = f.id WHERE f.workspace_id = ")
-                    .bind(context.workspace_id.as_str())
-                    .push(" AND f.id = ")
-                    .bind(flow_id)
-                    .push(" AND v.version = ");
-                match version {
-                    Some(version) => sql.bind(version),
-                    None => sql.push("f.version"),
-                };
-            }
-            RecordedFlow::Text(yaml) => {
-                sql.push(" FROM flows f JOIN flow_versions v ON v.flow_id = f.id AND v.version = f.version WHERE f.deleted_at IS NULL AND f.workspace_id = ")
-                    .bind(context.workspace_id.as_str())
-                    .push(" AND v.yaml_sha256 = ")
-                    .bind(sha256_hex(yaml))
-                    .push(" AND v.yaml = ")
-                    .bind(yaml)
-                    .push(" LIMIT 1");
-            }
-        }
-        let inserted = sql.execute(&mut *tx).await.map_err(|e| match e {
-            Error::Conflict(_) => Error::Conflict(format!("execution {id} is already recorded")),
-            e => e,
-        })?;
-        if inserted == 0 {
+        let id = insert_finished(&mut tx, record, context, flow).await?;
+        if id.is_some() {
+            tx.commit().await?;
+        } else {
             tx.rollback().await?;
-            return Ok(None);
         }
-        insert_steps(&mut tx, &id, record).await?;
-        tx.commit().await?;
-        Ok(Some(id))
+        Ok(id)
     }
 
     /// Queues a run of a stored flow (`context.flow_id` is required; the current version unless

@@ -68,8 +68,8 @@ pub use environments::{Environment, EnvironmentInput, MASK, Variable};
 pub use error::{Error, FlowDiagnostic, Result};
 pub use events::{ExecutionEvent, Followed, MAX_EVENTS_PER_READ, follow_events};
 pub use executions::{
-    Execution, ExecutionDetail, ExecutionFilter, ExecutionStatus, ExecutionStep, RunContext,
-    StatusCount, Trigger,
+    Execution, ExecutionDetail, ExecutionFilter, ExecutionStatus, ExecutionStep, FileRun,
+    RunContext, StatusCount, Trigger,
 };
 pub use flows::{FlowFilter, FlowSummary, FlowVersion, StoredFlow};
 pub use migrate::SCHEMA_VERSION;

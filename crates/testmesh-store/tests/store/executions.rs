@@ -4,7 +4,7 @@ use chrono::{Duration as TimeDelta, Utc};
 use serde_json::json;
 use testmesh_runner::{FlowStatus, StepStatus};
 use testmesh_store::{
-    Error, Execution, ExecutionFilter, ExecutionStatus, RunContext, Store, Trigger,
+    Error, Execution, ExecutionFilter, ExecutionStatus, FileRun, RunContext, Store, Trigger,
 };
 
 use crate::common::{SQL_LOOKING, TestDb, WS, flow_yaml, record, rich_record, rich_yaml, step};
@@ -16,6 +16,7 @@ on_both_backends!(
     record_run_round_trips_nested_steps,
     record_run_without_a_stored_flow,
     file_runs_store_their_flow_once_per_text,
+    file_runs_are_written_together_and_one_bad_run_spoils_only_itself,
     record_run_of_a_missing_flow_version_writes_nothing,
     large_runs_are_written_in_batches,
     execution_lists_filter_order_and_paginate,
@@ -668,11 +669,17 @@ async fn big_histories_are_counted_up_to_a_cap(db: &TestDb) {
 
 /// Records a run of `name` from the file `text` and returns its execution.
 async fn file_run(store: &Store, name: &str, text: &str, path: Option<&str>) -> Execution {
-    let id = store
-        .record_file_run(&rich_record(name), text, path, &RunContext::default())
+    let record = rich_record(name);
+    let run = FileRun {
+        record: &record,
+        yaml: text,
+        source_path: path,
+    };
+    let ids = store
+        .record_file_runs(&[run], &RunContext::default())
         .await
         .unwrap();
-    store.get_execution(WS, &id).await.unwrap()
+    store.get_execution(WS, &ids[0]).await.unwrap()
 }
 
 async fn file_runs_store_their_flow_once_per_text(db: &TestDb) {
@@ -713,6 +720,67 @@ async fn file_runs_store_their_flow_once_per_text(db: &TestDb) {
         assert_eq!(run.flow_id, None, "{text:?}");
         assert_eq!(run.flow_name, "loose");
     }
+}
+
+async fn file_runs_are_written_together_and_one_bad_run_spoils_only_itself(db: &TestDb) {
+    let store = db.open().await;
+    let (known, edited, fresh) = (rich_yaml("known"), rich_yaml("edited"), rich_yaml("fresh"));
+    file_run(&store, "known", &known, None).await;
+    file_run(&store, "edited", &edited, None).await;
+    let edited = edited.replace("message: bye", "message: goodbye");
+    let records: Vec<_> = ["known", "edited", "fresh", "loose", "known"]
+        .into_iter()
+        .map(rich_record)
+        .collect();
+    let texts = [known.as_str(), &edited, &fresh, "steps: [oops", &known];
+    let runs: Vec<FileRun> = records
+        .iter()
+        .zip(texts)
+        .map(|(record, yaml)| FileRun {
+            record,
+            yaml,
+            source_path: None,
+        })
+        .collect();
+    let ids = store
+        .record_file_runs(&runs, &RunContext::default())
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 5, "an id per run, in order");
+    let mut seen = Vec::new();
+    for (id, record) in ids.iter().zip(&records) {
+        let run = store.get_execution(WS, id).await.unwrap();
+        assert_eq!(run.flow_name, record.name);
+        seen.push(run.flow_version);
+    }
+    // Unchanged, a new version, a new flow, not a flow, unchanged.
+    assert_eq!(seen, [Some(1), Some(2), Some(1), None, Some(1)]);
+    let detail = store.get_execution_detail(WS, &ids[4]).await.unwrap();
+    assert_eq!(detail.steps.len(), 8, "every step of a batched run");
+
+    // A run that cannot be written (its id is taken) fails alone: the others of its batch are
+    // recorded one at a time, and the error names it.
+    let taken = records[0].clone();
+    let mut good = rich_record("known");
+    good.execution_id = uuid::Uuid::now_v7().to_string();
+    let runs = [
+        FileRun {
+            record: &good,
+            yaml: &known,
+            source_path: None,
+        },
+        FileRun {
+            record: &taken,
+            yaml: &known,
+            source_path: None,
+        },
+    ];
+    let error = store
+        .record_file_runs(&runs, &RunContext::default())
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains(&ids[0]), "{error}");
+    store.get_execution(WS, &good.execution_id).await.unwrap();
 }
 
 async fn record_run_of_a_missing_flow_version_writes_nothing(db: &TestDb) {
