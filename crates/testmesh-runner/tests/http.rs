@@ -579,6 +579,43 @@ async fn client_certificates_for_mutual_tls() {
 }
 
 #[tokio::test]
+async fn unusable_client_certificates_are_config_errors_naming_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("not-a-cert.pem"), "hello\n").unwrap();
+    std::fs::write(dir.path().join("not-a-key.pem"), "hello\n").unwrap();
+    let yaml = flow(
+        "https://127.0.0.1:9",
+        r#"  - id: garbage
+    action: http_request
+    config: {method: GET, url: BASE/items, client_cert: not-a-cert.pem, client_key: not-a-key.pem}
+    on_error: continue
+  - id: missing
+    action: http_request
+    config: {method: GET, url: BASE/items, client_cert: nowhere.pem, client_key: not-a-key.pem}
+"#,
+    );
+    let record = run_in(&runner(), &yaml, Some(dir.path())).await;
+    let garbage = failed(&record, "garbage");
+    assert_eq!(garbage.kind, ErrorKind::Config);
+    assert!(
+        garbage.message.contains("not-a-cert.pem")
+            && garbage
+                .message
+                .contains("client_cert holds no PEM certificate"),
+        "{}",
+        garbage.message
+    );
+    let missing = failed(&record, "missing");
+    assert_eq!(missing.kind, ErrorKind::Config);
+    assert!(
+        missing.message.contains("cannot read client_cert")
+            && missing.message.contains("nowhere.pem"),
+        "{}",
+        missing.message
+    );
+}
+
+#[tokio::test]
 async fn connections_are_reused_across_steps_and_flows() {
     let (addr, connections) = serve_counting(app(Arc::default())).await;
     let yaml = flow(

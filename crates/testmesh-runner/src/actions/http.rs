@@ -8,6 +8,7 @@ mod auth;
 mod body;
 mod cookies;
 mod response;
+mod tls;
 mod transport;
 
 use std::sync::Arc;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::error::Error;
 use std::future::Future;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -60,35 +60,17 @@ impl Transport {
 }
 
 fn build_client(key: &ClientKey) -> Result<Client, StepError> {
-    let mut builder = Client::builder()
+    Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .tls_danger_accept_invalid_certs(key.insecure)
-        .user_agent(USER_AGENT);
-    if let Some((cert, private_key)) = &key.identity {
-        let mut pem = read_pem(cert, "client_cert")?;
-        pem.push(b'\n');
-        pem.extend(read_pem(private_key, "client_key")?);
-        let identity = reqwest::Identity::from_pem(&pem).map_err(|e| {
+        .tls_backend_preconfigured(super::tls::client_config(key)?)
+        .user_agent(USER_AGENT)
+        .build()
+        .map_err(|e| {
             StepError::config(format!(
-                "client_cert {} / client_key {}: {}",
-                cert.display(),
-                private_key.display(),
+                "cannot set up the HTTP client: {}",
                 error_chain(&e)
             ))
-        })?;
-        builder = builder.identity(identity);
-    }
-    builder.build().map_err(|e| {
-        StepError::config(format!(
-            "cannot set up the HTTP client: {}",
-            error_chain(&e)
-        ))
-    })
-}
-
-fn read_pem(path: &Path, key: &str) -> Result<Vec<u8>, StepError> {
-    std::fs::read(path)
-        .map_err(|e| StepError::config(format!("cannot read {key} {}: {e}", path.display())))
+        })
 }
 
 /// A request that can be sent more than once (a 307/308 redirect re-sends it).
