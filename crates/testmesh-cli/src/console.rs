@@ -2,6 +2,7 @@
 //! otherwise, and for each failed step the assertion with expected vs actual and a request/response
 //! excerpt.
 
+use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -59,6 +60,17 @@ impl Console {
         }
     }
 
+    /// Appends what `write` writes, in colour `code` when colours are on.
+    fn paint_into(&self, out: &mut String, code: &str, write: impl FnOnce(&mut String)) {
+        if self.color {
+            let _ = write!(out, "\x1b[{code}m");
+            write(out);
+            out.push_str("\x1b[0m");
+        } else {
+            write(out);
+        }
+    }
+
     fn paint(&self, text: &str, code: &str) -> String {
         if self.color {
             format!("\x1b[{code}m{text}\x1b[0m")
@@ -105,6 +117,7 @@ impl Console {
     }
 
     fn step_lines(&self, step: &StepRecord, depth: usize, out: &mut String) {
+        // Written straight into `out`: a long run prints a line per step.
         let indent = "  ".repeat(depth);
         let (mark, color) = match (step.status, step.continued) {
             (StepStatus::Passed, _) => ("✓", "32"),
@@ -112,35 +125,42 @@ impl Console {
             (StepStatus::Failed, false) => ("✗", "31"),
             (StepStatus::Skipped, _) => ("○", "2"),
         };
-        let mut detail = Vec::new();
-        if let Some(status) = step
-            .response
-            .as_ref()
-            .or(step.result.as_ref())
-            .and_then(|r| r.get("status"))
-            .and_then(Value::as_u64)
-        {
-            detail.push(status.to_string());
-        }
-        if step.status != StepStatus::Skipped {
-            detail.push(format_ms(step.duration));
-        }
-        if step.attempts > 1 {
-            detail.push(format!("{} attempts", step.attempts));
-        }
-        if step.flaky {
-            detail.push("flaky".into());
-        }
-        if let Some(reason) = &step.skip_reason {
-            detail.push(format!("skipped: {reason}"));
-        }
-        out.push_str(&format!(
-            "{indent}{} {} {} {}\n",
-            self.paint(mark, color),
-            step.name.as_deref().unwrap_or(&step.id),
-            self.paint(&step.action, "2"),
-            self.paint(&detail.join(", "), "2"),
-        ));
+        out.push_str(&indent);
+        self.paint_into(out, color, |out| out.push_str(mark));
+        out.push(' ');
+        out.push_str(step.name.as_deref().unwrap_or(&step.id));
+        out.push(' ');
+        self.paint_into(out, "2", |out| out.push_str(&step.action));
+        out.push(' ');
+        self.paint_into(out, "2", |out| {
+            let mut separator = "";
+            let mut detail = |out: &mut String, part: std::fmt::Arguments| {
+                let _ = write!(out, "{separator}{part}");
+                separator = ", ";
+            };
+            if let Some(status) = step
+                .response
+                .as_ref()
+                .or(step.result.as_ref())
+                .and_then(|r| r.get("status"))
+                .and_then(Value::as_u64)
+            {
+                detail(out, format_args!("{status}"));
+            }
+            if step.status != StepStatus::Skipped {
+                detail(out, format_args!("{}", Ms(step.duration)));
+            }
+            if step.attempts > 1 {
+                detail(out, format_args!("{} attempts", step.attempts));
+            }
+            if step.flaky {
+                detail(out, format_args!("flaky"));
+            }
+            if let Some(reason) = &step.skip_reason {
+                detail(out, format_args!("skipped: {reason}"));
+            }
+        });
+        out.push('\n');
         if let (Some(message), "log") = (
             step.result.as_ref().and_then(|r| r.get("message")),
             step.action.as_str(),
@@ -274,11 +294,20 @@ fn excerpt(value: &Value, max: usize) -> String {
 
 /// `45ms`, `1.2s`.
 pub(crate) fn format_ms(duration: Duration) -> String {
-    let ms = duration.as_millis();
-    if ms < 1000 {
-        format!("{ms}ms")
-    } else {
-        format!("{:.1}s", duration.as_secs_f64())
+    Ms(duration).to_string()
+}
+
+/// A duration shown as [`format_ms`] shows it.
+struct Ms(Duration);
+
+impl std::fmt::Display for Ms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ms = self.0.as_millis();
+        if ms < 1000 {
+            write!(f, "{ms}ms")
+        } else {
+            write!(f, "{:.1}s", self.0.as_secs_f64())
+        }
     }
 }
 

@@ -652,6 +652,11 @@ fn resolve_scalar(
     if let Some(b) = parse_bool(text) {
         return Ok(typed(NodeKind::Bool(b)));
     }
+    // Every number (`.inf` and `0x1F` too) starts with a digit, a sign or a dot; most plain
+    // scalars (`GET`, `http_request`, step ids) do not, and are strings without further tries.
+    if !text.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '-' | '+' | '.')) {
+        return Ok(string(text));
+    }
     if let Some(i) = parse_int(text) {
         return Ok(typed(NodeKind::Int(i)));
     }

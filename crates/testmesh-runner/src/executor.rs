@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -12,8 +12,8 @@ use indexmap::IndexMap;
 use serde_json::{Value, json};
 use testmesh_flow::decode::Tpl;
 use testmesh_flow::interpolate::{
-    InterpolateError, Reference, RenderOptions, Scope, SystemInfo, VariableSources, references_in,
-    render_str_with, resolve_output,
+    InterpolateError, Reference, RenderOptions, Scope, SystemInfo, Template, VariableSources,
+    references_in, render_str_with, resolve_output,
 };
 use testmesh_flow::model::Phase;
 use testmesh_flow::model::actions::{
@@ -188,7 +188,8 @@ impl Runner {
                     .unwrap_or(true),
                 options,
                 stack,
-                producers: producers(flow),
+                flow,
+                producers: OnceLock::new(),
                 referenced: referenced_roots(flow),
             };
             let total_steps = flow.phases().map(|(_, s)| s.len()).sum();
@@ -357,9 +358,15 @@ fn builds_contract(flow: &Flow) -> bool {
 /// Every root name read by the flow's templates and expressions.
 fn referenced_roots(flow: &Flow) -> HashSet<String> {
     let mut out = HashSet::new();
+    // Most references repeat a few names (`BASE_URL`, `status`, `body`): a name is copied once.
+    let mut add = |root: &str| {
+        if !out.contains(root) {
+            out.insert(root.to_string());
+        }
+    };
     for (_, steps) in flow.phases() {
         Step::walk(steps, &mut |step| {
-            out.extend(config_references(step).into_iter().map(|r| r.root));
+            config_roots(&step.config, &mut add);
             let mut expressions: Vec<&testmesh_flow::expr::Expr> = Vec::new();
             expressions.extend(step.when.as_ref().map(|c| &c.expr));
             expressions.extend(
@@ -384,15 +391,26 @@ fn referenced_roots(flow: &Flow) -> HashSet<String> {
                 Some(Action::WaitUntil(c)) => expressions.push(&c.condition.expr),
                 _ => {}
             }
-            out.extend(
-                expressions
-                    .iter()
-                    .flat_map(|e| e.references())
-                    .map(|r| r.root),
-            );
+            for expression in expressions {
+                expression.for_each_root(&mut add);
+            }
         });
     }
     out
+}
+
+/// Calls `f` with the root of every `${…}` / `{{…}}` reference in a config tree's strings.
+fn config_roots(node: &Node, f: &mut dyn FnMut(&str)) {
+    match &node.kind {
+        NodeKind::Str(text) if text.contains("${") || text.contains("{{") => {
+            if let Ok(template) = Template::parse(text) {
+                template.references().for_each(|r| f(&r.root));
+            }
+        }
+        NodeKind::Seq(items) => items.iter().for_each(|n| config_roots(n, f)),
+        NodeKind::Map(entries) => entries.iter().for_each(|e| config_roots(&e.value, f)),
+        _ => {}
+    }
 }
 
 /// Every `${…}` / `{{…}}` reference in a step's config strings (nested steps included).
@@ -447,8 +465,10 @@ struct FlowRun<'r> {
     options: &'r RunOptions,
     /// Flow files being run, outermost first, for `run_flow` cycle detection.
     stack: Vec<PathBuf>,
-    /// Step ids and output names of this flow, mapped to the step that produces them.
-    producers: HashMap<String, String>,
+    flow: &'r Flow,
+    /// Step ids and output names of this flow, mapped to the step that produces them (worked out
+    /// only when a step's config fails to render).
+    producers: OnceLock<HashMap<String, String>>,
     /// Names some template or expression of the flow reads: only these steps' whole results are
     /// kept for later steps (named outputs always are), so long flows do not hold every response.
     referenced: HashSet<String>,
@@ -821,7 +841,10 @@ impl FlowRun<'_> {
             .into_iter()
             .filter(|r| r.default.is_none())
             .find_map(|r| {
-                let producer = self.producers.get(&r.root)?;
+                let producer = self
+                    .producers
+                    .get_or_init(|| producers(self.flow))
+                    .get(&r.root)?;
                 let available =
                     scope.outputs().contains_key(&r.root) || scope.lookup_var(&r.root).is_some();
                 (!available).then(|| producer.clone())

@@ -225,6 +225,28 @@ impl Expr {
         out
     }
 
+    /// Calls `f` with the root name of every reference the expression reads (repeats included),
+    /// without building [`Reference`]s.
+    pub fn for_each_root(&self, f: &mut dyn FnMut(&str)) {
+        fn visit(n: &Node, f: &mut dyn FnMut(&str)) {
+            if let Some(root) = path_root(n) {
+                f(root);
+                let mut cur = n;
+                while let Kind::Member(b, ..) | Kind::Index(b, _) = &cur.kind {
+                    if let Kind::Index(_, i) = &cur.kind {
+                        visit(i, f);
+                    }
+                    cur = b;
+                }
+                return;
+            }
+            for c in children(&n.kind) {
+                visit(c, f);
+            }
+        }
+        visit(&self.node, f);
+    }
+
     fn collect_refs(&self, n: &Node, out: &mut Vec<Reference>) {
         if let Some(root) = path_root(n) {
             let text: String = self.source.chars().skip(n.offset).take(n.len).collect();

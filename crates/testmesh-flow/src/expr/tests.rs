@@ -544,6 +544,24 @@ fn references() {
 }
 
 #[test]
+fn roots_are_the_references_roots() {
+    for src in [
+        "body.users[0].name > 1 && status",
+        "len(${a.b[i]}) + c?.d ?? 'x'",
+        "x[y[z]].w == (p ? q : r) && !s",
+        "1 + 2",
+    ] {
+        let expr = parse(src).unwrap_or_else(|e| panic!("{src}: {e}"));
+        let mut roots = Vec::new();
+        expr.for_each_root(&mut |root| roots.push(root.to_string()));
+        let mut expected: Vec<String> = expr.references().into_iter().map(|r| r.root).collect();
+        roots.sort();
+        expected.sort();
+        assert_eq!(roots, expected, "{src}");
+    }
+}
+
+#[test]
 fn precedence_and_postfix_order() {
     // `exists` binds tighter than comparisons, `+` tighter than `exists`.
     yes("body.id exists == true");
