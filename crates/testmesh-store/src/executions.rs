@@ -302,8 +302,10 @@ pub struct ExecutionStep {
 
 const STEP_COLUMNS: &str = "execution_id, seq, parent_seq, depth, phase, step_id, name, action, status, attempts, flaky, continued, started_at, duration_ms, request, response, result, outputs, assertions, error_kind, error_message, skip_reason";
 const STEP_COLUMN_COUNT: usize = 22;
-/// SQLite allows 32766 bound values per statement (PostgreSQL 65535): batches stay below.
-const MAX_BOUND_VALUES: usize = 32_000;
+/// Steps per insert statement. Every full batch is the same statement, prepared once per
+/// connection and reused; a statement of the most rows SQLite could bind (32 766 values, about
+/// 1,500 steps) took longer to prepare than it saved.
+const STEPS_PER_INSERT: usize = 100;
 
 impl ExecutionStep {
     fn from_row(row: &AnyRow) -> Result<ExecutionStep> {
@@ -563,7 +565,7 @@ pub(crate) async fn insert_steps(
     record: &FlowRecord,
 ) -> Result<()> {
     let steps = flatten(record);
-    for chunk in steps.chunks(MAX_BOUND_VALUES / STEP_COLUMN_COUNT) {
+    for chunk in steps.chunks(STEPS_PER_INSERT) {
         let mut sql = Sql::many("INSERT INTO execution_steps (", conn);
         sql.push(STEP_COLUMNS).push(") VALUES ");
         for (i, step) in chunk.iter().enumerate() {

@@ -221,7 +221,7 @@ async fn record_run_without_a_stored_flow(db: &TestDb) {
 
 async fn large_runs_are_written_in_batches(db: &TestDb) {
     let store = db.open().await;
-    // 3000 steps × 22 columns is more than one statement may bind on SQLite.
+    // 3000 steps take many insert statements (and more values than one statement may bind).
     let steps = (0..3000)
         .map(|i| step(&format!("s{i}"), "log", StepStatus::Passed))
         .collect();
