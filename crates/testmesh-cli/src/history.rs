@@ -189,7 +189,7 @@ async fn record_all(
             recorded += files.len();
         }
     }
-    store.close().await;
+    store.close_before_exit().await;
     Ok(recorded)
 }
 
