@@ -123,13 +123,22 @@ pub(crate) fn headers_json(headers: &HeaderMap) -> Value {
         Err(_) => String::from_utf8_lossy(value.as_bytes()).into_owned(),
     };
     let mut out = Map::with_capacity(headers.keys_len());
-    for name in headers.keys() {
-        let mut values = headers.get_all(name).iter();
-        let mut joined = values.next().map(text).unwrap_or_default();
-        for value in values {
-            joined.push_str(", ");
-            joined.push_str(&text(value));
+    // `iter` yields every value of a name one after the other, so no name is looked up.
+    let mut current: Option<(&reqwest::header::HeaderName, String)> = None;
+    for (name, value) in headers {
+        match &mut current {
+            Some((same, joined)) if *same == name => {
+                joined.push_str(", ");
+                joined.push_str(&text(value));
+            }
+            _ => {
+                if let Some((name, joined)) = current.replace((name, text(value))) {
+                    out.insert(name.as_str().to_string(), Value::String(joined));
+                }
+            }
         }
+    }
+    if let Some((name, joined)) = current {
         out.insert(name.as_str().to_string(), Value::String(joined));
     }
     Value::Object(out)
