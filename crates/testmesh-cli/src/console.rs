@@ -72,11 +72,9 @@ impl Console {
     }
 
     fn paint(&self, text: &str, code: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
+        let mut out = String::new();
+        self.paint_into(&mut out, code, |out| out.push_str(text));
+        out
     }
 
     fn update_message(&self) {

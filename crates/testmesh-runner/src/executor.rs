@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use testmesh_flow::decode::Tpl;
 use testmesh_flow::interpolate::{
     InterpolateError, Reference, RenderOptions, Scope, SystemInfo, Template, VariableSources,
-    references_in, render_str_with, resolve_output,
+    render_str_with, resolve_output,
 };
 use testmesh_flow::model::Phase;
 use testmesh_flow::model::actions::{
@@ -312,12 +312,12 @@ impl Runner {
     }
 }
 
-/// The scope of a flow run: system variables and the variable sources in their precedence order.
 /// A run's id: a UUIDv7, time-ordered, so the history's indexes on execution ids grow at their end.
 fn new_execution_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// The scope of a flow run: system variables and the variable sources in their precedence order.
 fn flow_scope(flow: &Flow, execution_id: &str, mut variables: VariableSources) -> Scope {
     variables.flow_env = flow.env.clone();
     Scope::for_run(
@@ -366,7 +366,7 @@ fn referenced_roots(flow: &Flow) -> HashSet<String> {
     };
     for (_, steps) in flow.phases() {
         Step::walk(steps, &mut |step| {
-            config_roots(&step.config, &mut add);
+            for_each_config_reference(&step.config, &mut |r| add(&r.root));
             let mut expressions: Vec<&testmesh_flow::expr::Expr> = Vec::new();
             expressions.extend(step.when.as_ref().map(|c| &c.expr));
             expressions.extend(
@@ -399,34 +399,28 @@ fn referenced_roots(flow: &Flow) -> HashSet<String> {
     out
 }
 
-/// Calls `f` with the root of every `${…}` / `{{…}}` reference in a config tree's strings.
-fn config_roots(node: &Node, f: &mut dyn FnMut(&str)) {
+/// Calls `f` with every `${…}` / `{{…}}` reference in a config tree's strings.
+fn for_each_config_reference(node: &Node, f: &mut dyn FnMut(&Reference)) {
     match &node.kind {
         NodeKind::Str(text) if text.contains("${") || text.contains("{{") => {
             if let Ok(template) = Template::parse(text) {
-                template.references().for_each(|r| f(&r.root));
+                for reference in template.references() {
+                    f(reference);
+                }
             }
         }
-        NodeKind::Seq(items) => items.iter().for_each(|n| config_roots(n, f)),
-        NodeKind::Map(entries) => entries.iter().for_each(|e| config_roots(&e.value, f)),
+        NodeKind::Seq(items) => items.iter().for_each(|n| for_each_config_reference(n, f)),
+        NodeKind::Map(entries) => entries
+            .iter()
+            .for_each(|e| for_each_config_reference(&e.value, f)),
         _ => {}
     }
 }
 
 /// Every `${…}` / `{{…}}` reference in a step's config strings (nested steps included).
 fn config_references(step: &Step) -> Vec<Reference> {
-    fn walk(node: &Node, out: &mut Vec<Reference>) {
-        match &node.kind {
-            NodeKind::Str(text) if text.contains("${") || text.contains("{{") => {
-                out.extend(references_in(text).unwrap_or_default());
-            }
-            NodeKind::Seq(items) => items.iter().for_each(|n| walk(n, out)),
-            NodeKind::Map(entries) => entries.iter().for_each(|e| walk(&e.value, out)),
-            _ => {}
-        }
-    }
     let mut out = Vec::new();
-    walk(&step.config, &mut out);
+    for_each_config_reference(&step.config, &mut |r| out.push(r.clone()));
     out
 }
 

@@ -728,10 +728,19 @@ impl Store {
             Err(e) if runs.len() == 1 => return Err(e),
             Err(_) => {
                 tx.rollback().await?;
-                ids.fill(None);
+                let mut first_error = None;
                 for (id, run) in ids.iter_mut().zip(runs) {
                     let one = Box::pin(self.record_file_runs(std::slice::from_ref(run), context));
-                    *id = one.await?.pop();
+                    match one.await {
+                        Ok(mut recorded) => *id = recorded.pop(),
+                        Err(e) => {
+                            first_error.get_or_insert(e);
+                        }
+                    }
+                }
+                // Every run that could be recorded is; the first failure is the answer.
+                if let Some(e) = first_error {
+                    return Err(e);
                 }
             }
         }

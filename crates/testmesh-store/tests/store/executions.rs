@@ -763,6 +763,8 @@ async fn file_runs_are_written_together_and_one_bad_run_spoils_only_itself(db: &
     let taken = records[0].clone();
     let mut good = rich_record("known");
     good.execution_id = uuid::Uuid::now_v7().to_string();
+    let mut after = rich_record("known");
+    after.execution_id = uuid::Uuid::now_v7().to_string();
     let runs = [
         FileRun {
             record: &good,
@@ -774,6 +776,11 @@ async fn file_runs_are_written_together_and_one_bad_run_spoils_only_itself(db: &
             yaml: &known,
             source_path: None,
         },
+        FileRun {
+            record: &after,
+            yaml: &known,
+            source_path: None,
+        },
     ];
     let error = store
         .record_file_runs(&runs, &RunContext::default())
@@ -781,6 +788,7 @@ async fn file_runs_are_written_together_and_one_bad_run_spoils_only_itself(db: &
         .unwrap_err();
     assert!(error.to_string().contains(&ids[0]), "{error}");
     store.get_execution(WS, &good.execution_id).await.unwrap();
+    store.get_execution(WS, &after.execution_id).await.unwrap();
 }
 
 async fn record_run_of_a_missing_flow_version_writes_nothing(db: &TestDb) {
