@@ -220,7 +220,14 @@ impl Expr {
     /// Every root reference the expression reads, in source order.
     pub fn references(&self) -> Vec<Reference> {
         let mut out = Vec::new();
-        self.collect_refs(&self.node, &mut out);
+        visit_paths(&self.node, &mut |n, root| {
+            out.push(Reference {
+                root: root.to_string(),
+                path: self.source.chars().skip(n.offset).take(n.len).collect(),
+                offset: n.offset,
+                len: n.len,
+            });
+        });
         out.sort_by_key(|r| r.offset);
         out
     }
@@ -228,49 +235,26 @@ impl Expr {
     /// Calls `f` with the root name of every reference the expression reads (repeats included),
     /// without building [`Reference`]s.
     pub fn for_each_root(&self, f: &mut dyn FnMut(&str)) {
-        fn visit(n: &Node, f: &mut dyn FnMut(&str)) {
-            if let Some(root) = path_root(n) {
-                f(root);
-                let mut cur = n;
-                while let Kind::Member(b, ..) | Kind::Index(b, _) = &cur.kind {
-                    if let Kind::Index(_, i) = &cur.kind {
-                        visit(i, f);
-                    }
-                    cur = b;
-                }
-                return;
-            }
-            for c in children(&n.kind) {
-                visit(c, f);
-            }
-        }
-        visit(&self.node, f);
+        visit_paths(&self.node, &mut |_, root| f(root));
     }
+}
 
-    fn collect_refs(&self, n: &Node, out: &mut Vec<Reference>) {
-        if let Some(root) = path_root(n) {
-            let text: String = self.source.chars().skip(n.offset).take(n.len).collect();
-            out.push(Reference {
-                root: root.to_string(),
-                path: text,
-                offset: n.offset,
-                len: n.len,
-            });
-            let mut cur = n;
-            loop {
-                match &cur.kind {
-                    Kind::Member(b, ..) => cur = b,
-                    Kind::Index(b, i) => {
-                        self.collect_refs(i, out);
-                        cur = b;
-                    }
-                    _ => return,
-                }
+/// Calls `f` with every path (`name`, `.member`, `[index]` chain) under `n` and its root name,
+/// index expressions inside a path included.
+fn visit_paths<'n>(n: &'n Node, f: &mut dyn FnMut(&'n Node, &'n str)) {
+    if let Some(root) = path_root(n) {
+        f(n, root);
+        let mut cur = n;
+        while let Kind::Member(b, ..) | Kind::Index(b, _) = &cur.kind {
+            if let Kind::Index(_, i) = &cur.kind {
+                visit_paths(i, f);
             }
+            cur = b;
         }
-        for c in children(&n.kind) {
-            self.collect_refs(c, out);
-        }
+        return;
+    }
+    for c in children(&n.kind) {
+        visit_paths(c, f);
     }
 }
 
