@@ -332,7 +332,7 @@ fn print_table(runs: &[Execution], total: i64, capped: bool) {
                 run.duration_ms
                     .map(|ms| format_ms(std::time::Duration::from_millis(ms.max(0).unsigned_abs())))
                     .unwrap_or_else(|| "-".into()),
-                run.id.chars().take(8).collect(),
+                run.short_id(),
             ]
         })
         .collect();

@@ -672,7 +672,7 @@ pub(crate) async fn execution(
     render(&ExecutionPage {
         nav: "executions",
         key_name: session.key_name,
-        short_id: run.id.chars().take(8).collect(),
+        short_id: run.short_id(),
         flow_name: run.flow_name,
         flow_id: run.flow_id,
         status: status_text(run.status),

@@ -24,7 +24,7 @@ impl RunRow {
         let at = run.started_at.unwrap_or(run.created_at);
         RunRow {
             id: run.id.clone(),
-            short_id: run.id.chars().take(8).collect(),
+            short_id: run.short_id(),
             flow_name: run.flow_name.clone(),
             flow_id: run.flow_id.clone(),
             status: status_text(run.status),

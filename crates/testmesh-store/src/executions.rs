@@ -218,6 +218,13 @@ pub struct Execution {
 pub(crate) const EXECUTION_COLUMNS: &str = "id, workspace_id, flow_id, flow_version, flow_name, suite, tags, status, triggered_by, schedule_id, environment, variables, created_at, started_at, finished_at, duration_ms, total_steps, passed_steps, failed_steps, skipped_steps, error, attempts, worker_id, lease_expires_at, cancel_requested";
 
 impl Execution {
+    /// The id as lists show it: its last 8 hex digits. Ids are UUIDv7, whose leading digits are
+    /// the time (shared by every run made within about a minute); the trailing ones are random.
+    pub fn short_id(&self) -> String {
+        let skip = self.id.chars().count().saturating_sub(8);
+        self.id.chars().skip(skip).collect()
+    }
+
     pub(crate) fn from_row(row: &AnyRow) -> Result<Execution> {
         let status = row.text("status")?;
         let trigger = row.text("triggered_by")?;

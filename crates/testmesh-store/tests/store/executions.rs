@@ -15,6 +15,7 @@ type StepShape<'a> = (i64, Option<i64>, i64, &'a str, Option<&'a str>);
 on_both_backends!(
     record_run_round_trips_nested_steps,
     record_run_without_a_stored_flow,
+    short_ids_tell_apart_runs_made_together,
     file_runs_store_their_flow_once_per_text,
     file_runs_are_written_together_and_one_bad_run_spoils_only_itself,
     record_run_of_a_missing_flow_version_writes_nothing,
@@ -680,6 +681,32 @@ async fn file_run(store: &Store, name: &str, text: &str, path: Option<&str>) -> 
         .await
         .unwrap();
     store.get_execution(WS, &ids[0]).await.unwrap()
+}
+
+async fn short_ids_tell_apart_runs_made_together(db: &TestDb) {
+    let store = db.open().await;
+    // Run ids are UUIDv7, as the runner makes them: runs of one minute share their leading digits.
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let mut run = record("together", FlowStatus::Passed, vec![]);
+        run.execution_id = uuid::Uuid::now_v7().to_string();
+        ids.push(
+            store
+                .record_run(&run, &RunContext::default())
+                .await
+                .unwrap(),
+        );
+    }
+    let mut shown = Vec::new();
+    for id in &ids {
+        let run = store.get_execution(WS, id).await.unwrap();
+        assert!(id.ends_with(&run.short_id()), "{id}");
+        shown.push(run.short_id());
+    }
+    assert_eq!(shown[0].len(), 8);
+    shown.sort();
+    shown.dedup();
+    assert_eq!(shown.len(), 3, "{ids:?}");
 }
 
 async fn file_runs_store_their_flow_once_per_text(db: &TestDb) {
