@@ -8,6 +8,7 @@ mod auth;
 mod body;
 mod cookies;
 mod response;
+mod spin;
 mod tls;
 mod transport;
 
@@ -27,7 +28,7 @@ use crate::handler::{ActionCx, ActionFuture, Handler, Outcome};
 use crate::record::StepError;
 
 pub(crate) use response::decoded_body;
-pub(crate) use transport::{ClientKey, Redirects, Request, Transport, send, within};
+pub(crate) use transport::{ClientKey, Redirects, Request, Transport, within};
 
 /// Time limit of a request when neither the config nor the step sets one.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -88,7 +89,7 @@ impl HttpRequest {
         let method = request.method.to_string();
         let request_url = request.url.to_string();
         let started = Instant::now();
-        let exchange = send(&client, request, &redirects, Some(&jar)).await?;
+        let exchange = client.send(request, &redirects, Some(&jar)).await?;
         Ok(response::outcome(
             &method,
             &request_url,

@@ -9,7 +9,7 @@ use testmesh_flow::model::actions::{WaitForConfig, WaitForType};
 
 use super::http::{
     ClientKey, DEFAULT_MAX_REDIRECTS, Redirects, Request, Transport, decoded_body, header_map,
-    literal, parse_method, parse_url, send, value_text, within,
+    literal, parse_method, parse_url, value_text, within,
 };
 use crate::handler::{ActionCx, ActionFuture, Handler, Outcome};
 use crate::record::{ErrorKind, StepError};
@@ -119,7 +119,7 @@ impl WaitFor {
             follow: true,
             max: DEFAULT_MAX_REDIRECTS,
         };
-        let exchange = match send(&client, request, &redirects, None).await {
+        let exchange = match client.send(request, &redirects, None).await {
             Ok(exchange) => exchange,
             Err(e) if e.kind == ErrorKind::Config => return Err(e),
             Err(e) => return Ok(Probe::failed(e)),

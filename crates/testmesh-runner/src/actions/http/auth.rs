@@ -6,13 +6,13 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use bytes::Bytes;
+use reqwest::Method;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
-use reqwest::{Client, Method};
 use serde_json::Value;
 use testmesh_flow::model::actions::{AuthType, HttpAuth};
 
 use super::body::Payload;
-use super::transport::{Redirects, Request, send};
+use super::transport::{HttpClient, Redirects, Request};
 use super::{header_value, parse_url, value_text};
 use crate::record::StepError;
 
@@ -58,7 +58,7 @@ impl TokenCache {
 pub(crate) async fn apply(
     auth: &HttpAuth,
     request: &mut Request,
-    client: &Client,
+    client: &HttpClient<'_>,
     cache: &TokenCache,
 ) -> Result<(), StepError> {
     match auth.kind {
@@ -117,7 +117,7 @@ fn set_authorization(headers: &mut HeaderMap, value: &str) -> Result<(), StepErr
 /// A client-credentials token: from the cache while it is fresh, else fetched from `token_url`.
 async fn oauth2_token(
     auth: &HttpAuth,
-    client: &Client,
+    client: &HttpClient<'_>,
     cache: &TokenCache,
 ) -> Result<String, StepError> {
     let token_url = required(&auth.token_url, "token_url", "oauth2")?;
@@ -151,7 +151,7 @@ async fn oauth2_token(
 async fn fetch_token(
     key: &TokenKey,
     client_secret: &str,
-    client: &Client,
+    client: &HttpClient<'_>,
 ) -> Result<Token, StepError> {
     // The serializer is not `Send`; it must be gone before the request is awaited.
     let form = {
@@ -185,7 +185,7 @@ async fn fetch_token(
         max: 0,
     };
     let fetched_at = Instant::now();
-    let exchange = send(client, request, &no_redirects, None).await?;
+    let exchange = client.send(request, &no_redirects, None).await?;
     let what = format!("oauth2 token request to {}", key.token_url);
     if !exchange.status.is_success() {
         let body = String::from_utf8_lossy(&exchange.body);

@@ -20,6 +20,7 @@ use url::Url;
 
 use super::body::Payload;
 use super::cookies::{CookieJar, cookie_header};
+use super::spin::AdaptiveSpin;
 use crate::record::{ErrorKind, StepError};
 
 /// Most bytes of a response body kept in memory; larger responses fail the step.
@@ -42,21 +43,36 @@ pub(crate) struct ClientKey {
 #[derive(Default)]
 pub struct Transport {
     clients: Mutex<HashMap<ClientKey, Client>>,
+    /// How responses are waited for (see [`AdaptiveSpin`]).
+    pub(crate) spin: AdaptiveSpin,
 }
 
 impl Transport {
-    /// The client for `key`, built on first use.
-    pub(crate) fn client(&self, key: &ClientKey) -> Result<Client, StepError> {
-        if let Some(client) = self.lock().get(key) {
-            return Ok(client.clone());
-        }
-        let client = build_client(key)?;
-        Ok(self.lock().entry(key.clone()).or_insert(client).clone())
+    /// The client for `key` (built on first use), with this transport's wait policy.
+    pub(crate) fn client(&self, key: &ClientKey) -> Result<HttpClient<'_>, StepError> {
+        let cached = self.lock().get(key).cloned();
+        let client = match cached {
+            Some(client) => client,
+            None => {
+                let client = build_client(key)?;
+                self.lock().entry(key.clone()).or_insert(client).clone()
+            }
+        };
+        Ok(HttpClient {
+            client,
+            spin: &self.spin,
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ClientKey, Client>> {
         self.clients.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// A pooled client and how its transport waits for responses.
+pub(crate) struct HttpClient<'t> {
+    client: Client,
+    spin: &'t AdaptiveSpin,
 }
 
 fn build_client(key: &ClientKey) -> Result<Client, StepError> {
@@ -126,105 +142,109 @@ pub(crate) async fn within<T>(
         })
 }
 
-/// Sends `request`, following redirects as `redirects` says, storing and sending cookies of `jar`
-/// on every hop, and reads the final body (at most [`MAX_BODY_BYTES`]).
-pub(crate) async fn send(
-    client: &Client,
-    request: Request,
-    redirects: &Redirects,
-    jar: Option<&CookieJar>,
-) -> Result<Exchange, StepError> {
-    let Request {
-        mut method,
-        mut url,
-        mut headers,
-        mut payload,
-        cookies,
-    } = request;
-    let first_origin = url.origin();
-    let mut sent_headers = None;
-    let mut hops = 0u32;
-    loop {
-        let mut hop_headers = headers.clone();
-        let explicit: &[(String, String)] = if url.origin() == first_origin {
-            &cookies
-        } else {
-            &[]
-        };
-        let stored = jar.map(|j| j.cookies_for(&url)).unwrap_or_default();
-        if let Some(cookie) = cookie_header(hop_headers.get(COOKIE), explicit, &stored)? {
-            hop_headers.insert(COOKIE, cookie);
-        }
-        let mut builder = client.request(method.clone(), url.clone());
-        builder = match &payload {
-            Some(payload) => {
-                if payload.is_multipart() {
-                    hop_headers.remove(CONTENT_TYPE);
+impl HttpClient<'_> {
+    /// Sends `request`, following redirects as `redirects` says, storing and sending cookies of `jar`
+    /// on every hop, and reads the final body (at most [`MAX_BODY_BYTES`]). Each response is waited
+    /// for as the transport's [`AdaptiveSpin`] says.
+    pub(crate) async fn send(
+        &self,
+        request: Request,
+        redirects: &Redirects,
+        jar: Option<&CookieJar>,
+    ) -> Result<Exchange, StepError> {
+        let HttpClient { client, spin } = self;
+        let Request {
+            mut method,
+            mut url,
+            mut headers,
+            mut payload,
+            cookies,
+        } = request;
+        let first_origin = url.origin();
+        let mut sent_headers = None;
+        let mut hops = 0u32;
+        loop {
+            let mut hop_headers = headers.clone();
+            let explicit: &[(String, String)] = if url.origin() == first_origin {
+                &cookies
+            } else {
+                &[]
+            };
+            let stored = jar.map(|j| j.cookies_for(&url)).unwrap_or_default();
+            if let Some(cookie) = cookie_header(hop_headers.get(COOKIE), explicit, &stored)? {
+                hop_headers.insert(COOKIE, cookie);
+            }
+            let mut builder = client.request(method.clone(), url.clone());
+            builder = match &payload {
+                Some(payload) => {
+                    if payload.is_multipart() {
+                        hop_headers.remove(CONTENT_TYPE);
+                    }
+                    payload.attach(builder.headers(hop_headers))?
                 }
-                payload.attach(builder.headers(hop_headers))?
+                None => builder.headers(hop_headers),
+            };
+            let built = builder.build().map_err(|e| {
+                StepError::config(format!("cannot build the request: {}", error_chain(&e)))
+            })?;
+            if sent_headers.is_none() {
+                sent_headers = Some(built.headers().clone());
             }
-            None => builder.headers(hop_headers),
-        };
-        let built = builder.build().map_err(|e| {
-            StepError::config(format!("cannot build the request: {}", error_chain(&e)))
-        })?;
-        if sent_headers.is_none() {
-            sent_headers = Some(built.headers().clone());
-        }
-        let mut response = client
-            .execute(built)
-            .await
-            .map_err(|e| transport_error(&e, &url))?;
-        if let Some(jar) = jar {
-            jar.store(response.headers(), &url);
-        }
-        let status = response.status();
-        if redirects.follow
-            && let Some(next) = redirect_target(status, response.headers(), &url)
-        {
-            if hops >= redirects.max {
-                return Err(StepError::action(format!(
-                    "too many redirects: more than {} (the last one to {next})",
-                    redirects.max
-                )));
+            let mut response = spin
+                .wait(client.execute(built))
+                .await
+                .map_err(|e| transport_error(&e, &url))?;
+            if let Some(jar) = jar {
+                jar.store(response.headers(), &url);
             }
-            hops += 1;
-            // What browsers and reqwest do: 301/302/303 turn into a GET without a body.
-            if matches!(
-                status,
-                StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND | StatusCode::SEE_OTHER
-            ) && method != Method::GET
-                && method != Method::HEAD
+            let status = response.status();
+            if redirects.follow
+                && let Some(next) = redirect_target(status, response.headers(), &url)
             {
-                method = Method::GET;
-                payload = None;
-                for name in [
-                    CONTENT_TYPE,
-                    CONTENT_LENGTH,
-                    CONTENT_ENCODING,
-                    TRANSFER_ENCODING,
-                ] {
-                    headers.remove(name);
+                if hops >= redirects.max {
+                    return Err(StepError::action(format!(
+                        "too many redirects: more than {} (the last one to {next})",
+                        redirects.max
+                    )));
                 }
-            }
-            // Credentials never follow a redirect to another origin.
-            if next.origin() != url.origin() {
-                for name in [AUTHORIZATION, PROXY_AUTHORIZATION, WWW_AUTHENTICATE, COOKIE] {
-                    headers.remove(name);
+                hops += 1;
+                // What browsers and reqwest do: 301/302/303 turn into a GET without a body.
+                if matches!(
+                    status,
+                    StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND | StatusCode::SEE_OTHER
+                ) && method != Method::GET
+                    && method != Method::HEAD
+                {
+                    method = Method::GET;
+                    payload = None;
+                    for name in [
+                        CONTENT_TYPE,
+                        CONTENT_LENGTH,
+                        CONTENT_ENCODING,
+                        TRANSFER_ENCODING,
+                    ] {
+                        headers.remove(name);
+                    }
                 }
+                // Credentials never follow a redirect to another origin.
+                if next.origin() != url.origin() {
+                    for name in [AUTHORIZATION, PROXY_AUTHORIZATION, WWW_AUTHENTICATE, COOKIE] {
+                        headers.remove(name);
+                    }
+                }
+                url = next;
+                continue;
             }
-            url = next;
-            continue;
+            let body = read_body(&mut response, &url).await?;
+            return Ok(Exchange {
+                sent_headers: sent_headers.unwrap_or_default(),
+                status,
+                version: response.version(),
+                headers: std::mem::take(response.headers_mut()),
+                url,
+                body,
+            });
         }
-        let body = read_body(&mut response, &url).await?;
-        return Ok(Exchange {
-            sent_headers: sent_headers.unwrap_or_default(),
-            status,
-            version: response.version(),
-            headers: std::mem::take(response.headers_mut()),
-            url,
-            body,
-        });
     }
 }
 
