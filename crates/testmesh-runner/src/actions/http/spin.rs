@@ -13,13 +13,14 @@
 //! CPUs, or on a single CPU, none does.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
 /// Longest spin before sleeping; also the latency above which waits stop spinning.
-pub(crate) const WINDOW: Duration = Duration::from_micros(200);
+const WINDOW: Duration = Duration::from_micros(200);
 
 /// Transports alive in the process: one per runner, and the CLI runs one runner per job thread.
 static RUNNERS: AtomicUsize = AtomicUsize::new(0);
@@ -61,32 +62,18 @@ impl Drop for AdaptiveSpin {
 
 impl AdaptiveSpin {
     /// Awaits `future`, spinning first when recent answers came within [`WINDOW`] and a CPU is
-    /// free for it.
+    /// free for it; records how long it took.
     pub(crate) async fn wait<F: Future>(&self, future: F) -> F::Output {
-        let slot = if self.answers_are_fast() {
-            SpinSlot::take()
-        } else {
-            None
-        };
-        self.wait_spinning(slot.is_some(), future).await
-    }
-
-    /// Awaits `future`, polling it for up to [`WINDOW`] first when `spin`; records how long it took.
-    async fn wait_spinning<F: Future>(&self, spin: bool, future: F) -> F::Output {
         let started = Instant::now();
         let mut future = std::pin::pin!(future);
-        let output = if spin {
-            loop {
-                if let Poll::Ready(output) = futures::poll!(future.as_mut()) {
-                    break output;
-                }
-                if started.elapsed() >= WINDOW {
-                    break future.await;
-                }
-                tokio::task::yield_now().await;
-            }
-        } else {
-            future.await
+        let spun = match self.answers_are_fast().then(SpinSlot::take).flatten() {
+            // The slot goes back when the spin ends, not when a late answer comes.
+            Some(_slot) => spin(future.as_mut(), started).await,
+            None => None,
+        };
+        let output = match spun {
+            Some(output) => output,
+            None => future.await,
         };
         self.observe(started.elapsed());
         output
@@ -108,6 +95,20 @@ impl AdaptiveSpin {
             recent - recent / 4 + took / 4
         };
         self.recent_ns.store(next, Ordering::Relaxed);
+    }
+}
+
+/// Polls `future` until it is ready or [`WINDOW`] has passed since `started`, yielding to the
+/// runtime (which checks the sockets without blocking) between polls.
+async fn spin<F: Future>(mut future: Pin<&mut F>, started: Instant) -> Option<F::Output> {
+    loop {
+        if let Poll::Ready(output) = futures::poll!(future.as_mut()) {
+            return Some(output);
+        }
+        if started.elapsed() >= WINDOW {
+            return None;
+        }
+        tokio::task::yield_now().await;
     }
 }
 
@@ -134,12 +135,11 @@ impl Drop for SpinSlot {
 
 #[cfg(test)]
 mod tests {
-    use std::pin::Pin;
     use std::task::Context;
 
     use super::*;
 
-    /// Ready once `at` has passed; counts how often it was polled. Registers a timer only when
+    /// Ready once its delay has passed; counts how often it was polled. Registers a timer only when
     /// polled for the first time, like a socket that becomes readable later.
     struct ReadyAt {
         sleep: Pin<Box<tokio::time::Sleep>>,
@@ -171,18 +171,18 @@ mod tests {
     }
 
     #[test]
-    fn a_spin_polls_the_answer_again_before_sleeping_on_it() {
+    fn a_spin_ends_with_the_answer_or_with_the_window() {
         runtime().block_on(async {
-            let spin = AdaptiveSpin::default();
-            // Sleeping: polled once, then once more when the answer is there.
-            let mut answer = ReadyAt::after(Duration::from_millis(2));
-            spin.wait_spinning(false, &mut answer).await;
-            assert_eq!(answer.polls, 2);
-            // Spinning: polled again at least once before sleeping (many times unless the
-            // thread loses its CPU for the whole window), then once more at the answer.
-            let mut answer = ReadyAt::after(Duration::from_millis(2));
-            spin.wait_spinning(true, &mut answer).await;
-            assert!(answer.polls >= 3, "polled only {} times", answer.polls);
+            let started = Instant::now();
+            let ready = spin(std::pin::pin!(std::future::ready(7)), started).await;
+            assert_eq!(ready, Some(7));
+            // An answer far beyond the window: the spin gives up once the window has passed,
+            // leaving the answer to be slept on.
+            let mut answer = ReadyAt::after(Duration::from_millis(50));
+            let started = Instant::now();
+            assert_eq!(spin(std::pin::pin!(&mut answer), started).await, None);
+            assert!(started.elapsed() >= WINDOW);
+            assert!(answer.polls >= 1);
         });
     }
 
