@@ -57,41 +57,56 @@ for i in range(200):
     (out / "b" / "hurl" / f"f{i:03}.hurl").write_text(hurl(25))
 PY
 
-# Prints "seconds peak_kib" for the fastest of $runs runs; fails if the command fails.
-measure() {
-  local best_s="" best_kib=0
-  for _ in $(seq "$runs"); do
-    local start end s kib
-    start=$EPOCHREALTIME
-    "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; "$@" | tail -20 >&2; exit 1; }
-    end=$EPOCHREALTIME
-    s=$(awk "BEGIN{printf \"%.4f\", $end - $start}")
-    if [ -z "$best_s" ] || awk "BEGIN{exit !($s < $best_s)}"; then best_s=$s; fi
-    /usr/bin/time -o "$out/time.txt" -f "%M" "$@" >/dev/null 2>&1
-    kib=$(tail -n 1 "$out/time.txt")
-    if [ "$kib" -gt "$best_kib" ]; then best_kib=$kib; fi
-  done
-  echo "$best_s $best_kib"
-}
-
-report() { # name requests tm_s tm_kib hu_s hu_kib
-  awk -v name="$1" -v n="$2" -v ts="$3" -v tk="$4" -v hs="$5" -v hk="$6" 'BEGIN{
-    printf "%s: testmesh %.0f req/s (%.2fs, %d KiB) | hurl %.0f req/s (%.2fs, %d KiB) | throughput %.2fx, memory %.2fx\n",
-      name, n/ts, ts, tk, n/hs, hs, hk, (ts > 0 ? hs/ts : 0), (hk > 0 ? tk/hk : 0) }'
-}
-
+# The six commands, by name: each tool on (a) and (b), TestMesh with and without its history.
 # TestMesh records every run in its history (a SQLite file here); Hurl keeps none. Both are
-# measured: the default, and with --no-store (the same work as Hurl).
+# measured: the default, and with --no-store (the same work as Hurl). Both tools build every URL
+# from a variable, as real suites do.
 export TESTMESH_DATABASE_URL="sqlite://$out/history.db"
-# Both tools build every URL from a variable, as real suites do.
-read -r ta ka < <(measure "$testmesh" run "$out/a/flow.yaml" --jobs 1 --var "BASE=$base")
-read -r tan kan < <(measure "$testmesh" run "$out/a/flow.yaml" --jobs 1 --var "BASE=$base" --no-store)
-read -r ha hka < <(measure "$hurl" --test --variable "base=$base" "$out/a/flow.hurl")
-read -r tb kb < <(measure "$testmesh" run "$out/b/flows" --jobs 2 --var "BASE=$base")
-read -r tbn kbn < <(measure "$testmesh" run "$out/b/flows" --jobs 2 --var "BASE=$base" --no-store)
-read -r hb hkb < <(measure "$hurl" --test --jobs 2 --variable "base=$base" "$out"/b/hurl/*.hurl)
-echo
-report "(a) 1 flow x 5,000 GETs" 5000 "$ta" "$ka" "$ha" "$hka"
-report "(a) the same, --no-store" 5000 "$tan" "$kan" "$ha" "$hka"
-report "(b) 200 files x 25 GETs, 2 jobs" 5000 "$tb" "$kb" "$hb" "$hkb"
-report "(b) the same, --no-store" 5000 "$tbn" "$kbn" "$hb" "$hkb"
+command_of() {
+  case "$1" in
+    a) cmd=("$testmesh" run "$out/a/flow.yaml" --jobs 1 --var "BASE=$base") ;;
+    a_nostore) cmd=("$testmesh" run "$out/a/flow.yaml" --jobs 1 --var "BASE=$base" --no-store) ;;
+    a_hurl) cmd=("$hurl" --test --variable "base=$base" "$out/a/flow.hurl") ;;
+    b) cmd=("$testmesh" run "$out/b/flows" --jobs 2 --var "BASE=$base") ;;
+    b_nostore) cmd=("$testmesh" run "$out/b/flows" --jobs 2 --var "BASE=$base" --no-store) ;;
+    b_hurl) cmd=("$hurl" --test --jobs 2 --variable "base=$base" "$out"/b/hurl/*.hurl) ;;
+  esac
+}
+# Each round runs every command once, in turn, so a busy moment of the machine falls on both tools
+# alike instead of on one tool's block of runs. One run gives both the wall-clock time and the
+# peak memory (GNU time's, whose own start is the same for both tools).
+: > "$out/runs.txt"
+for round in $(seq "$runs"); do
+  for name in a a_hurl a_nostore b b_hurl b_nostore; do
+    command_of "$name"
+    start=$EPOCHREALTIME
+    /usr/bin/time -o "$out/time.txt" -f "%M" "${cmd[@]}" >/dev/null 2>&1 ||
+      { echo "failed: ${cmd[*]}" >&2; "${cmd[@]}" | tail -20 >&2; exit 1; }
+    end=$EPOCHREALTIME
+    echo "$name $start $end $(tail -n 1 "$out/time.txt")" >> "$out/runs.txt"
+  done
+  echo "round $round of $runs done" >&2
+done
+# Per command the fastest run and the median; memory is the largest peak. Ratios compare like with
+# like: TestMesh's fastest with Hurl's fastest, medians with medians.
+python3 - "$out/runs.txt" <<'PY'
+import collections, statistics, sys
+times, peaks = collections.defaultdict(list), collections.defaultdict(int)
+for line in open(sys.argv[1]):
+    name, start, end, kib = line.split()
+    times[name].append(float(end) - float(start))
+    peaks[name] = max(peaks[name], int(kib))
+print()
+for label, tm, hurl in [
+    ("(a) 1 flow x 5,000 GETs", "a", "a_hurl"),
+    ("(a) the same, --no-store", "a_nostore", "a_hurl"),
+    ("(b) 200 files x 25 GETs, 2 jobs", "b", "b_hurl"),
+    ("(b) the same, --no-store", "b_nostore", "b_hurl"),
+]:
+    ts, hs = min(times[tm]), min(times[hurl])
+    tmed, hmed = statistics.median(times[tm]), statistics.median(times[hurl])
+    print(f"{label}: testmesh {5000 / ts:,.0f} req/s ({ts:.2f}s, median {tmed:.2f}s, "
+          f"{peaks[tm]} KiB) | hurl {5000 / hs:,.0f} req/s ({hs:.2f}s, median {hmed:.2f}s, "
+          f"{peaks[hurl]} KiB) | throughput {hs / ts:.2f}x (medians {hmed / tmed:.2f}x), "
+          f"memory {peaks[tm] / peaks[hurl]:.2f}x")
+PY

@@ -49,8 +49,13 @@ pub(crate) fn sqlite_path(url: &str) -> Option<PathBuf> {
 }
 
 /// Opens the pool: creates the SQLite file and its directory when missing and sets the pragmas every
-/// connection needs (WAL, foreign keys, busy timeout).
-pub(crate) async fn connect(url: &str, backend: Backend, max_connections: u32) -> Result<AnyPool> {
+/// connection needs (WAL, foreign keys, busy timeout; the page cache when `cache_kib` says).
+pub(crate) async fn connect(
+    url: &str,
+    backend: Backend,
+    max_connections: u32,
+    cache_kib: Option<u32>,
+) -> Result<AnyPool> {
     sqlx::any::install_default_drivers();
     let mut options = AnyPoolOptions::new()
         .max_connections(max_connections)
@@ -82,7 +87,7 @@ pub(crate) async fn connect(url: &str, backend: Backend, max_connections: u32) -
                 format!("{url}?mode=rwc")
             };
             let pool = options
-                .after_connect(|conn, _| {
+                .after_connect(move |conn, _| {
                     Box::pin(async move {
                         conn.execute(AssertSqlSafe(format!(
                             "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"
@@ -90,6 +95,11 @@ pub(crate) async fn connect(url: &str, backend: Backend, max_connections: u32) -
                         .await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        if let Some(kib) = cache_kib {
+                            // (A negative size is in KiB rather than pages.)
+                            conn.execute(AssertSqlSafe(format!("PRAGMA cache_size = -{kib}")))
+                                .await?;
+                        }
                         Ok(())
                     })
                 })

@@ -116,3 +116,30 @@ async fn in_memory_sqlite_is_one_database() {
         assert_eq!(read.unwrap().flow.name, "mem");
     }
 }
+
+#[tokio::test]
+async fn sqlite_page_cache_follows_the_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("cache.db").display());
+    let cache_size = |store: Store| async move {
+        let size: i64 = sqlx::query_scalar("PRAGMA cache_size")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        store.close().await;
+        size
+    };
+    let options = |kib| testmesh_store::StoreOptions {
+        encryption_key: Some([1u8; 32]),
+        sqlite_cache_kib: kib,
+        ..Default::default()
+    };
+    let small = Store::open_with(&url, options(Some(512))).await.unwrap();
+    assert_eq!(
+        cache_size(small).await,
+        -512,
+        "512 KiB, as SQLite writes it"
+    );
+    let default = Store::open_with(&url, options(None)).await.unwrap();
+    assert_eq!(cache_size(default).await, -2000, "SQLite's own default");
+}
