@@ -119,7 +119,7 @@ pub struct StoreOptions {
     pub max_connections: Option<u32>,
     /// SQLite's page cache per connection, in KiB (SQLite's default: 2,000). A connection that
     /// only appends, like the history writer of `testmesh run`, needs little more than the last
-    /// pages of each index, so a small cache saves memory and costs no reads. Ignored by
+    /// pages of each index, so a small cache saves memory without slowing it. Ignored by
     /// PostgreSQL.
     pub sqlite_cache_kib: Option<u32>,
 }

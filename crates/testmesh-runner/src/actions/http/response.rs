@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use reqwest::Version;
-use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Map, Value, json};
 
 use super::transport;
@@ -118,14 +118,32 @@ fn base64_text(bytes: &[u8]) -> String {
 
 /// Headers as an object: lower-case names; repeated headers joined with `", "`.
 pub(crate) fn headers_json(headers: &HeaderMap) -> Value {
-    let text = |value: &reqwest::header::HeaderValue| match value.to_str() {
+    joined_headers(headers.keys_len(), headers)
+}
+
+/// `pairs` as an object of `capacity` names. A `HeaderMap` yields the values of a name one after
+/// the other (http's implementation, though its documentation promises no order), so a name's
+/// values are joined without looking it up; a name met again later is still joined, not
+/// overwritten.
+fn joined_headers<'h>(
+    capacity: usize,
+    pairs: impl IntoIterator<Item = (&'h HeaderName, &'h HeaderValue)>,
+) -> Value {
+    let text = |value: &HeaderValue| match value.to_str() {
         Ok(text) => text.to_string(),
         Err(_) => String::from_utf8_lossy(value.as_bytes()).into_owned(),
     };
-    let mut out = Map::with_capacity(headers.keys_len());
-    // `iter` yields every value of a name one after the other, so no name is looked up.
-    let mut current: Option<(&reqwest::header::HeaderName, String)> = None;
-    for (name, value) in headers {
+    let mut out = Map::with_capacity(capacity);
+    let mut add = |name: &HeaderName, joined: String| {
+        let name = name.as_str();
+        if let Some(Value::String(earlier)) = out.insert(name.to_string(), Value::String(joined))
+            && let Some(Value::String(later)) = out.get_mut(name)
+        {
+            *later = format!("{earlier}, {later}");
+        }
+    };
+    let mut current: Option<(&HeaderName, String)> = None;
+    for (name, value) in pairs {
         match &mut current {
             Some((same, joined)) if *same == name => {
                 joined.push_str(", ");
@@ -133,13 +151,13 @@ pub(crate) fn headers_json(headers: &HeaderMap) -> Value {
             }
             _ => {
                 if let Some((name, joined)) = current.replace((name, text(value))) {
-                    out.insert(name.as_str().to_string(), Value::String(joined));
+                    add(name, joined);
                 }
             }
         }
     }
     if let Some((name, joined)) = current {
-        out.insert(name.as_str().to_string(), Value::String(joined));
+        add(name, joined);
     }
     Value::Object(out)
 }
@@ -158,7 +176,6 @@ fn version_text(version: Version) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderValue;
 
     #[test]
     fn bodies_decode_by_content() {
@@ -188,6 +205,24 @@ mod tests {
         assert_eq!(
             headers_json(&headers),
             json!({"x-multi": "a, b", "content-type": "text/plain"})
+        );
+    }
+
+    #[test]
+    fn a_name_met_again_later_is_joined_not_overwritten() {
+        let (multi, other) = (
+            HeaderName::from_static("x-multi"),
+            HeaderName::from_static("x-other"),
+        );
+        let (a, b, c) = (
+            HeaderValue::from_static("a"),
+            HeaderValue::from_static("b"),
+            HeaderValue::from_static("c"),
+        );
+        let pairs = [(&multi, &a), (&other, &b), (&multi, &c)];
+        assert_eq!(
+            joined_headers(2, pairs),
+            json!({"x-multi": "a, c", "x-other": "b"})
         );
     }
 }
