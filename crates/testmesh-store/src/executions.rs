@@ -10,6 +10,7 @@ use testmesh_runner::{FlowRecord, FlowStatus, StepRecord, StepStatus};
 use crate::crypto::sha256_hex;
 use crate::db::{RowExt, Sql, ms, new_id, now_ms, page_bounds, push_any_tag, to_json_text};
 use crate::error::{Error, Result};
+use crate::flows::{ensure_workspace_in, parse, upsert_in};
 use crate::{DEFAULT_WORKSPACE_ID, MAX_COUNTED, Page, Store};
 
 /// Where an execution is in its life.
@@ -630,6 +631,52 @@ pub(crate) async fn insert_steps(
     Ok(())
 }
 
+/// Inserts the run of a flow file on `conn` (inside the caller's transaction), storing its text
+/// as a flow first when no stored version has it (see [`Store::record_file_runs`]). The workspace
+/// is checked once per transaction, before the first new flow or flowless run.
+async fn insert_file_run(
+    conn: &mut sqlx::AnyConnection,
+    run: &FileRun<'_>,
+    context: &RunContext,
+    workspace_checked: &mut bool,
+) -> Result<String> {
+    // (PostgreSQL text cannot hold NUL; `parse` refuses such a file as a flow.)
+    if !run.yaml.contains('\0') {
+        let known = RecordedFlow::Text(run.yaml);
+        if let Some(id) = insert_finished(conn, run.record, context, known).await? {
+            return Ok(id);
+        }
+    }
+    if !*workspace_checked {
+        ensure_workspace_in(&mut *conn, &context.workspace_id).await?;
+        *workspace_checked = true;
+    }
+    let stored = match parse(run.yaml) {
+        Ok(parsed) => Some(
+            upsert_in(
+                conn,
+                &context.workspace_id,
+                run.yaml,
+                &parsed,
+                run.source_path,
+            )
+            .await?,
+        ),
+        Err(Error::Invalid { .. }) => None,
+        Err(e) => return Err(e),
+    };
+    let flow = match &stored {
+        Some((flow_id, version)) => RecordedFlow::Version {
+            flow_id,
+            version: Some(*version),
+        },
+        None => RecordedFlow::None,
+    };
+    insert_finished(conn, run.record, context, flow)
+        .await?
+        .ok_or_else(|| Error::Corrupt("a flow stored in this transaction was not found".into()))
+}
+
 /// Inserts a pending execution of `context`'s flow version; `None` when the flow (live, in the
 /// workspace) or the version does not exist.
 async fn enqueue_in(
@@ -704,82 +751,71 @@ impl Store {
     /// cannot be stored as a flow (one without a name, say) still has its run recorded, without a
     /// flow. Returns the executions' ids, in the order of `runs`.
     ///
-    /// The runs of unchanged files share one transaction (two statements each, no parsing) — a
-    /// commit writes every page it touched, and consecutive runs touch the same index pages. If
-    /// that transaction fails, nothing of it is kept and the runs are recorded one at a time, so
-    /// one bad run cannot cost the others their record.
+    /// The runs share one transaction, new flows included — a commit writes every page it
+    /// touched, and consecutive runs touch the same index pages. If that transaction fails,
+    /// nothing of it is kept and the runs are recorded one at a time, so one bad run cannot cost
+    /// the others their record.
     pub async fn record_file_runs(
         &self,
         runs: &[FileRun<'_>],
         context: &RunContext,
     ) -> Result<Vec<String>> {
-        let mut ids: Vec<Option<String>> = vec![None; runs.len()];
-        let mut tx = self.begin_write().await?;
-        let mut batch = Ok(());
-        for (id, run) in ids.iter_mut().zip(runs) {
-            // (PostgreSQL text cannot hold NUL; such a file is refused as a flow below.)
-            if run.yaml.contains('\0') {
-                continue;
-            }
-            match insert_finished(&mut tx, run.record, context, RecordedFlow::Text(run.yaml)).await
-            {
-                Ok(inserted) => *id = inserted,
+        if runs.len() > 1
+            && let Ok(ids) = self.record_file_batch(runs, context).await
+        {
+            return Ok(ids);
+        }
+        let mut ids = Vec::with_capacity(runs.len());
+        let mut first_error = None;
+        for run in runs {
+            // Another process storing the same new flow at the same moment wins the race to
+            // insert it: the retry finds it.
+            let mut attempts = 0;
+            let one = loop {
+                attempts += 1;
+                match self
+                    .record_file_batch(std::slice::from_ref(run), context)
+                    .await
+                {
+                    Err(Error::Conflict(_)) if attempts < 3 => continue,
+                    other => break other,
+                }
+            };
+            match one {
+                Ok(mut recorded) => ids.append(&mut recorded),
                 Err(e) => {
-                    batch = Err(e);
-                    break;
+                    first_error.get_or_insert(e);
                 }
             }
         }
-        match batch {
-            Ok(()) => tx.commit().await?,
-            Err(e) if runs.len() == 1 => return Err(e),
-            Err(_) => {
-                tx.rollback().await?;
-                let mut first_error = None;
-                for (id, run) in ids.iter_mut().zip(runs) {
-                    let one = Box::pin(self.record_file_runs(std::slice::from_ref(run), context));
-                    match one.await {
-                        Ok(mut recorded) => *id = recorded.pop(),
-                        Err(e) => {
-                            first_error.get_or_insert(e);
-                        }
-                    }
-                }
-                // Every run that could be recorded is; the first failure is the answer.
-                if let Some(e) = first_error {
+        // Every run that could be recorded is; the first failure is the answer.
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(ids),
+        }
+    }
+
+    /// Records `runs` in one transaction: all of them, or (on an error) none.
+    async fn record_file_batch(
+        &self,
+        runs: &[FileRun<'_>],
+        context: &RunContext,
+    ) -> Result<Vec<String>> {
+        let mut tx = self.begin_write().await?;
+        let mut ids = Vec::with_capacity(runs.len());
+        let mut workspace_checked = false;
+        for run in runs {
+            let recorded = insert_file_run(&mut tx, run, context, &mut workspace_checked).await;
+            match recorded {
+                Ok(id) => ids.push(id),
+                Err(e) => {
+                    tx.rollback().await?;
                     return Err(e);
                 }
             }
         }
-        let mut recorded = Vec::with_capacity(runs.len());
-        for (id, run) in ids.into_iter().zip(runs) {
-            recorded.push(match id {
-                Some(id) => id,
-                None => self.record_new_file_run(run, context).await?,
-            });
-        }
-        Ok(recorded)
-    }
-
-    /// Records the run of a file whose text no stored version has: the flow is stored first.
-    async fn record_new_file_run(&self, run: &FileRun<'_>, context: &RunContext) -> Result<String> {
-        let context = match self
-            .upsert_flow_by_name(&context.workspace_id, run.yaml, run.source_path)
-            .await
-        {
-            Ok((flow_id, version)) => RunContext {
-                flow_id: Some(flow_id),
-                flow_version: Some(version),
-                ..context.clone()
-            },
-            Err(Error::Invalid { .. }) => RunContext {
-                flow_id: None,
-                flow_version: None,
-                ..context.clone()
-            },
-            Err(e) => return Err(e),
-        };
-        self.record_run(run.record, &context).await
+        tx.commit().await?;
+        Ok(ids)
     }
 
     /// Inserts the execution of `record` and its steps in one transaction; `None` (and nothing

@@ -81,7 +81,7 @@ pub struct FlowFilter {
 }
 
 /// What the store keeps from a parsed flow.
-struct Parsed {
+pub(crate) struct Parsed {
     name: String,
     description: Option<String>,
     suite: Option<String>,
@@ -90,7 +90,7 @@ struct Parsed {
 }
 
 /// Parses and validates flow YAML; invalid YAML is an [`Error::Invalid`] with every finding.
-fn parse(yaml: &str) -> Result<Parsed> {
+pub(crate) fn parse(yaml: &str) -> Result<Parsed> {
     // PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database.
     if let Some(at) = yaml.find('\0') {
         let before = &yaml[..at];
@@ -230,15 +230,24 @@ async fn insert_version(
     Ok(())
 }
 
+/// Fails with `NotFound` unless the workspace exists (`executor`: a pool or a transaction's
+/// connection).
+pub(crate) async fn ensure_workspace_in<'c, E>(executor: E, workspace_id: &str) -> Result<()>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let mut sql = Sql::new("SELECT COUNT(*) FROM workspaces WHERE id = ");
+    sql.bind(workspace_id);
+    if sql.count(executor).await? == 0 {
+        return Err(Error::not_found("workspace", workspace_id));
+    }
+    Ok(())
+}
+
 impl Store {
     /// Fails with `NotFound` unless the workspace exists.
     pub(crate) async fn ensure_workspace(&self, workspace_id: &str) -> Result<()> {
-        let mut sql = Sql::new("SELECT COUNT(*) FROM workspaces WHERE id = ");
-        sql.bind(workspace_id);
-        if sql.count(&self.pool).await? == 0 {
-            return Err(Error::not_found("workspace", workspace_id));
-        }
-        Ok(())
+        ensure_workspace_in(&self.pool, workspace_id).await
     }
 
     /// Saves a new flow from YAML (version 1). `Invalid` with diagnostics when the YAML is not a
@@ -467,29 +476,39 @@ impl Store {
         source_path: Option<&str>,
     ) -> Result<(String, i64)> {
         let mut tx = self.begin_write().await?;
-        let mut sql = Sql::new(
-            "SELECT f.id, f.version, v.yaml FROM flows f JOIN flow_versions v ON v.flow_id = f.id AND v.version = f.version WHERE f.deleted_at IS NULL AND f.workspace_id = ",
-        );
-        sql.bind(workspace_id)
-            .push(" AND f.name = ")
-            .bind(parsed.name.as_str());
-        let existing = sql.fetch_optional(&mut *tx).await?;
-        let result = match existing {
-            None => {
-                let id = new_id();
-                insert_flow(&mut tx, workspace_id, &id, yaml, parsed, source_path).await?;
-                (id, 1)
-            }
-            Some(row) if row.text("yaml")? == yaml => (row.text("id")?, row.int("version")?),
-            Some(row) => {
-                let id = row.text("id")?;
-                let version =
-                    bump_version(&mut tx, workspace_id, &id, yaml, parsed, source_path).await?;
-                (id, version)
-            }
-        };
+        let result = upsert_in(&mut tx, workspace_id, yaml, parsed, source_path).await?;
         tx.commit().await?;
         Ok(result)
+    }
+}
+
+/// Stores `yaml` as the live flow of its name (inside the caller's transaction): a new flow, the
+/// same version when its current text is `yaml`, or its next version. Returns the id and version.
+pub(crate) async fn upsert_in(
+    conn: &mut sqlx::AnyConnection,
+    workspace_id: &str,
+    yaml: &str,
+    parsed: &Parsed,
+    source_path: Option<&str>,
+) -> Result<(String, i64)> {
+    let mut sql = Sql::new(
+        "SELECT f.id, f.version, v.yaml FROM flows f JOIN flow_versions v ON v.flow_id = f.id AND v.version = f.version WHERE f.deleted_at IS NULL AND f.workspace_id = ",
+    );
+    sql.bind(workspace_id)
+        .push(" AND f.name = ")
+        .bind(parsed.name.as_str());
+    match sql.fetch_optional(&mut *conn).await? {
+        None => {
+            let id = new_id();
+            insert_flow(conn, workspace_id, &id, yaml, parsed, source_path).await?;
+            Ok((id, 1))
+        }
+        Some(row) if row.text("yaml")? == yaml => Ok((row.text("id")?, row.int("version")?)),
+        Some(row) => {
+            let id = row.text("id")?;
+            let version = bump_version(conn, workspace_id, &id, yaml, parsed, source_path).await?;
+            Ok((id, version))
+        }
     }
 }
 

@@ -18,6 +18,7 @@ on_both_backends!(
     short_ids_tell_apart_runs_made_together,
     file_runs_store_their_flow_once_per_text,
     file_runs_are_written_together_and_one_bad_run_spoils_only_itself,
+    new_flows_of_one_batch_see_each_other,
     record_run_of_a_missing_flow_version_writes_nothing,
     large_runs_are_written_in_batches,
     execution_lists_filter_order_and_paginate,
@@ -816,6 +817,77 @@ async fn file_runs_are_written_together_and_one_bad_run_spoils_only_itself(db: &
     assert!(error.to_string().contains(&ids[0]), "{error}");
     store.get_execution(WS, &good.execution_id).await.unwrap();
     store.get_execution(WS, &after.execution_id).await.unwrap();
+}
+
+async fn new_flows_of_one_batch_see_each_other(db: &TestDb) {
+    let store = db.open().await;
+    // A first run of a suite: every text is new, and the batch stores the flows as it goes.
+    let first = rich_yaml("twice");
+    let second = first.replace("message: bye", "message: goodbye");
+    let records: Vec<_> = ["twice", "twice", "twice", "other"]
+        .into_iter()
+        .map(rich_record)
+        .collect();
+    let other = rich_yaml("other");
+    let texts = [first.as_str(), &second, &second, &other];
+    let runs: Vec<FileRun> = records
+        .iter()
+        .zip(texts)
+        .map(|(record, yaml)| FileRun {
+            record,
+            yaml,
+            source_path: Some("flows/twice.yaml"),
+        })
+        .collect();
+    let ids = store
+        .record_file_runs(&runs, &RunContext::default())
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    for id in &ids {
+        let run = store.get_execution(WS, id).await.unwrap();
+        seen.push((run.flow_name, run.flow_version));
+    }
+    // One flow of a name: a changed text is its next version, the same text the same version.
+    let twice = |v| ("twice".to_string(), Some(v));
+    assert_eq!(
+        seen,
+        [twice(1), twice(2), twice(2), ("other".into(), Some(1))]
+    );
+    let flow = store.get_flow_by_name(WS, "twice").await.unwrap();
+    assert_eq!(flow.flow.version, 2);
+    assert_eq!(flow.flow.source_path.as_deref(), Some("flows/twice.yaml"));
+
+    // A workspace that does not exist is named, and nothing of the batch is kept.
+    let elsewhere = RunContext {
+        workspace_id: "no-such-workspace".into(),
+        ..RunContext::default()
+    };
+    let fresh: Vec<_> = ["a", "b"].into_iter().map(rich_record).collect();
+    let texts = [rich_yaml("a"), rich_yaml("b")];
+    let runs: Vec<FileRun> = fresh
+        .iter()
+        .zip(&texts)
+        .map(|(record, yaml)| FileRun {
+            record,
+            yaml,
+            source_path: None,
+        })
+        .collect();
+    let error = store.record_file_runs(&runs, &elsewhere).await.unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            Error::NotFound {
+                what: "workspace",
+                ..
+            }
+        ),
+        "{error}"
+    );
+    for record in &fresh {
+        assert!(store.find_execution(&record.execution_id).await.is_err());
+    }
 }
 
 async fn record_run_of_a_missing_flow_version_writes_nothing(db: &TestDb) {
