@@ -80,7 +80,7 @@ for round in $(seq "$runs"); do
   for name in a a_hurl a_nostore b b_hurl b_nostore; do
     command_of "$name"
     start=$EPOCHREALTIME
-    /usr/bin/time -o "$out/time.txt" -f "%M" "${cmd[@]}" >/dev/null 2>&1 ||
+    /usr/bin/time -o "$out/time.txt" -f "%M %U %S" "${cmd[@]}" >/dev/null 2>&1 ||
       { echo "failed: ${cmd[*]}" >&2; "${cmd[@]}" | tail -20 >&2; exit 1; }
     end=$EPOCHREALTIME
     echo "$name $start $end $(tail -n 1 "$out/time.txt")" >> "$out/runs.txt"
@@ -88,13 +88,17 @@ for round in $(seq "$runs"); do
   echo "round $round of $runs done" >&2
 done
 # Per command the fastest run and the median; memory is the largest peak. Ratios compare like with
-# like: TestMesh's fastest with Hurl's fastest, medians with medians.
+# like: TestMesh's fastest with Hurl's fastest, medians with medians. CPU time (user + system, the
+# medians) is the work each tool does for the same requests: unlike the wall clock, it barely moves
+# when other load on the host takes turns with the run.
 python3 - "$out/runs.txt" <<'PY'
 import collections, statistics, sys
-times, peaks = collections.defaultdict(list), collections.defaultdict(int)
+times, cpus = collections.defaultdict(list), collections.defaultdict(list)
+peaks = collections.defaultdict(int)
 for line in open(sys.argv[1]):
-    name, start, end, kib = line.split()
+    name, start, end, kib, user, system = line.split()
     times[name].append(float(end) - float(start))
+    cpus[name].append(float(user) + float(system))
     peaks[name] = max(peaks[name], int(kib))
 print()
 for label, tm, hurl in [
@@ -105,8 +109,10 @@ for label, tm, hurl in [
 ]:
     ts, hs = min(times[tm]), min(times[hurl])
     tmed, hmed = statistics.median(times[tm]), statistics.median(times[hurl])
+    tcpu, hcpu = statistics.median(cpus[tm]), statistics.median(cpus[hurl])
     print(f"{label}: testmesh {5000 / ts:,.0f} req/s ({ts:.2f}s, median {tmed:.2f}s, "
-          f"{peaks[tm]} KiB) | hurl {5000 / hs:,.0f} req/s ({hs:.2f}s, median {hmed:.2f}s, "
-          f"{peaks[hurl]} KiB) | throughput {hs / ts:.2f}x (medians {hmed / tmed:.2f}x), "
+          f"CPU {tcpu:.2f}s, {peaks[tm]} KiB) | hurl {5000 / hs:,.0f} req/s ({hs:.2f}s, "
+          f"median {hmed:.2f}s, CPU {hcpu:.2f}s, {peaks[hurl]} KiB) | throughput "
+          f"{hs / ts:.2f}x (medians {hmed / tmed:.2f}x), CPU time {hcpu / tcpu:.2f}x less, "
           f"memory {peaks[tm] / peaks[hurl]:.2f}x")
 PY
