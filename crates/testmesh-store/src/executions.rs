@@ -10,7 +10,7 @@ use testmesh_runner::{FlowRecord, FlowStatus, StepRecord, StepStatus};
 use crate::crypto::sha256_hex;
 use crate::db::{RowExt, Sql, ms, new_id, now_ms, page_bounds, push_any_tag, to_json_text};
 use crate::error::{Error, Result};
-use crate::flows::{ensure_workspace_in, parse, upsert_in};
+use crate::flows::{ensure_workspace_in, parse, retry_on_conflict, upsert_in};
 use crate::{DEFAULT_WORKSPACE_ID, MAX_COUNTED, Page, Store};
 
 /// Where an execution is in its life.
@@ -631,14 +631,26 @@ pub(crate) async fn insert_steps(
     Ok(())
 }
 
-/// Inserts the run of a flow file on `conn` (inside the caller's transaction), storing its text
-/// as a flow first when no stored version has it (see [`Store::record_file_runs`]). The workspace
-/// is checked once per transaction, before the first new flow or flowless run.
+/// Inserts the runs of flow files on `conn` (inside the caller's transaction), storing a text as
+/// a flow first when no stored version has it (see [`Store::record_file_runs`]).
+async fn insert_file_runs(
+    conn: &mut sqlx::AnyConnection,
+    runs: &[FileRun<'_>],
+    context: &RunContext,
+) -> Result<Vec<String>> {
+    ensure_workspace_in(&mut *conn, &context.workspace_id).await?;
+    let mut ids = Vec::with_capacity(runs.len());
+    for run in runs {
+        ids.push(insert_file_run(conn, run, context).await?);
+    }
+    Ok(ids)
+}
+
+/// Inserts the run of one flow file (see [`insert_file_runs`]).
 async fn insert_file_run(
     conn: &mut sqlx::AnyConnection,
     run: &FileRun<'_>,
     context: &RunContext,
-    workspace_checked: &mut bool,
 ) -> Result<String> {
     // (PostgreSQL text cannot hold NUL; `parse` refuses such a file as a flow.)
     if !run.yaml.contains('\0') {
@@ -646,10 +658,6 @@ async fn insert_file_run(
         if let Some(id) = insert_finished(conn, run.record, context, known).await? {
             return Ok(id);
         }
-    }
-    if !*workspace_checked {
-        ensure_workspace_in(&mut *conn, &context.workspace_id).await?;
-        *workspace_checked = true;
     }
     let stored = match parse(run.yaml) {
         Ok(parsed) => Some(
@@ -768,20 +776,8 @@ impl Store {
         let mut ids = Vec::with_capacity(runs.len());
         let mut first_error = None;
         for run in runs {
-            // Another process storing the same new flow at the same moment wins the race to
-            // insert it: the retry finds it.
-            let mut attempts = 0;
-            let one = loop {
-                attempts += 1;
-                match self
-                    .record_file_batch(std::slice::from_ref(run), context)
-                    .await
-                {
-                    Err(Error::Conflict(_)) if attempts < 3 => continue,
-                    other => break other,
-                }
-            };
-            match one {
+            let one = std::slice::from_ref(run);
+            match retry_on_conflict(|| self.record_file_batch(one, context)).await {
                 Ok(mut recorded) => ids.append(&mut recorded),
                 Err(e) => {
                     first_error.get_or_insert(e);
@@ -802,20 +798,16 @@ impl Store {
         context: &RunContext,
     ) -> Result<Vec<String>> {
         let mut tx = self.begin_write().await?;
-        let mut ids = Vec::with_capacity(runs.len());
-        let mut workspace_checked = false;
-        for run in runs {
-            let recorded = insert_file_run(&mut tx, run, context, &mut workspace_checked).await;
-            match recorded {
-                Ok(id) => ids.push(id),
-                Err(e) => {
-                    tx.rollback().await?;
-                    return Err(e);
-                }
+        match insert_file_runs(&mut tx, runs, context).await {
+            Ok(ids) => {
+                tx.commit().await?;
+                Ok(ids)
+            }
+            Err(e) => {
+                tx.rollback().await?;
+                Err(e)
             }
         }
-        tx.commit().await?;
-        Ok(ids)
     }
 
     /// Inserts the execution of `record` and its steps in one transaction; `None` (and nothing

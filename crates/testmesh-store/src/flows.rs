@@ -432,53 +432,40 @@ impl Store {
         FlowVersion::from_row(&row)
     }
 
-    /// For CLI runs: finds the live flow with the YAML's name and adds a version only when the text
-    /// changed, or creates the flow. Returns `(flow_id, version)`.
+    /// Stores `yaml` as the live flow of its name: a new flow, the same version when its current
+    /// text is `yaml`, or its next version. Returns `(flow_id, version)`. (CLI runs store their
+    /// flows with their runs, through [`Store::record_file_runs`].)
     pub async fn upsert_flow_by_name(
         &self,
         workspace_id: &str,
         yaml: &str,
         source_path: Option<&str>,
     ) -> Result<(String, i64)> {
-        // Runs of an unchanged file are the common case: find its flow by the text, without parsing.
-        let mut sql = Sql::new(
-            "SELECT f.id, f.version, v.yaml FROM flows f JOIN flow_versions v ON v.flow_id = f.id AND v.version = f.version WHERE f.deleted_at IS NULL AND f.workspace_id = ",
-        );
-        sql.bind(workspace_id)
-            .push(" AND v.yaml_sha256 = ")
-            .bind(sha256_hex(yaml));
-        for row in sql.fetch_all(&self.pool).await? {
-            if row.text("yaml")? == yaml {
-                return Ok((row.text("id")?, row.int("version")?));
-            }
-        }
         let parsed = parse(yaml)?;
         self.ensure_workspace(workspace_id).await?;
-        // Two concurrent first runs of the same flow race to insert; the loser retries and finds it.
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
-            match self
-                .upsert_once(workspace_id, yaml, &parsed, source_path)
-                .await
-            {
-                Err(Error::Conflict(_)) if attempts < 3 => continue,
-                other => return other,
-            }
-        }
+        retry_on_conflict(|| async {
+            let mut tx = self.begin_write().await?;
+            let stored = upsert_in(&mut tx, workspace_id, yaml, &parsed, source_path).await?;
+            tx.commit().await?;
+            Ok(stored)
+        })
+        .await
     }
+}
 
-    async fn upsert_once(
-        &self,
-        workspace_id: &str,
-        yaml: &str,
-        parsed: &Parsed,
-        source_path: Option<&str>,
-    ) -> Result<(String, i64)> {
-        let mut tx = self.begin_write().await?;
-        let result = upsert_in(&mut tx, workspace_id, yaml, parsed, source_path).await?;
-        tx.commit().await?;
-        Ok(result)
+/// Runs `attempt` up to three times while it fails with `Conflict`: two writers storing the same
+/// new flow at once race to insert it, and the loser's retry finds the winner's.
+pub(crate) async fn retry_on_conflict<T, F>(mut attempt: impl FnMut() -> F) -> Result<T>
+where
+    F: std::future::Future<Output = Result<T>>,
+{
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match attempt().await {
+            Err(Error::Conflict(_)) if attempts < 3 => continue,
+            other => return other,
+        }
     }
 }
 

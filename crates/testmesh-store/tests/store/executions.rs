@@ -2,7 +2,7 @@
 
 use chrono::{Duration as TimeDelta, Utc};
 use serde_json::json;
-use testmesh_runner::{FlowStatus, StepStatus};
+use testmesh_runner::{FlowRecord, FlowStatus, StepStatus};
 use testmesh_store::{
     Error, Execution, ExecutionFilter, ExecutionStatus, FileRun, RunContext, Store, Trigger,
 };
@@ -684,6 +684,23 @@ async fn file_run(store: &Store, name: &str, text: &str, path: Option<&str>) -> 
     store.get_execution(WS, &ids[0]).await.unwrap()
 }
 
+/// Runs of `records` from the files `texts`, in pairs, all read from `source_path`.
+fn file_runs<'a>(
+    records: &'a [FlowRecord],
+    texts: impl IntoIterator<Item = &'a str>,
+    source_path: Option<&'a str>,
+) -> Vec<FileRun<'a>> {
+    records
+        .iter()
+        .zip(texts)
+        .map(|(record, yaml)| FileRun {
+            record,
+            yaml,
+            source_path,
+        })
+        .collect()
+}
+
 async fn short_ids_tell_apart_runs_made_together(db: &TestDb) {
     let store = db.open().await;
     // Run ids are UUIDv7, as the runner makes them: runs of one minute share their leading digits.
@@ -761,15 +778,7 @@ async fn file_runs_are_written_together_and_one_bad_run_spoils_only_itself(db: &
         .map(rich_record)
         .collect();
     let texts = [known.as_str(), &edited, &fresh, "steps: [oops", &known];
-    let runs: Vec<FileRun> = records
-        .iter()
-        .zip(texts)
-        .map(|(record, yaml)| FileRun {
-            record,
-            yaml,
-            source_path: None,
-        })
-        .collect();
+    let runs = file_runs(&records, texts, None);
     let ids = store
         .record_file_runs(&runs, &RunContext::default())
         .await
@@ -830,15 +839,7 @@ async fn new_flows_of_one_batch_see_each_other(db: &TestDb) {
         .collect();
     let other = rich_yaml("other");
     let texts = [first.as_str(), &second, &second, &other];
-    let runs: Vec<FileRun> = records
-        .iter()
-        .zip(texts)
-        .map(|(record, yaml)| FileRun {
-            record,
-            yaml,
-            source_path: Some("flows/twice.yaml"),
-        })
-        .collect();
+    let runs = file_runs(&records, texts, Some("flows/twice.yaml"));
     let ids = store
         .record_file_runs(&runs, &RunContext::default())
         .await
@@ -865,15 +866,7 @@ async fn new_flows_of_one_batch_see_each_other(db: &TestDb) {
     };
     let fresh: Vec<_> = ["a", "b"].into_iter().map(rich_record).collect();
     let texts = [rich_yaml("a"), rich_yaml("b")];
-    let runs: Vec<FileRun> = fresh
-        .iter()
-        .zip(&texts)
-        .map(|(record, yaml)| FileRun {
-            record,
-            yaml,
-            source_path: None,
-        })
-        .collect();
+    let runs = file_runs(&fresh, texts.iter().map(String::as_str), None);
     let error = store.record_file_runs(&runs, &elsewhere).await.unwrap_err();
     assert!(
         matches!(
